@@ -1,0 +1,40 @@
+# Quire: `make run` serves the API with a demo account; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export QUIRE_DATABASE_URL ?= sqlite:///./quire.db
+
+.PHONY: run install install-test test test-sqlite bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+run: install
+	$(BIN)/quire migrate
+	$(BIN)/quire demo --host $(HOST) --port $(PORT)
+	$(BIN)/quire serve --host $(HOST) --port $(PORT) --no-migrate
+
+# SQLite always; PostgreSQL at QUIRE_TEST_DATABASE_URL (skipped locally if absent, mandatory with CI=true).
+test: install-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install-test
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) quire.db quire.db-wal quire.db-shm .quire-demo.json .pytest_cache

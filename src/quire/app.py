@@ -1,0 +1,51 @@
+"""The ASGI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from quire import __version__
+from quire.config import Settings, get_settings
+from quire.core.db import make_engine, make_sessionmaker
+from quire.core.http import EdgeMiddleware, install_error_handlers
+from quire.core.versioning import LATEST_VERSION
+from quire.accounts.router import router as accounts_router
+from quire.customers.router import router as customers_router
+from quire.invoices.router import router as invoices_router
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings)
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+        yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="Quire",
+        version=__version__,
+        summary=f"Self-hostable billing API, wire-compatible with Sequence's API version {LATEST_VERSION}",
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.include_router(customers_router)
+    app.include_router(invoices_router)
+    app.include_router(accounts_router)
+
+    @app.get("/health", include_in_schema=False)
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,134 @@
+"""``quire``: serve, migrate, and manage accounts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from quire.config import Settings, get_settings
+
+app = typer.Typer(help="Quire: self-hostable billing API, wire-compatible with Sequence 2024-01-01.", no_args_is_help=True)
+accounts_app = typer.Typer(help="Accounts and API credentials.", no_args_is_help=True)
+app.add_typer(accounts_app, name="accounts")
+
+T = TypeVar("T")
+DEMO_FILE = Path(".quire-demo.json")
+DEMO_NAME = "Quire demo"
+
+
+def _with_session(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
+    from quire.core.db import make_engine, make_sessionmaker
+
+    async def run() -> T:
+        engine = make_engine(settings)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                result = await work(session)
+                await session.commit()
+                return result
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations to QUIRE_DATABASE_URL."""
+    from quire.core.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings)
+    typer.echo(f"migrated {settings.database_url}", err=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    no_migrate: Annotated[bool, typer.Option("--no-migrate", help="Skip migrations at start.")] = False,
+) -> None:
+    """Migrate, then serve the API with uvicorn."""
+    import uvicorn
+
+    if not no_migrate:
+        migrate()
+    uvicorn.run(
+        "quire.app:create_app", factory=True, host=host, port=port, workers=workers,
+        log_level="info", access_log=False, proxy_headers=False,
+    )
+
+
+@accounts_app.command("create")
+def accounts_create(
+    name: Annotated[str, typer.Option(help="Account (merchant) name.")],
+    merchant_settings: Annotated[
+        str | None, typer.Option("--merchant-settings", help="Merchant settings as a JSON object (see docs/merchant-settings.md).")
+    ] = None,
+) -> None:
+    """Create an account and one API credential; print exactly one JSON object on stdout."""
+    from quire.accounts.service import create_account
+
+    extra: dict[str, Any] = {}
+    if merchant_settings:
+        try:
+            extra = json.loads(merchant_settings)
+        except json.JSONDecodeError as exc:
+            typer.echo(f"--merchant-settings is not valid JSON: {exc}", err=True)
+            raise typer.Exit(2) from None
+        if not isinstance(extra, dict):
+            typer.echo("--merchant-settings must be a JSON object", err=True)
+            raise typer.Exit(2)
+    credential = _with_session(get_settings(), lambda s: create_account(s, name=name, merchant_settings=extra))
+    sys.stdout.write(json.dumps(credential.as_json()) + "\n")
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+) -> None:
+    """Create the demo account once, and print its credentials and a ready-to-paste curl line."""
+    from quire.accounts.service import create_account, create_credential, first_account_named
+
+    settings = get_settings()
+    stored: dict[str, str] | None = None
+    if DEMO_FILE.exists():
+        stored = json.loads(DEMO_FILE.read_text())
+
+    async def ensure(session: Any) -> dict[str, str]:
+        account = await first_account_named(session, DEMO_NAME)
+        if account is None:
+            return (await create_account(session, name=DEMO_NAME)).as_json()
+        if stored and stored.get("sequenceAccountId") == account.id:
+            return stored
+        return (await create_credential(session, account_id=account.id)).as_json()
+
+    credential = _with_session(settings, ensure)
+    DEMO_FILE.write_text(json.dumps(credential, indent=2) + "\n")
+    DEMO_FILE.chmod(0o600)
+    base = f"http://{host}:{port}"
+    typer.echo("")
+    typer.echo("Quire demo account (also saved in .quire-demo.json):")
+    typer.echo(f"  sequenceAccountId: {credential['sequenceAccountId']}")
+    typer.echo(f"  clientId:          {credential['clientId']}")
+    typer.echo(f"  clientSecret:      {credential['clientSecret']}")
+    typer.echo("")
+    typer.echo("Try it:")
+    typer.echo(
+        f"  curl -s -u '{credential['clientId']}:{credential['clientSecret']}' -H 'Sequence-Version: 2024-01-01' "
+        f"{base}/customers"
+    )
+    typer.echo(f"API docs: {base}/docs")
+    typer.echo("")
+
+
+if __name__ == "__main__":
+    app()

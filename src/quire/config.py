@@ -1,0 +1,59 @@
+"""Settings read from the environment, once.
+
+Every setting has a default that works on a laptop: an embedded SQLite file in the working
+directory. Production points ``QUIRE_DATABASE_URL`` at PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cache
+
+
+def _normalise_url(url: str) -> str:
+    """Map the plain URLs users write onto the async drivers Quire runs on."""
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+    if url.startswith("postgresql://"):
+        return "postgresql+asyncpg://" + url[len("postgresql://") :]
+    if url.startswith("postgres://"):
+        return "postgresql+asyncpg://" + url[len("postgres://") :]
+    return url
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///./quire.db"
+    # Signs pagination cursors so a tampered cursor is refused (400), not misread.
+    secret_key: str = "quire-dev-secret-change-me"
+    # Largest request body accepted, in bytes (issue 2: 1 MiB).
+    max_body_bytes: int = 1024 * 1024
+    # How long an Idempotency-Key is remembered (at least 24 h, per docs/idempotency.md).
+    idempotency_ttl_hours: int = 24
+    public_url: str = "http://127.0.0.1:8000"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def async_database_url(self) -> str:
+        return _normalise_url(self.database_url)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.async_database_url.startswith("sqlite")
+
+
+def settings_from_env(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    return Settings(
+        database_url=env.get("QUIRE_DATABASE_URL", Settings.database_url),
+        secret_key=env.get("QUIRE_SECRET_KEY", Settings.secret_key),
+        max_body_bytes=int(env.get("QUIRE_MAX_BODY_BYTES", Settings.max_body_bytes)),
+        idempotency_ttl_hours=int(env.get("QUIRE_IDEMPOTENCY_TTL_HOURS", Settings.idempotency_ttl_hours)),
+        public_url=env.get("QUIRE_PUBLIC_URL", Settings.public_url),
+    )
+
+
+@cache
+def get_settings() -> Settings:
+    return settings_from_env()

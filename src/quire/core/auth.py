@@ -1,0 +1,58 @@
+"""HTTP Basic authentication with ``clientId:clientSecret`` (Sequence's scheme).
+
+A small in-process cache keyed by a hash of the header saves the credential lookup on hot paths;
+entries live ``CACHE_SECONDS`` so a revoked credential stops working within that time.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import time
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quire.accounts.service import verify_credential
+from quire.core.errors import Unauthorized
+
+CACHE_SECONDS = 30.0
+_CACHE_MAX = 10_000
+_cache: dict[bytes, tuple[str, float]] = {}
+
+
+def parse_basic(header: str | None) -> tuple[str, str]:
+    if not header:
+        raise Unauthorized("Missing Authorization header: use 'Basic base64(clientId:clientSecret)'")
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic" or not encoded.strip():
+        raise Unauthorized("Authorization must use the Basic scheme with base64(clientId:clientSecret)")
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise Unauthorized("Authorization header is not valid base64 of 'clientId:clientSecret'") from None
+    client_id, sep, secret = decoded.partition(":")
+    if not sep or not client_id or not secret:
+        raise Unauthorized("Authorization header is not valid base64 of 'clientId:clientSecret'")
+    return client_id, secret
+
+
+async def authenticate(session: AsyncSession, header: str | None) -> str:
+    """Return the caller's account id or raise 401."""
+    client_id, secret = parse_basic(header)
+    key = hashlib.sha256((header or "").encode()).digest()
+    hit = _cache.get(key)
+    now = time.monotonic()
+    if hit is not None and hit[1] > now:
+        return hit[0]
+    account_id = await verify_credential(session, client_id, secret)
+    if account_id is None:
+        raise Unauthorized("Invalid API credentials")
+    if len(_cache) >= _CACHE_MAX:
+        _cache.clear()
+    _cache[key] = (account_id, now + CACHE_SECONDS)
+    return account_id
+
+
+def clear_cache() -> None:
+    _cache.clear()

@@ -1,0 +1,202 @@
+"""The HTTP edge shared by every domain: one route class, one middleware, one error handler.
+
+``ApiRoute`` wraps each endpoint in the same envelope: authenticate, open one transaction, claim
+the ``Idempotency-Key``, run the endpoint, store the answer for replay, commit (or roll back on any
+error). Endpoints therefore never commit; services only flush.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute, APIRouter
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from quire.config import get_settings
+from quire.core import idempotency
+from quire.core.auth import authenticate
+from quire.core.db import sqlite_write_transaction
+from quire.core.errors import PayloadTooLarge, QuireError
+from quire.core.versioning import HEADER as VERSION_HEADER
+from quire.core.versioning import current_version, resolve_version
+
+log = logging.getLogger("quire")
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class ApiRoute(APIRoute):
+    """Authenticated, transactional, idempotent route. Responses omit absent (None) fields."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["response_model_exclude_none"] = True
+        super().__init__(*args, **kwargs)
+
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        endpoint = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            write = request.method in WRITE_METHODS
+            token = sqlite_write_transaction.set(write)
+            try:
+                async with request.app.state.sessionmaker() as session:
+                    return await _run(request, session, endpoint, write)
+            finally:
+                sqlite_write_transaction.reset(token)
+
+        return handler
+
+
+async def _run(
+    request: Request, session: AsyncSession, endpoint: Callable[[Request], Awaitable[Response]], write: bool
+) -> Response:
+    account_id = await authenticate(session, request.headers.get("authorization"))
+    if write:
+        # Read (and size-check) the body here: FastAPI would turn a PayloadTooLarge raised while
+        # it parses the body into a generic 400.
+        await request.body()
+    request.state.session = session
+    request.state.account_id = account_id
+    claim = None
+    key = request.headers.get(idempotency.HEADER) if write else None
+    if key is not None:
+        body = await request.body()
+        ttl = timedelta(hours=get_settings().idempotency_ttl_hours)
+        print_ = idempotency.fingerprint(request.method, request.url.path, request.url.query, body)
+        claim = await idempotency.claim(session, account_id=account_id, key=key, print_=print_, ttl=ttl)
+        if claim.replay is not None:
+            await session.rollback()
+            return claim.replay
+    response = await endpoint(request)
+    if response.status_code >= 400:
+        await session.rollback()
+        return response
+    if claim is not None:
+        await idempotency.complete(session, claim, response)
+    await session.commit()
+    return response
+
+
+def api_router(**kwargs: Any) -> APIRouter:
+    return APIRouter(route_class=ApiRoute, **kwargs)
+
+
+def session_of(request: Request) -> AsyncSession:
+    """FastAPI dependency: the request's session (opened by ``ApiRoute``)."""
+    session: AsyncSession = request.state.session
+    return session
+
+
+def account_of(request: Request) -> str:
+    """FastAPI dependency: the authenticated caller's account id."""
+    account_id: str = request.state.account_id
+    return account_id
+
+
+def error_response(status: int, error_type: str, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": {"type": error_type, "message": message, **extra}}, status_code=status)
+
+
+class EdgeMiddleware:
+    """Version negotiation, the ``Sequence-Version`` response header, and the body size limit."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        raw_version = headers.get(b"sequence-version")
+        try:
+            version = resolve_version(raw_version.decode("latin-1") if raw_version is not None else None)
+        except QuireError as exc:
+            await _send_json(send, exc.status_code, exc.body(), version=None)
+            return
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
+            exc = PayloadTooLarge(f"Request body is larger than {self.max_body_bytes} bytes")
+            await _send_json(send, exc.status_code, exc.body(), version=version)
+            return
+        token = current_version.set(version)
+        version_header = (VERSION_HEADER.lower().encode(), version.encode())
+        received = 0
+        limit = self.max_body_bytes
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise PayloadTooLarge(f"Request body is larger than {limit} bytes")
+            return message
+
+        async def send_with_version(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), version_header]
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_with_version)
+        finally:
+            current_version.reset(token)
+
+
+async def _send_json(send: Send, status: int, body: dict[str, Any], version: str | None) -> None:
+    payload = json.dumps(body).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    if version is not None:
+        headers.append((VERSION_HEADER.lower().encode(), version.encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if part.isdigit() else (f".{part}" if out else part)
+    return out or "body"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(QuireError)
+    async def _quire_error(_request: Request, exc: QuireError) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = []
+        for err in exc.errors():
+            loc = tuple(err.get("loc", ()))
+            message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+            if err.get("type") == "json_invalid":
+                message = "Request body is not valid JSON"
+            fields.append({"field": _field_path(loc), "message": message})
+        first = fields[0] if fields else {"field": "body", "message": "invalid request"}
+        summary = first["message"] if first["field"] == "body" else f"{first['field']}: {first['message']}"
+        return error_response(400, "ValidationError", summary, fields=fields)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        kinds = {404: "NotFound", 405: "MethodNotAllowed", 413: "PayloadTooLarge"}
+        error_type = kinds.get(exc.status_code, "BadRequest" if exc.status_code < 500 else "InternalError")
+        message = "No such endpoint" if exc.status_code == 404 else str(exc.detail)
+        return error_response(exc.status_code, error_type, message)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return error_response(500, "InternalError", "An unexpected error occurred; it has been logged")

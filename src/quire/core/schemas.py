@@ -1,0 +1,105 @@
+"""The camelCase base model and the strict wire types shared by every domain."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic.alias_generators import to_camel
+
+from quire.core.clock import isoformat_z
+
+
+class ApiModel(BaseModel):
+    """Sequence's camelCase on the wire, snake_case in Python."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="ignore",
+        frozen=False,
+    )
+
+
+class RequestModel(ApiModel):
+    """Request bodies: strings are not coerced from numbers or booleans."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", strict=False)
+
+
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _parse_date(value: Any) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _DATE_RE.match(value):
+        raise ValueError("must be a date in the format YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"is not a valid date: {exc}") from None
+
+
+def _check_email(value: str) -> str:
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(f"is not a valid email address: {exc}") from None
+    return value
+
+
+def _strict_str(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    return value
+
+
+#: A calendar date on the wire: exactly ``YYYY-MM-DD``.
+IsoDate = Annotated[date, BeforeValidator(_parse_date), PlainSerializer(lambda d: d.isoformat(), return_type=str)]
+#: A timestamp on the wire: UTC ISO-8601 with ``Z``.
+Timestamp = Annotated[datetime, PlainSerializer(isoformat_z, return_type=str)]
+#: An email address, validated for shape, echoed exactly as sent.
+Email = Annotated[str, BeforeValidator(_strict_str), Field(max_length=254), AfterValidator(_check_email)]
+
+# Length limits for free text (docs/errors.md lists them).
+ShortText = Annotated[str, Field(max_length=255)]
+LongText = Annotated[str, Field(max_length=10_000)]
+
+
+class KeyValuePair(ApiModel):
+    key: Annotated[str, Field(max_length=255)]
+    value: Annotated[str, Field(max_length=2_000)]
+
+
+# --- Types shared by several domains, built from the contract's own enumerations -----------------
+from typing import Literal  # noqa: E402
+
+from pydantic import model_validator  # noqa: E402
+
+from quire.core.contract_enums import COUNTRY_CODE, CURRENCY, STATE  # noqa: E402
+
+CountryCode = Literal[COUNTRY_CODE]  # type: ignore[valid-type]
+StateCode = Literal[STATE]  # type: ignore[valid-type]
+CurrencyCode = Literal[CURRENCY]  # type: ignore[valid-type]
+RequiredText = Annotated[str, BeforeValidator(_strict_str), Field(min_length=1, max_length=255)]
+
+
+class Address(ApiModel):
+    """Sequence's ``Address``: line1, town, postcode, country required; state required in the US."""
+
+    line1: RequiredText
+    line2: Annotated[str, Field(max_length=255)] | None = None
+    town: RequiredText
+    state: StateCode | None = None
+    postcode: Annotated[str, BeforeValidator(_strict_str), Field(min_length=1, max_length=32)]
+    country: CountryCode
+
+    @model_validator(mode="after")
+    def _us_needs_state(self) -> Address:
+        if self.country == "US" and self.state is None:
+            raise ValueError("state is required when country is US")
+        return self

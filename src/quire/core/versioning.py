@@ -1,0 +1,31 @@
+"""API versions: the one place that knows which ``Sequence-Version`` values exist.
+
+Absent header → the newest supported version; a supported value → that version; anything else →
+400 ``UnrecognisedApiVersion``. Version-specific shapes are named after their version in each
+domain's ``schemas.py`` (``Customer20240101``); routers pick them through ``current_version``.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+
+from quire.core.errors import UnrecognisedApiVersion
+
+SUPPORTED_VERSIONS: tuple[str, ...] = ("2024-01-01",)
+LATEST_VERSION = SUPPORTED_VERSIONS[-1]
+HEADER = "Sequence-Version"
+
+current_version: ContextVar[str] = ContextVar("sequence_version", default=LATEST_VERSION)
+
+
+def resolve_version(header_value: str | None) -> str:
+    if header_value is None or header_value == "":
+        return LATEST_VERSION
+    value = header_value.strip()
+    if value in SUPPORTED_VERSIONS:
+        return value
+    raise UnrecognisedApiVersion(
+        "No matching API version found. Please make sure the specified API version is valid. "
+        f"Supported versions: {', '.join(SUPPORTED_VERSIONS)}.",
+        supportedVersions=list(SUPPORTED_VERSIONS),
+    )

@@ -1,0 +1,181 @@
+"""Wire shapes of the Customers and Customer Aliases operations, version 2024-01-01."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from quire.core.contract_enums import INTEGRATION_SERVICE, PAYMENT_PROVIDER, TAX_STATUS
+from quire.core.pagination import PaginationMeta
+from quire.core.schemas import Address, ApiModel, Email, RequestModel, RequiredText, ShortText, Timestamp
+
+TaxStatus = Literal[TAX_STATUS]  # type: ignore[valid-type]
+IntegrationService = Literal[INTEGRATION_SERVICE]  # type: ignore[valid-type]
+PaymentProvider = Literal[PAYMENT_PROVIDER]  # type: ignore[valid-type]
+AliasValue = Annotated[str, Field(min_length=1, max_length=255)]
+
+
+class CustomerSortBy(StrEnum):
+    CREATED_AT = "createdAt"
+    LEGAL_NAME = "legalName"
+
+
+class IntegrationExternalIdentifier(ApiModel):
+    key: IntegrationService
+    value: Annotated[str, Field(min_length=1, max_length=255)]
+
+
+class KeyValueLinkInfo(ApiModel):
+    key: str
+    value: str
+    sync_time: Timestamp
+
+
+class CustomerCreate(RequestModel):
+    legal_name: RequiredText
+    contact_name: ShortText | None = None
+    address: Address
+    email: Email
+    billing_emails: Annotated[list[Email], Field(max_length=50)]
+    telephone: Annotated[str, Field(max_length=64)] | None = None
+    url: Annotated[str, Field(max_length=2048)] | None = None
+    label: ShortText | None = None
+    tax_status: TaxStatus = "TAXED"
+    customer_aliases: Annotated[list[AliasValue], Field(max_length=100)] | None = None
+    external_ids: Annotated[list[IntegrationExternalIdentifier], Field(max_length=50)] | None = None
+
+
+class CustomerUpdate(RequestModel):
+    """PUT /customers/{id}: required fields replace; optional fields left out keep their value."""
+
+    legal_name: RequiredText
+    contact_name: ShortText | None = None
+    address: Address
+    email: Email
+    billing_emails: Annotated[list[Email], Field(max_length=50)] | None = None
+    telephone: Annotated[str, Field(max_length=64)] | None = None
+    url: Annotated[str, Field(max_length=2048)] | None = None
+    label: ShortText | None = None
+    external_ids: Annotated[list[IntegrationExternalIdentifier], Field(max_length=50)] | None = None
+    tax_status: TaxStatus
+    customer_aliases: Annotated[list[AliasValue], Field(max_length=100)] | None = None
+
+
+class Customer20240101(ApiModel):
+    id: str
+    created_at: Timestamp
+    sequence_account_id: str
+    legal_name: str
+    contact_name: str | None = None
+    address: Address
+    email: str
+    billing_emails: list[str]
+    telephone: str | None = None
+    url: str | None = None
+    tax_status: TaxStatus
+    label: str | None = None
+    external_ids: list[KeyValueLinkInfo]
+    archived_at: Timestamp | None = None
+
+
+class CreateCustomerResponse(ApiModel):
+    customer: Customer20240101
+
+
+class ListCustomersResponse(ApiModel):
+    items: list[Customer20240101]
+    pagination: PaginationMeta
+
+
+class CustomerAliasCreate(RequestModel):
+    sequence_account_id: Annotated[str, Field(max_length=64)]
+    customer_id: Annotated[str, Field(max_length=64)]
+    value: AliasValue
+    label: ShortText | None = None
+    # Accepted by the contract's request model; Quire sets these itself and ignores client values.
+    deleted_at: datetime | None = None
+    archived_at: datetime | None = None
+
+
+class CustomerAliasUpdate(RequestModel):
+    label: ShortText | None = None
+
+
+class CustomerAliasRead(ApiModel):
+    id: str
+    sequence_account_id: str
+    customer_id: str
+    value: str
+    label: str | None = None
+    created_at: Timestamp
+    deleted_at: Timestamp | None = None
+
+
+class CustomerAliasItems(ApiModel):
+    items: list[CustomerAliasRead]
+
+
+class CustomerAliasPage(ApiModel):
+    items: list[CustomerAliasRead]
+    pagination: PaginationMeta
+
+
+class CustomerSettingsCreate(RequestModel):
+    customer_id: Annotated[str, Field(max_length=64)]
+    payment_provider: PaymentProvider
+
+
+class CustomerSettingsUpdate(RequestModel):
+    payment_provider: PaymentProvider
+
+
+class CustomerSettingsRead(ApiModel):
+    id: str
+    sequence_account_id: str
+    customer_id: str
+    payment_provider: PaymentProvider
+
+
+def present_customer(customer: object) -> Customer20240101:
+    c = customer
+    return Customer20240101(
+        id=c.id,  # type: ignore[attr-defined]
+        created_at=c.created_at,  # type: ignore[attr-defined]
+        sequence_account_id=c.account_id,  # type: ignore[attr-defined]
+        legal_name=c.legal_name,  # type: ignore[attr-defined]
+        contact_name=c.contact_name,  # type: ignore[attr-defined]
+        address=Address.model_validate(c.address),  # type: ignore[attr-defined]
+        email=c.email,  # type: ignore[attr-defined]
+        billing_emails=list(c.billing_emails),  # type: ignore[attr-defined]
+        telephone=c.telephone,  # type: ignore[attr-defined]
+        url=c.url,  # type: ignore[attr-defined]
+        tax_status=c.tax_status,  # type: ignore[attr-defined]
+        label=c.label,  # type: ignore[attr-defined]
+        external_ids=[KeyValueLinkInfo.model_validate(x) for x in c.external_ids],  # type: ignore[attr-defined]
+        archived_at=c.archived_at,  # type: ignore[attr-defined]
+    )
+
+
+def present_alias(alias: object) -> CustomerAliasRead:
+    a = alias
+    return CustomerAliasRead(
+        id=a.id,  # type: ignore[attr-defined]
+        sequence_account_id=a.account_id,  # type: ignore[attr-defined]
+        customer_id=a.customer_id,  # type: ignore[attr-defined]
+        value=a.value,  # type: ignore[attr-defined]
+        label=a.label,  # type: ignore[attr-defined]
+        created_at=a.created_at,  # type: ignore[attr-defined]
+    )
+
+
+def present_settings(settings: object) -> CustomerSettingsRead:
+    s = settings
+    return CustomerSettingsRead(
+        id=s.id,  # type: ignore[attr-defined]
+        sequence_account_id=s.account_id,  # type: ignore[attr-defined]
+        customer_id=s.customer_id,  # type: ignore[attr-defined]
+        payment_provider=s.payment_provider,  # type: ignore[attr-defined]
+    )

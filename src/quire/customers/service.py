@@ -1,0 +1,267 @@
+"""Customer use-cases. Services flush, never commit: the request's route commits once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quire.core import clock
+from quire.core.errors import NotFound, ValidationFailed
+from quire.core.ids import uuid7
+from quire.core.pagination import Page, PageParams, paginate
+from quire.customers import repository as repo
+from quire.customers.models import Customer, CustomerAlias, CustomerSettings
+from quire.customers.schemas import (
+    CustomerAliasCreate,
+    CustomerAliasUpdate,
+    CustomerCreate,
+    CustomerSettingsCreate,
+    CustomerSettingsUpdate,
+    CustomerSortBy,
+    CustomerUpdate,
+    IntegrationExternalIdentifier,
+)
+
+
+class AliasAlreadyExists(ValidationFailed):
+    error_type = "AliasAlreadyExists"
+
+
+class CustomerArchived(ValidationFailed):
+    error_type = "CustomerArchived"
+
+
+def _external_ids(items: Iterable[IntegrationExternalIdentifier]) -> list[dict[str, str]]:
+    synced = clock.isoformat_z(clock.now())
+    return [{"key": item.key, "value": item.value, "syncTime": synced} for item in items]
+
+
+async def get_customer(session: AsyncSession, account_id: str, customer_id: str, *, lock: bool = False) -> Customer:
+    """The customer, or 404 (also for another account's customer: they are indistinguishable)."""
+    customer = await repo.get_customer(session, account_id, customer_id, lock=lock)
+    if customer is None:
+        raise NotFound.of("Customer", customer_id)
+    return customer
+
+
+async def get_active_customer(session: AsyncSession, account_id: str, customer_id: str) -> Customer:
+    """For new documents: the customer must exist (404) and not be archived (400)."""
+    customer = await get_customer(session, account_id, customer_id)
+    if customer.archived_at is not None:
+        raise CustomerArchived(f"Customer {customer_id!r} is archived and cannot be billed", field="customerId")
+    return customer
+
+
+async def _add_aliases(session: AsyncSession, account_id: str, customer_id: str, values: Iterable[str]) -> None:
+    existing = {alias.value for alias in await repo.aliases_of(session, account_id, customer_id)}
+    seen: set[str] = set()
+    for value in values:
+        if value in existing or value in seen or value == customer_id:
+            continue
+        if await repo.alias_value_taken(session, account_id, value):
+            raise AliasAlreadyExists(f"Alias {value!r} is already in use in this account", field="customerAliases")
+        seen.add(value)
+        session.add(
+            CustomerAlias(id=uuid7(), account_id=account_id, customer_id=customer_id, value=value, created_at=clock.now())
+        )
+    await session.flush()
+
+
+async def create_customer(session: AsyncSession, account_id: str, data: CustomerCreate) -> Customer:
+    now = clock.now()
+    customer = Customer(
+        id=uuid7(),
+        account_id=account_id,
+        created_at=now,
+        updated_at=now,
+        legal_name=data.legal_name,
+        contact_name=data.contact_name,
+        address=data.address.model_dump(exclude_none=True),
+        email=data.email,
+        billing_emails=list(data.billing_emails),
+        telephone=data.telephone,
+        url=data.url,
+        label=data.label,
+        tax_status=data.tax_status,
+        external_ids=_external_ids(data.external_ids or []),
+    )
+    session.add(customer)
+    await session.flush()
+    await _add_aliases(session, account_id, customer.id, data.customer_aliases or [])
+    return customer
+
+
+async def update_customer(session: AsyncSession, account_id: str, customer_id: str, data: CustomerUpdate) -> Customer:
+    """Replace the required fields; optional fields that are left out keep their stored value.
+
+    ``customerAliases``, when given, adds the aliases that are missing (existing ones stay).
+    """
+    customer = await get_customer(session, account_id, customer_id, lock=True)
+    customer.legal_name = data.legal_name
+    customer.address = data.address.model_dump(exclude_none=True)
+    customer.email = data.email
+    customer.tax_status = data.tax_status
+    given = data.model_fields_set
+    for name in ("contact_name", "telephone", "url", "label"):
+        if name in given:
+            setattr(customer, name, getattr(data, name))
+    if data.billing_emails is not None:
+        customer.billing_emails = list(data.billing_emails)
+    if data.external_ids is not None:
+        customer.external_ids = _external_ids(data.external_ids)
+    customer.updated_at = clock.now()
+    await session.flush()
+    if data.customer_aliases:
+        await _add_aliases(session, account_id, customer.id, data.customer_aliases)
+    return customer
+
+
+async def archive_customer(session: AsyncSession, account_id: str, customer_id: str) -> Customer:
+    """Archive (idempotent): the customer stays readable and keeps its documents."""
+    customer = await get_customer(session, account_id, customer_id, lock=True)
+    if customer.archived_at is None:
+        customer.archived_at = clock.now()
+        customer.updated_at = customer.archived_at
+        await session.flush()
+    return customer
+
+
+async def list_customers(
+    session: AsyncSession,
+    account_id: str,
+    *,
+    params: PageParams,
+    sort_by: CustomerSortBy,
+    legal_name: str | None,
+    email: str | None,
+    alias: str | None,
+    include_archived: bool,
+) -> Page[Customer]:
+    stmt = repo.list_customers_stmt(
+        account_id, legal_name=legal_name, email=email, alias=alias, include_archived=include_archived
+    )
+    column = Customer.legal_name if sort_by is CustomerSortBy.LEGAL_NAME else Customer.created_at
+    return await paginate(session, stmt, params=params, sort_column=column, id_column=Customer.id, sort_name=sort_by.value)
+
+
+async def get_by_alias(session: AsyncSession, account_id: str, alias: str) -> Customer:
+    customer = await repo.find_by_alias(session, account_id, alias)
+    if customer is None:
+        raise NotFound(f"No customer has the alias {alias!r}", resource="Customer")
+    return customer
+
+
+# --- aliases --------------------------------------------------------------------------------------
+
+
+async def create_alias(session: AsyncSession, account_id: str, data: CustomerAliasCreate) -> CustomerAlias:
+    if data.sequence_account_id != account_id:
+        raise ValidationFailed("sequenceAccountId must be the account of your API credentials", field="sequenceAccountId")
+    await get_customer(session, account_id, data.customer_id)
+    if await repo.alias_value_taken(session, account_id, data.value):
+        raise AliasAlreadyExists(f"Alias {data.value!r} is already in use in this account", field="value")
+    alias = CustomerAlias(
+        id=uuid7(),
+        account_id=account_id,
+        customer_id=data.customer_id,
+        value=data.value,
+        label=data.label,
+        created_at=clock.now(),
+    )
+    session.add(alias)
+    await session.flush()
+    return alias
+
+
+async def get_alias(session: AsyncSession, account_id: str, alias_id: str) -> CustomerAlias:
+    alias = await repo.get_alias(session, account_id, alias_id)
+    if alias is None:
+        raise NotFound.of("CustomerAlias", alias_id)
+    return alias
+
+
+async def update_alias(session: AsyncSession, account_id: str, alias_id: str, data: CustomerAliasUpdate) -> CustomerAlias:
+    alias = await get_alias(session, account_id, alias_id)
+    if "label" in data.model_fields_set:
+        alias.label = data.label
+    await session.flush()
+    return alias
+
+
+async def delete_alias(session: AsyncSession, account_id: str, alias_id: str) -> dict[str, Any]:
+    """Delete the alias; the answer is the alias as it was, with ``deletedAt``."""
+    alias = await get_alias(session, account_id, alias_id)
+    snapshot = alias_dict(alias, deleted=True)
+    await session.delete(alias)
+    await session.flush()
+    return snapshot
+
+
+async def aliases_of_customer(session: AsyncSession, account_id: str, customer_id: str) -> list[CustomerAlias]:
+    await get_customer(session, account_id, customer_id)
+    return await repo.aliases_of(session, account_id, customer_id)
+
+
+async def list_aliases(session: AsyncSession, account_id: str, params: PageParams) -> Page[CustomerAlias]:
+    return await paginate(
+        session, repo.list_aliases_stmt(account_id), params=params,
+        sort_column=CustomerAlias.created_at, id_column=CustomerAlias.id,
+    )
+
+
+def alias_dict(alias: CustomerAlias, *, deleted: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": alias.id,
+        "sequence_account_id": alias.account_id,
+        "customer_id": alias.customer_id,
+        "value": alias.value,
+        "label": alias.label,
+        "created_at": alias.created_at,
+    }
+    if deleted:
+        out["deleted_at"] = clock.now()
+    return out
+
+
+# --- payment settings -----------------------------------------------------------------------------
+
+
+async def create_settings(session: AsyncSession, account_id: str, data: CustomerSettingsCreate) -> CustomerSettings:
+    await get_customer(session, account_id, data.customer_id)
+    if await repo.settings_for_customer(session, account_id, data.customer_id) is not None:
+        raise ValidationFailed("This customer already has payment settings; update them instead", field="customerId")
+    settings = CustomerSettings(
+        id=uuid7(),
+        account_id=account_id,
+        customer_id=data.customer_id,
+        payment_provider=data.payment_provider,
+        created_at=clock.now(),
+    )
+    session.add(settings)
+    await session.flush()
+    return settings
+
+
+async def get_settings(session: AsyncSession, account_id: str, settings_id: str) -> CustomerSettings:
+    settings = await repo.get_settings(session, account_id, settings_id)
+    if settings is None:
+        raise NotFound.of("CustomerSettings", settings_id)
+    return settings
+
+
+async def update_settings(
+    session: AsyncSession, account_id: str, settings_id: str, data: CustomerSettingsUpdate
+) -> CustomerSettings:
+    settings = await get_settings(session, account_id, settings_id)
+    settings.payment_provider = data.payment_provider
+    await session.flush()
+    return settings
+
+
+async def delete_settings(session: AsyncSession, account_id: str, settings_id: str) -> CustomerSettings:
+    settings = await get_settings(session, account_id, settings_id)
+    await session.delete(settings)
+    await session.flush()
+    return settings

@@ -1,0 +1,54 @@
+"""Fixtures: one live server per database for the whole run; a fresh account per test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import ApiClient, LiveServer, create_pg_database, drop_pg_database, in_ci, start_server
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    if request.param == "sqlite":
+        path = Path(tmp_path_factory.mktemp("sqlite")) / "quire.db"
+        live = start_server("sqlite", f"sqlite:///{path}")
+        yield live
+        live.stop()
+        return
+    try:
+        url = create_pg_database()
+    except Exception as exc:  # noqa: BLE001 - any failure to reach PostgreSQL decides the leg's fate
+        message = f"PostgreSQL at {os.environ.get('QUIRE_TEST_DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/test')} is not reachable: {exc!r}"
+        if in_ci():
+            pytest.fail("CI=true requires the PostgreSQL leg. " + message, pytrace=False)
+        pytest.skip(message)
+    live = start_server("postgresql", url)
+    yield live
+    live.stop()
+    drop_pg_database(url)
+
+
+@pytest.fixture
+def client(server: LiveServer) -> Iterator[ApiClient]:
+    """A contract-checking client of a brand-new account."""
+    with ApiClient(server.base_url, server.new_account()) as api:
+        yield api
+
+
+@pytest.fixture
+def other_client(server: LiveServer) -> Iterator[ApiClient]:
+    """A client of a second, unrelated account (cross-account isolation tests)."""
+    with ApiClient(server.base_url, server.new_account("Other account")) as api:
+        yield api
+
+
+@pytest.fixture
+def anonymous(server: LiveServer) -> Iterator[ApiClient]:
+    with ApiClient(server.base_url, None) as api:
+        yield api

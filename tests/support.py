@@ -1,0 +1,131 @@
+"""Test support: live Quire servers on real databases, and a client that checks every answer.
+
+No mocks: each server is a real uvicorn on 127.0.0.1 serving the real app on a real SQLite file
+or a real PostgreSQL database created for the run and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import uvicorn
+
+from quire.accounts.service import NewCredential, create_account
+from quire.app import create_app
+from quire.config import Settings
+from quire.core.db import make_engine, make_sessionmaker
+from quire.core.migrate import upgrade
+
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def pg_admin_url() -> str:
+    return os.environ.get("QUIRE_TEST_DATABASE_URL", DEFAULT_PG)
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+async def _pg_exec(url: str, sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"), timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def create_pg_database() -> str:
+    """Create a fresh database next to the admin one; return its URL. Raises if PostgreSQL is down."""
+    admin = pg_admin_url()
+    name = f"quire_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_exec(admin, f'CREATE DATABASE "{name}"'))
+    return admin.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_pg_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    admin = pg_admin_url()
+    asyncio.run(_pg_exec(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    name: str
+    settings: Settings
+    base_url: str
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    def new_account(self, name: str = "Test account", merchant_settings: dict[str, Any] | None = None) -> NewCredential:
+        async def run() -> NewCredential:
+            engine = make_engine(self.settings)
+            try:
+                async with make_sessionmaker(engine)() as session:
+                    cred = await create_account(session, name=name, merchant_settings=merchant_settings)
+                    await session.commit()
+                    return cred
+            finally:
+                await engine.dispose()
+
+        return asyncio.run(run())
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def start_server(name: str, database_url: str) -> LiveServer:
+    settings = Settings(database_url=database_url)
+    upgrade(settings)
+    port = free_port()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"quire-{name}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError(f"Quire test server on {name} did not start")
+        time.sleep(0.02)
+    return LiveServer(name=name, settings=settings, base_url=f"http://127.0.0.1:{port}", server=server, thread=thread)
+
+
+class ApiClient(httpx.Client):
+    """An httpx client for one account whose every response is checked against the contract."""
+
+    def __init__(self, base_url: str, credential: NewCredential | None, *, validate: bool = True, **kwargs: Any) -> None:
+        hooks = {"response": [self._check]} if validate else {}
+        auth = (credential.client_id, credential.client_secret) if credential else None
+        super().__init__(base_url=base_url, auth=auth, event_hooks=hooks, timeout=30, **kwargs)
+        self.credential = credential
+        self.checked = 0
+
+    def _check(self, response: httpx.Response) -> None:
+        from tests.contract import get_contract
+
+        response.read()
+        get_contract().validate_response(
+            response.request.method,
+            response.request.url.path,
+            response.status_code,
+            response.content,
+            response.headers.get("content-type"),
+        )
+        self.checked += 1

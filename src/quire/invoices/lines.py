@@ -1,0 +1,179 @@
+"""Line items and line item groups of a draft invoice, and the totals they imply.
+
+Every write locks the invoice row, checks the invoice is editable, and recomputes the totals of
+every line, group and the invoice from the lines' inputs with ``calculation.document_totals`` —
+the server derives totals, it never trusts them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quire.core import clock
+from quire.core.errors import NotFound, ValidationFailed
+from quire.core.ids import uuid7
+from quire.core.money import to_minor
+from quire.core.pagination import Page, PageParams, paginate
+from quire.invoices import repository as repo
+from quire.invoices.calculation import LineInput, Totals, document_totals
+from quire.invoices.lifecycle import Action, check
+from quire.invoices.models import Invoice, InvoiceLineItem, InvoiceLineItemGroup
+from quire.invoices.schemas import MAX_GROUPS, MAX_LINE_ITEMS, GroupWrite, LineItemWrite
+from quire.invoices.service import get_invoice
+
+
+async def editable_invoice(session: AsyncSession, account_id: str, invoice_id: str) -> Invoice:
+    invoice = await get_invoice(session, account_id, invoice_id, lock=True)
+    check(Action.EDIT, invoice.status, invoice.payment_status)
+    return invoice
+
+
+def _set_totals(row: Invoice | InvoiceLineItem | InvoiceLineItemGroup, totals: Totals, currency: str) -> None:
+    row.net_total_minor = to_minor(totals.net, currency)
+    row.total_tax_minor = to_minor(totals.tax, currency)
+    row.gross_total_minor = to_minor(totals.gross, currency)
+
+
+async def recalculate(session: AsyncSession, invoice: Invoice) -> None:
+    """Derive every total of the invoice from its lines (one shared calculation module)."""
+    lines = await repo.lines_of(session, invoice.id)
+    groups = await repo.groups_of(session, invoice.id)
+    result = document_totals(
+        [LineInput(quantity=l.quantity, rate=l.rate, tax_rate=l.tax_rate, group_id=l.group_id) for l in lines],
+        invoice.currency,
+    )
+    for item, totals in zip(lines, result.lines, strict=True):
+        _set_totals(item, totals, invoice.currency)
+    for grp in groups:
+        _set_totals(grp, result.groups.get(grp.id, Totals.zero()), invoice.currency)
+    _set_totals(invoice, result.total, invoice.currency)
+    invoice.has_quantity = any(item.quantity != 0 for item in lines)
+    invoice.updated_at = clock.now()
+    await session.flush()
+
+
+async def _check_group(session: AsyncSession, invoice: Invoice, group_id: str | None) -> None:
+    if group_id is not None and await repo.get_group(session, invoice.id, group_id) is None:
+        raise ValidationFailed(f"groupId {group_id!r} is not a line item group of this invoice", field="groupId")
+
+
+def _fill(item: InvoiceLineItem, data: LineItemWrite) -> None:
+    item.title = data.title
+    item.description = data.description
+    item.quantity = data.quantity
+    item.rate = data.rate
+    item.tax_rate = data.tax_rate
+    item.service_period_start = data.service_period_start
+    item.service_period_end = data.service_period_end
+    item.service_period = data.service_period.model_dump(by_alias=True, mode="json") if data.service_period else None
+    item.group_id = data.group_id
+    item.price_id = data.price_id
+    item.rate_display = data.rate_display
+    item.external_ids = [x.model_dump() for x in data.external_ids]
+    item.revenue_classification = data.revenue_classification
+    item.credit_grant_id = data.credit_grant_id
+
+
+async def add_line(session: AsyncSession, account_id: str, invoice_id: str, data: LineItemWrite) -> tuple[Invoice, InvoiceLineItem]:
+    invoice = await editable_invoice(session, account_id, invoice_id)
+    await _check_group(session, invoice, data.group_id)
+    if await repo.count_lines(session, invoice.id) >= MAX_LINE_ITEMS:
+        raise ValidationFailed(f"An invoice holds at most {MAX_LINE_ITEMS} line items")
+    item = InvoiceLineItem(id=uuid7(), account_id=account_id, invoice_id=invoice.id, index=invoice.next_line_index,
+                           created_at=clock.now())
+    _fill(item, data)
+    invoice.next_line_index += 1
+    session.add(item)
+    await session.flush()
+    await recalculate(session, invoice)
+    return invoice, item
+
+
+async def _line(session: AsyncSession, invoice: Invoice, line_id: str) -> InvoiceLineItem:
+    item = await repo.get_line(session, invoice.id, line_id)
+    if item is None:
+        raise NotFound.of("LineItem", line_id)
+    return item
+
+
+async def update_line(
+    session: AsyncSession, account_id: str, invoice_id: str, line_id: str, data: LineItemWrite
+) -> tuple[Invoice, InvoiceLineItem]:
+    invoice = await editable_invoice(session, account_id, invoice_id)
+    item = await _line(session, invoice, line_id)
+    await _check_group(session, invoice, data.group_id)
+    _fill(item, data)
+    await session.flush()
+    await recalculate(session, invoice)
+    return invoice, item
+
+
+async def delete_line(session: AsyncSession, account_id: str, invoice_id: str, line_id: str) -> tuple[Invoice, InvoiceLineItem]:
+    invoice = await editable_invoice(session, account_id, invoice_id)
+    item = await _line(session, invoice, line_id)
+    await session.delete(item)
+    await session.flush()
+    await recalculate(session, invoice)
+    return invoice, item
+
+
+async def list_lines(session: AsyncSession, account_id: str, invoice_id: str, params: PageParams) -> tuple[Invoice, Page[InvoiceLineItem]]:
+    invoice = await get_invoice(session, account_id, invoice_id)
+    page = await paginate(session, repo.lines_stmt(invoice.id), params=params, sort_column=InvoiceLineItem.index,
+                          id_column=InvoiceLineItem.id, sort_name="index")
+    return invoice, page
+
+
+# --- groups ---------------------------------------------------------------------------------------
+
+
+async def add_group(session: AsyncSession, account_id: str, invoice_id: str, data: GroupWrite) -> tuple[Invoice, InvoiceLineItemGroup]:
+    invoice = await editable_invoice(session, account_id, invoice_id)
+    if invoice.next_group_index >= MAX_GROUPS and len(await repo.groups_of(session, invoice.id)) >= MAX_GROUPS:
+        raise ValidationFailed(f"An invoice holds at most {MAX_GROUPS} line item groups")
+    group = InvoiceLineItemGroup(
+        id=uuid7(), account_id=account_id, invoice_id=invoice.id, index=invoice.next_group_index, title=data.title,
+        description=data.description, net_total_minor=0, total_tax_minor=0, gross_total_minor=0, created_at=clock.now(),
+    )
+    invoice.next_group_index += 1
+    invoice.updated_at = clock.now()
+    session.add(group)
+    await session.flush()
+    return invoice, group
+
+
+async def _group(session: AsyncSession, invoice: Invoice, group_id: str) -> InvoiceLineItemGroup:
+    group = await repo.get_group(session, invoice.id, group_id)
+    if group is None:
+        raise NotFound.of("LineItemGroup", group_id)
+    return group
+
+
+async def update_group(
+    session: AsyncSession, account_id: str, invoice_id: str, group_id: str, data: GroupWrite
+) -> tuple[Invoice, InvoiceLineItemGroup]:
+    invoice = await editable_invoice(session, account_id, invoice_id)
+    group = await _group(session, invoice, group_id)
+    group.title = data.title
+    group.description = data.description
+    invoice.updated_at = clock.now()
+    await session.flush()
+    return invoice, group
+
+
+async def delete_group(session: AsyncSession, account_id: str, invoice_id: str, group_id: str) -> tuple[Invoice, InvoiceLineItemGroup]:
+    """Delete the group but keep its lines, ungrouped (nothing is silently lost)."""
+    invoice = await editable_invoice(session, account_id, invoice_id)
+    group = await _group(session, invoice, group_id)
+    await repo.ungroup_lines(session, group.id)  # also updates the line objects in this session
+    await session.delete(group)
+    await session.flush()
+    await recalculate(session, invoice)
+    return invoice, group
+
+
+async def list_groups(session: AsyncSession, account_id: str, invoice_id: str, params: PageParams) -> tuple[Invoice, Page[InvoiceLineItemGroup]]:
+    invoice = await get_invoice(session, account_id, invoice_id)
+    page = await paginate(session, repo.groups_stmt(invoice.id), params=params, sort_column=InvoiceLineItemGroup.index,
+                          id_column=InvoiceLineItemGroup.id, sort_name="index")
+    return invoice, page

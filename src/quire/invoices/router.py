@@ -1,0 +1,225 @@
+"""HTTP routes of the Invoices and Invoice Line Items tags (2024-01-01). Thin by design."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Query
+from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quire.core.http import account_of, api_router, session_of
+from quire.core.pagination import PageParams, ascending_page_params, page_params
+from quire.core.schemas import IsoDate
+from quire.invoices import actions, lines, present, service, settings
+from quire.invoices.document import invoice_pdf
+from quire.invoices.repository import InvoiceFilters
+from quire.invoices.schemas import (
+    GroupPage,
+    GroupRead,
+    GroupWrite,
+    InvoiceCreate,
+    InvoicePage,
+    InvoiceRead,
+    InvoiceSettingsCreate,
+    InvoiceSettingsRead,
+    InvoiceSettingsUpdate,
+    InvoiceSortBy,
+    InvoiceUpdate,
+    LineItemPage,
+    LineItemRead,
+    LineItemWrite,
+    PaymentStatusUpdate,
+)
+
+router = api_router()
+Session = Annotated[AsyncSession, Depends(session_of)]
+Account = Annotated[str, Depends(account_of)]
+INV = ["Invoices"]
+LINES = ["Invoice Line Items"]
+
+
+def _csv(value: str | None, allowed: tuple[str, ...], name: str) -> list[str]:
+    from quire.core.errors import ValidationFailed
+
+    if value is None:
+        return []
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    for item in items:
+        if item not in allowed:
+            raise ValidationFailed(f"{name}: {item!r} is not one of {', '.join(allowed)}", field=name)
+    return items
+
+
+@router.post("/invoices", status_code=201, response_model=InvoiceRead, operation_id="postInvoices", tags=INV)
+async def post_invoices(body: InvoiceCreate, session: Session, account: Account) -> InvoiceRead:
+    return present.invoice(await service.create_invoice(session, account, body))
+
+
+@router.get("/invoices", response_model=InvoicePage, operation_id="getInvoices", tags=INV)
+async def get_invoices(
+    session: Session,
+    account: Account,
+    params: Annotated[PageParams, Depends(page_params)],
+    sort_by: Annotated[InvoiceSortBy, Query(alias="sortBy")] = InvoiceSortBy.CREATED_AT,
+    invoice_status: Annotated[str | None, Query(alias="invoiceStatus", max_length=200)] = None,
+    invoice_payment_status: Annotated[str | None, Query(alias="invoicePaymentStatus", max_length=200)] = None,
+    customer_id: Annotated[str | None, Query(alias="customerId", max_length=64)] = None,
+    billing_schedule_id: Annotated[str | None, Query(alias="billingScheduleId", max_length=64)] = None,
+    due_before: Annotated[IsoDate | None, Query(alias="dueBefore")] = None,
+    due_after: Annotated[IsoDate | None, Query(alias="dueAfter")] = None,
+    sent_before: Annotated[IsoDate | None, Query(alias="sentBefore")] = None,
+    sent_after: Annotated[IsoDate | None, Query(alias="sentAfter")] = None,
+    invoice_before: Annotated[IsoDate | None, Query(alias="invoiceBefore")] = None,
+    invoice_after: Annotated[IsoDate | None, Query(alias="invoiceAfter")] = None,
+    exclude_zero_quantity: Annotated[bool, Query(alias="excludeZeroQuantity")] = False,
+    invoice_currency: Annotated[str | None, Query(alias="invoiceCurrency", max_length=200)] = None,
+) -> InvoicePage:
+    from quire.core.contract_enums import CURRENCY, INVOICE_PAYMENT_STATUS, INVOICE_STATUS
+
+    filters = InvoiceFilters(
+        statuses=_csv(invoice_status, INVOICE_STATUS, "invoiceStatus"),
+        payment_statuses=_csv(invoice_payment_status, INVOICE_PAYMENT_STATUS, "invoicePaymentStatus"),
+        customer_id=customer_id,
+        billing_schedule_id=billing_schedule_id,
+        due_before=due_before, due_after=due_after,
+        sent_before=sent_before, sent_after=sent_after,
+        invoice_before=invoice_before, invoice_after=invoice_after,
+        currencies=_csv(invoice_currency, CURRENCY, "invoiceCurrency"),
+        exclude_zero_quantity=exclude_zero_quantity,
+    )
+    page = await service.list_invoices(session, account, params=params, sort_by=sort_by, filters=filters)
+    return InvoicePage(items=[present.invoice(i) for i in page.items], pagination=page.meta)
+
+
+@router.get("/invoices/{id}", response_model=InvoiceRead, operation_id="getInvoicesById", tags=INV)
+async def get_invoice(id: str, session: Session, account: Account) -> InvoiceRead:
+    return present.invoice(await service.get_invoice(session, account, id))
+
+
+@router.put("/invoices/{id}", response_model=InvoiceRead, operation_id="putInvoicesById", tags=INV)
+async def put_invoice(id: str, body: InvoiceUpdate, session: Session, account: Account) -> InvoiceRead:
+    return present.invoice(await service.update_invoice(session, account, id, body))
+
+
+@router.patch("/invoices/{id}", response_model=InvoiceRead, operation_id="patchInvoicesById", tags=INV)
+async def patch_invoice(id: str, body: InvoiceUpdate, session: Session, account: Account) -> InvoiceRead:
+    return present.invoice(await service.update_invoice(session, account, id, body))
+
+
+@router.delete("/invoices/{id}", response_model=InvoiceRead, operation_id="deleteInvoicesById", tags=INV)
+async def delete_invoice(id: str, session: Session, account: Account) -> InvoiceRead:
+    return present.invoice(await service.delete_invoice(session, account, id))
+
+
+@router.get("/invoices/{id}/download", operation_id="getInvoicesByIdDownload", tags=INV,
+            response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+async def download_invoice(id: str, session: Session, account: Account) -> Response:
+    filename, pdf = await invoice_pdf(session, account, id)
+    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.post("/invoices/{id}/finalize", response_model=InvoiceRead, operation_id="postInvoicesByIdFinalize", tags=INV)
+async def finalize(id: str, session: Session, account: Account) -> InvoiceRead:
+    return present.invoice(await actions.finalize(session, account, id))
+
+
+@router.post("/invoices/{id}/send", response_model=InvoiceRead, operation_id="postInvoicesByIdSend", tags=INV)
+async def send(id: str, session: Session, account: Account) -> InvoiceRead:
+    return present.invoice(await actions.send(session, account, id))
+
+
+@router.post("/invoices/{id}/finalize-and-send", response_model=InvoiceRead, operation_id="postInvoicesByIdFinalizeAndSend", tags=INV)
+async def finalize_and_send(id: str, session: Session, account: Account) -> InvoiceRead:
+    return present.invoice(await actions.finalize_and_send(session, account, id))
+
+
+@router.post("/invoices/{id}/void", response_model=InvoiceRead, operation_id="postInvoicesByIdVoid", tags=INV)
+async def void(id: str, session: Session, account: Account) -> InvoiceRead:
+    return present.invoice(await actions.void(session, account, id))
+
+
+@router.put("/invoices/{id}/payment-status", response_model=InvoiceRead, operation_id="putInvoicesByIdPaymentStatus", tags=INV)
+async def payment_status(id: str, body: PaymentStatusUpdate, session: Session, account: Account) -> InvoiceRead:
+    return present.invoice(await actions.set_payment_status(session, account, id, body.payment_status))
+
+
+# --- line items -------------------------------------------------------------------------------------
+
+
+@router.get("/invoices/{invoice}/line-items", response_model=LineItemPage, operation_id="getInvoicesByInvoiceLineItems", tags=LINES)
+async def get_lines(invoice: str, session: Session, account: Account,
+                    params: Annotated[PageParams, Depends(ascending_page_params)]) -> LineItemPage:
+    inv, page = await lines.list_lines(session, account, invoice, params)
+    return LineItemPage(items=[present.line(i, inv.currency) for i in page.items], pagination=page.meta)
+
+
+@router.post("/invoices/{invoice}/line-items", status_code=201, response_model=LineItemRead, operation_id="postInvoicesByInvoiceLineItems", tags=LINES)
+async def post_line(invoice: str, body: LineItemWrite, session: Session, account: Account) -> LineItemRead:
+    inv, item = await lines.add_line(session, account, invoice, body)
+    return present.line(item, inv.currency)
+
+
+@router.put("/invoices/{invoice}/line-items/{id}", response_model=LineItemRead, operation_id="putInvoicesByInvoiceLineItemsById", tags=LINES)
+async def put_line(invoice: str, id: str, body: LineItemWrite, session: Session, account: Account) -> LineItemRead:
+    inv, item = await lines.update_line(session, account, invoice, id, body)
+    return present.line(item, inv.currency)
+
+
+@router.delete("/invoices/{invoice}/line-items/{id}", response_model=LineItemRead, operation_id="deleteInvoicesByInvoiceLineItemsById", tags=LINES)
+async def delete_line(invoice: str, id: str, session: Session, account: Account) -> LineItemRead:
+    inv, item = await lines.delete_line(session, account, invoice, id)
+    return present.line(item, inv.currency)
+
+
+@router.get("/invoices/{invoice}/line-item-groups", response_model=GroupPage, operation_id="getInvoicesByInvoiceLineItemGroups", tags=LINES)
+async def get_groups(invoice: str, session: Session, account: Account,
+                     params: Annotated[PageParams, Depends(ascending_page_params)]) -> GroupPage:
+    inv, page = await lines.list_groups(session, account, invoice, params)
+    return GroupPage(items=[present.group(g, inv.currency) for g in page.items], pagination=page.meta)
+
+
+@router.post("/invoices/{invoice}/line-item-groups", status_code=201, response_model=GroupRead, operation_id="postInvoicesByInvoiceLineItemGroups", tags=LINES)
+async def post_group(invoice: str, body: GroupWrite, session: Session, account: Account) -> GroupRead:
+    inv, group = await lines.add_group(session, account, invoice, body)
+    return present.group(group, inv.currency)
+
+
+@router.put("/invoices/{invoice}/line-item-groups/{id}", response_model=GroupRead, operation_id="putInvoicesByInvoiceLineItemGroupsById", tags=LINES)
+async def put_group(invoice: str, id: str, body: GroupWrite, session: Session, account: Account) -> GroupRead:
+    inv, group = await lines.update_group(session, account, invoice, id, body)
+    return present.group(group, inv.currency)
+
+
+@router.delete("/invoices/{invoice}/line-item-groups/{id}", response_model=GroupRead, operation_id="deleteInvoicesByInvoiceLineItemGroupsById", tags=LINES)
+async def delete_group(invoice: str, id: str, session: Session, account: Account) -> GroupRead:
+    inv, group = await lines.delete_group(session, account, invoice, id)
+    return present.group(group, inv.currency)
+
+
+# --- invoice payment settings ---------------------------------------------------------------------
+
+
+@router.post("/invoice-settings", status_code=201, response_model=InvoiceSettingsRead, operation_id="postInvoiceSettings", tags=INV)
+async def post_settings(body: InvoiceSettingsCreate, session: Session, account: Account) -> InvoiceSettingsRead:
+    return present.settings(await settings.create(session, account, body))
+
+
+@router.get("/invoice-settings/for-invoice/{id}", response_model=InvoiceSettingsRead, operation_id="getInvoiceSettingsForInvoiceById", tags=INV)
+async def get_settings_for_invoice(id: str, session: Session, account: Account) -> InvoiceSettingsRead:
+    return present.settings(await settings.for_invoice(session, account, id))
+
+
+@router.get("/invoice-settings/{id}", response_model=InvoiceSettingsRead, operation_id="getInvoiceSettingsById", tags=INV)
+async def get_settings(id: str, session: Session, account: Account) -> InvoiceSettingsRead:
+    return present.settings(await settings.get(session, account, id))
+
+
+@router.put("/invoice-settings/{id}", response_model=InvoiceSettingsRead, operation_id="putInvoiceSettingsById", tags=INV)
+async def put_settings(id: str, body: InvoiceSettingsUpdate, session: Session, account: Account) -> InvoiceSettingsRead:
+    return present.settings(await settings.update(session, account, id, body))
+
+
+@router.delete("/invoice-settings/{id}", response_model=InvoiceSettingsRead, operation_id="deleteInvoiceSettingsById", tags=INV)
+async def delete_settings(id: str, session: Session, account: Account) -> InvoiceSettingsRead:
+    return present.settings(await settings.delete(session, account, id))

@@ -1,0 +1,298 @@
+"""Wire shapes of the Invoices and Invoice Line Items operations, version 2024-01-01.
+
+Amounts are decimal strings on the wire, ``Decimal`` inside; totals are rendered with exactly the
+currency's minor units (docs/money.md). Length limits are listed in docs/invoices.md.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from functools import partial
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, model_validator
+
+from quire.core.contract_enums import (
+    INTEGRATION_SERVICE,
+    INVOICE_DUNNING_STATUS,
+    INVOICE_PAYMENT_OPTION,
+    INVOICE_PAYMENT_STATUS,
+    INVOICE_STATUS,
+    PAYMENT_LINK_DISPLAY_OPTION,
+    PAYMENT_PROVIDER,
+    RATE_DISPLAY,
+    REVENUE_CLASSIFICATION,
+    TAX_STATUS,
+)
+from quire.core.money import InvalidDecimal, parse_decimal
+from quire.core.pagination import PaginationMeta
+from quire.core.schemas import (
+    Address,
+    ApiModel,
+    CurrencyCode,
+    Email,
+    IsoDate,
+    KeyValuePair,
+    LongText,
+    RequestModel,
+    RequiredText,
+    ShortText,
+    Timestamp,
+)
+
+InvoiceStatusName = Literal[INVOICE_STATUS]  # type: ignore[valid-type]
+PaymentStatusName = Literal[INVOICE_PAYMENT_STATUS]  # type: ignore[valid-type]
+PaymentOption = Literal[INVOICE_PAYMENT_OPTION]  # type: ignore[valid-type]
+PaymentLinkDisplay = Literal[PAYMENT_LINK_DISPLAY_OPTION]  # type: ignore[valid-type]
+RateDisplay = Literal[RATE_DISPLAY]  # type: ignore[valid-type]
+RevenueClassification = Literal[REVENUE_CLASSIFICATION]  # type: ignore[valid-type]
+TaxStatus = Literal[TAX_STATUS]  # type: ignore[valid-type]
+DunningStatus = Literal[INVOICE_DUNNING_STATUS]  # type: ignore[valid-type]
+IntegrationService = Literal[INTEGRATION_SERVICE]  # type: ignore[valid-type]
+PaymentProvider = Literal[PAYMENT_PROVIDER]  # type: ignore[valid-type]
+Ident = Annotated[str, Field(min_length=1, max_length=64)]
+
+MAX_LINE_ITEMS = 5_000
+MAX_GROUPS = 500
+
+
+def _decimal(value: Any, *, field: str, allow_negative: bool = True, upper: Decimal | None = None) -> Decimal:
+    try:
+        parsed = parse_decimal(value, field=field, max_places=10, allow_negative=allow_negative)
+    except InvalidDecimal as exc:
+        raise ValueError(str(exc)) from None
+    if upper is not None and parsed > upper:
+        raise ValueError(f"{field} must be a fraction between 0 and 1 (\"0.2\" is 20%)")
+    return parsed
+
+
+Quantity = Annotated[Decimal, BeforeValidator(partial(_decimal, field="quantity"))]
+Rate = Annotated[Decimal, BeforeValidator(partial(_decimal, field="rate"))]
+TaxRate = Annotated[Decimal, BeforeValidator(partial(_decimal, field="taxRate", allow_negative=False, upper=Decimal(1)))]
+
+
+class InclusiveDateRange(ApiModel):
+    start: IsoDate
+    end_inclusive: IsoDate
+
+    @model_validator(mode="after")
+    def _ordered(self) -> InclusiveDateRange:
+        if self.end_inclusive < self.start:
+            raise ValueError("billingPeriod.endInclusive must not be before billingPeriod.start")
+        return self
+
+
+class DateRange(ApiModel):
+    start_date: IsoDate
+    end_date: IsoDate
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DateRange:
+        if self.end_date < self.start_date:
+            raise ValueError("servicePeriod.endDate must not be before servicePeriod.startDate")
+        return self
+
+
+class RenderSettings(ApiModel):
+    payment_link_display: PaymentLinkDisplay = "SHOW_PAYMENT_LINK"
+
+
+class LinkInfo(ApiModel):
+    external_id: str
+    external_service: IntegrationService
+    sync_time: Timestamp
+
+
+Emails = Annotated[list[Email], Field(max_length=50)]
+Metadata = Annotated[list[KeyValuePair], Field(max_length=100)]
+PaymentOptions = Annotated[list[PaymentOption], Field(max_length=2)]
+
+
+class InvoiceFields(RequestModel):
+    """Fields shared by create and update (all optional here)."""
+
+    due_date: IsoDate | None = None
+    purchase_order_number: ShortText | None = None
+    reference: ShortText | None = None
+    customer_emails: Emails | None = None
+    customer_legal_company_name: RequiredText | None = None
+    customer_billing_address: Address | None = None
+    customer_shipping_address: Address | None = None
+    memo: LongText | None = None
+    payment_options: PaymentOptions | None = None
+    billing_period: InclusiveDateRange | None = None
+    metadata: Metadata | None = None
+    credit_balances: LongText | None = None
+    billing_run_id: Ident | None = None
+    accounting_date: IsoDate | None = None
+
+
+class InvoiceCreate(InvoiceFields):
+    currency: CurrencyCode
+    customer_id: Ident
+    billing_schedule_id: Ident | None = None
+
+
+class InvoiceUpdate(InvoiceFields):
+    """PUT and PATCH: a merge. Omitted fields keep their value; explicit null clears an optional one."""
+
+
+class InvoiceRead(ApiModel):
+    id: str
+    sequence_account_id: str
+    billing_schedule_id: str | None = None
+    status: InvoiceStatusName
+    currency: CurrencyCode
+    invoice_number: str | None = None
+    issue_date: IsoDate | None = None
+    due_date: IsoDate | None = None
+    purchase_order_number: str | None = None
+    reference: str | None = None
+    customer_emails: list[str]
+    customer_legal_company_name: str
+    customer_billing_address: Address
+    customer_shipping_address: Address
+    memo: str | None = None
+    payment_options: list[PaymentOption] | None = None
+    billing_period: InclusiveDateRange | None = None
+    customer_id: str
+    total_tax: str
+    net_total: str
+    gross_total: str
+    metadata: list[KeyValuePair]
+    customer_tax_id: str | None = None
+    payment_status: PaymentStatusName
+    created_at: Timestamp
+    credit_note_ids: list[str]
+    linked_services: list[LinkInfo]
+    merchant_details: dict[str, Any] | None = None
+    credit_balances: str | None = None
+    dunning_status: DunningStatus | None = None
+    accounting_date: IsoDate
+    calculated_at: Timestamp | None = None
+    customer_tax_status: TaxStatus | None = None
+    render_settings: RenderSettings
+    billing_run_id: str | None = None
+
+
+class InvoicePage(ApiModel):
+    items: list[InvoiceRead]
+    pagination: PaginationMeta
+
+
+class PaymentStatusUpdate(RequestModel):
+    payment_status: PaymentStatusName
+
+
+class InvoiceSortBy(StrEnum):
+    CREATED_AT = "createdAt"
+    CUSTOMER_LEGAL_COMPANY_NAME = "CUSTOMER_LEGAL_COMPANY_NAME"
+    GROSS_TOTAL = "GROSS_TOTAL"
+    ACCOUNTING_DATE = "ACCOUNTING_DATE"
+
+
+# --- line items and groups ------------------------------------------------------------------------
+
+
+class ExternalId(ApiModel):
+    key: IntegrationService
+    value: Annotated[str, Field(min_length=1, max_length=255)]
+
+
+class LineItemWrite(RequestModel):
+    title: RequiredText
+    description: LongText | None = None
+    quantity: Quantity
+    rate: Rate
+    tax_rate: TaxRate
+    service_period_start: datetime | None = None
+    service_period_end: datetime | None = None
+    service_period: DateRange | None = None
+    group_id: Ident | None = None
+    price_id: Ident | None = None
+    rate_display: RateDisplay = "ABSOLUTE"
+    external_ids: Annotated[list[ExternalId], Field(max_length=20)]
+    revenue_classification: RevenueClassification | None = None
+    credit_grant_id: Ident | None = None
+
+    @model_validator(mode="after")
+    def _periods(self) -> LineItemWrite:
+        for name in ("service_period_start", "service_period_end"):
+            value = getattr(self, name)
+            if value is not None and value.tzinfo is None:
+                raise ValueError(f"{name} must carry a time zone (e.g. 2024-01-01T00:00:00Z)")
+        if self.service_period_start and self.service_period_end and self.service_period_end < self.service_period_start:
+            raise ValueError("servicePeriodEnd must not be before servicePeriodStart")
+        return self
+
+
+class LineItemRead(ApiModel):
+    id: str
+    invoice_id: str
+    title: str
+    description: str | None = None
+    quantity: str
+    rate: str
+    tax_rate: str
+    service_period_start: Timestamp | None = None
+    service_period_end: Timestamp | None = None
+    service_period: DateRange | None = None
+    index: int
+    group_id: str | None = None
+    net_total: str
+    total_tax: str
+    gross_total: str
+    price_id: str | None = None
+    rate_display: RateDisplay
+    external_ids: list[ExternalId]
+    revenue_classification: RevenueClassification | None = None
+    credit_grant_id: str | None = None
+
+
+class LineItemPage(ApiModel):
+    items: list[LineItemRead]
+    pagination: PaginationMeta
+
+
+class GroupWrite(RequestModel):
+    title: RequiredText
+    description: LongText | None = None
+
+
+class GroupRead(ApiModel):
+    id: str
+    invoice_id: str
+    title: str
+    description: str | None = None
+    index: int
+    net_total: str
+    total_tax: str
+    gross_total: str
+
+
+class GroupPage(ApiModel):
+    items: list[GroupRead]
+    pagination: PaginationMeta
+
+
+# --- invoice payment settings ---------------------------------------------------------------------
+
+
+class InvoiceSettingsCreate(RequestModel):
+    invoice_id: Ident
+    payment_provider: PaymentProvider
+    customer_id: Ident | None = None
+
+
+class InvoiceSettingsUpdate(RequestModel):
+    payment_provider: PaymentProvider
+
+
+class InvoiceSettingsRead(ApiModel):
+    id: str
+    sequence_account_id: str
+    invoice_id: str
+    customer_id: str | None = None
+    payment_provider: PaymentProvider

@@ -1,0 +1,150 @@
+"""Invoice use-cases: create, read, update, delete, list. Services flush; the route commits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quire.accounts import merchant
+from quire.core import clock
+from quire.core.errors import NotFound, ValidationFailed
+from quire.core.ids import uuid7
+from quire.core.pagination import Page, PageParams, paginate
+from quire.customers.service import get_active_customer
+from quire.invoices import repository as repo
+from quire.invoices.lifecycle import Action, InvoiceStatus, PaymentStatus, check
+from quire.invoices.models import Invoice
+from quire.invoices.repository import InvoiceFilters
+from quire.invoices.schemas import InvoiceCreate, InvoiceFields, InvoiceSortBy, InvoiceUpdate
+
+DEFAULT_PAYMENT_OPTIONS = ["BANK_TRANSFER"]
+DEFAULT_RENDER_SETTINGS = {"paymentLinkDisplay": "SHOW_PAYMENT_LINK"}
+# Fields every invoice response must carry: null is refused for them on update.
+_NOT_NULLABLE = {"customer_emails", "customer_legal_company_name", "customer_billing_address",
+                 "customer_shipping_address", "metadata", "accounting_date"}
+
+
+async def get_invoice(session: AsyncSession, account_id: str, invoice_id: str, *, lock: bool = False) -> Invoice:
+    """The invoice, or 404 — also for another account's invoice."""
+    invoice = await repo.get_invoice(session, account_id, invoice_id, lock=lock)
+    if invoice is None:
+        raise NotFound.of("Invoice", invoice_id)
+    return invoice
+
+
+async def create_invoice(session: AsyncSession, account_id: str, data: InvoiceCreate) -> Invoice:
+    """A DRAFT with zero totals. Omitted customer fields are copied from the customer now (a
+    snapshot: later edits of the customer do not rewrite this invoice); merchantDetails likewise."""
+    customer = await get_active_customer(session, account_id, data.customer_id)
+    settings = await merchant.load(session, account_id)
+    now = clock.now()
+    billing_address = data.customer_billing_address.model_dump(exclude_none=True) if data.customer_billing_address else customer.address
+    shipping_address = (
+        data.customer_shipping_address.model_dump(exclude_none=True) if data.customer_shipping_address else billing_address
+    )
+    invoice = Invoice(
+        id=uuid7(),
+        account_id=account_id,
+        customer_id=customer.id,
+        billing_schedule_id=data.billing_schedule_id,
+        billing_run_id=data.billing_run_id,
+        status=InvoiceStatus.DRAFT.value,
+        payment_status=PaymentStatus.UNPAID.value,
+        currency=data.currency,
+        due_date=data.due_date,
+        accounting_date=data.accounting_date or now.date(),
+        purchase_order_number=data.purchase_order_number,
+        reference=data.reference,
+        memo=data.memo,
+        customer_emails=list(data.customer_emails) if data.customer_emails is not None else list(customer.billing_emails or [customer.email]),
+        customer_legal_company_name=data.customer_legal_company_name or customer.legal_name,
+        customer_billing_address=billing_address,
+        customer_shipping_address=shipping_address,
+        customer_tax_id=None,
+        customer_tax_status=customer.tax_status,
+        payment_options=list(data.payment_options) if data.payment_options is not None else list(DEFAULT_PAYMENT_OPTIONS),
+        billing_period_start=data.billing_period.start if data.billing_period else None,
+        billing_period_end=data.billing_period.end_inclusive if data.billing_period else None,
+        metadata_=[kv.model_dump() for kv in data.metadata or []],
+        credit_balances=data.credit_balances,
+        render_settings=dict(DEFAULT_RENDER_SETTINGS),
+        merchant_details=merchant.merchant_details(settings),
+        credit_note_ids=[],
+        net_total_minor=0,
+        total_tax_minor=0,
+        gross_total_minor=0,
+        has_quantity=False,
+        next_line_index=0,
+        next_group_index=0,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(invoice)
+    await session.flush()
+    return invoice
+
+
+def _apply(invoice: Invoice, data: InvoiceFields) -> None:
+    given = data.model_fields_set
+    for name in given:
+        value = getattr(data, name)
+        if value is None and name in _NOT_NULLABLE:
+            raise ValidationFailed(f"{_camel(name)} cannot be null", field=_camel(name))
+        if name in ("customer_billing_address", "customer_shipping_address"):
+            setattr(invoice, name, value.model_dump(exclude_none=True))
+        elif name == "billing_period":
+            invoice.billing_period_start = value.start if value else None
+            invoice.billing_period_end = value.end_inclusive if value else None
+        elif name == "metadata":
+            invoice.metadata_ = [kv.model_dump() for kv in value]
+        elif name in ("customer_emails", "payment_options"):
+            setattr(invoice, name, list(value) if value is not None else None)
+        else:
+            setattr(invoice, name, value)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+async def update_invoice(session: AsyncSession, account_id: str, invoice_id: str, data: InvoiceUpdate) -> Invoice:
+    """PUT and PATCH (both merges): only a DRAFT or IN_PROGRESS invoice can change."""
+    invoice = await get_invoice(session, account_id, invoice_id, lock=True)
+    check(Action.EDIT, invoice.status, invoice.payment_status)
+    _apply(invoice, data)
+    invoice.updated_at = clock.now()
+    await session.flush()
+    return invoice
+
+
+async def delete_invoice(session: AsyncSession, account_id: str, invoice_id: str) -> Invoice:
+    """Only a DRAFT can be deleted (a finalized one is voided; a sent one is credited)."""
+    invoice = await get_invoice(session, account_id, invoice_id, lock=True)
+    check(Action.DELETE, invoice.status, invoice.payment_status)
+    await repo.delete_children(session, invoice.id)
+    await session.delete(invoice)
+    await session.flush()
+    return invoice
+
+
+_SORT_COLUMNS: dict[InvoiceSortBy, Any] = {
+    InvoiceSortBy.CREATED_AT: Invoice.created_at,
+    InvoiceSortBy.CUSTOMER_LEGAL_COMPANY_NAME: Invoice.customer_legal_company_name,
+    InvoiceSortBy.GROSS_TOTAL: Invoice.gross_total_minor,
+    InvoiceSortBy.ACCOUNTING_DATE: Invoice.accounting_date,
+}
+
+
+async def list_invoices(
+    session: AsyncSession, account_id: str, *, params: PageParams, sort_by: InvoiceSortBy, filters: InvoiceFilters
+) -> Page[Invoice]:
+    return await paginate(
+        session,
+        repo.list_invoices_stmt(account_id, filters),
+        params=params,
+        sort_column=_SORT_COLUMNS[sort_by],
+        id_column=Invoice.id,
+        sort_name=sort_by.value,
+    )

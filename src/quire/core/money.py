@@ -24,7 +24,7 @@ CURRENCIES: tuple[str, ...] = (
 )
 
 _CONTEXT = Context(prec=60, rounding=ROUND_HALF_UP)
-_PLAIN = re.compile(r"^-?\d+(\.\d+)?$")
+_PLAIN = re.compile(r"-?[0-9]+(\.[0-9]+)?")  # ASCII digits only; used with fullmatch (no trailing newline)
 
 
 class UnknownCurrency(ValueError):
@@ -51,7 +51,7 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
     """Round half-up to the currency's minor units. The only rounding function in Quire."""
     with localcontext(_CONTEXT):
         result = amount.quantize(_exponent(currency), rounding=ROUND_HALF_UP)
-    return result + 0 if result else abs(result)  # never a negative zero
+        return result + 0 if result else abs(result)  # never a negative zero; inside the context: no re-rounding
 
 
 def format_amount(amount: Decimal, currency: str) -> str:
@@ -93,7 +93,7 @@ def parse_decimal(
             raise InvalidDecimal(f"{field} is a JSON number that is not an exact decimal; send it as a string")
         parsed = exact
     elif isinstance(value, str):
-        if not _PLAIN.match(value):
+        if not _PLAIN.fullmatch(value):
             raise InvalidDecimal(problem)
         parsed = Decimal(value)
     elif isinstance(value, Decimal):
@@ -107,7 +107,7 @@ def parse_decimal(
     places = max(0, -exponent)
     if places > max_places:
         raise InvalidDecimal(problem)
-    if len(digits) + min(exponent, 0) > max_integer_digits:
+    if len(digits) + exponent > max_integer_digits:
         raise InvalidDecimal(f"{field} is too large (at most {max_integer_digits} integer digits)")
     if sign and parsed != 0 and not allow_negative:
         raise InvalidDecimal(f"{field} must not be negative")

@@ -17,9 +17,9 @@ def _json(model: Any) -> dict[str, Any]:
 
 async def invoice_pdf(session: AsyncSession, account_id: str, invoice_id: str) -> tuple[str, bytes]:
     """Render the invoice as it stands now; the file is named after its number (or id for drafts)."""
+    invoice = await get_invoice(session, account_id, invoice_id)
     from quire.invoices.pdf import render_invoice_pdf
 
-    invoice = await get_invoice(session, account_id, invoice_id)
     lines = [_json(present.line(item, invoice.currency)) for item in await repo.lines_of(session, invoice.id)]
     groups = [_json(present.group(g, invoice.currency)) for g in await repo.groups_of(session, invoice.id)]
     pdf = render_invoice_pdf(_json(present.invoice(invoice)), lines, groups)

@@ -145,6 +145,7 @@ def test_line_validation(client: ApiClient, other_client: ApiClient) -> None:
         {"title": "x", "quantity": "1", "rate": "1", "taxRate": "0.2", "externalIds": [], "groupId": foreign_group["id"]},
         {"title": "", "quantity": "1", "rate": "1", "taxRate": "0.2", "externalIds": []},
         {"title": "x", "quantity": 0.1, "rate": "1", "taxRate": "0.2", "externalIds": []},
+        {"title": "x", "quantity": "999999999999999999", "rate": "999999999999999999", "taxRate": "0", "externalIds": []},
     ]
     for body in bad:
         response = client.post(f"/invoices/{iid}/line-items", json=body)
@@ -155,6 +156,10 @@ def test_line_validation(client: ApiClient, other_client: ApiClient) -> None:
     assert ok.status_code == 201, ok.text
     assert ok.json()["netTotal"] == "3.00"
     assert ok.json()["rateDisplay"] == "ABSOLUTE"
+    big = client.post(f"/invoices/{iid}/line-items", json={
+        "title": "big", "quantity": "1", "rate": "99999999999999.99", "taxRate": "0", "externalIds": []})
+    assert big.status_code == 201 and big.json()["netTotal"] == "99999999999999.99"
+    assert client.get(f"/invoices/{iid}").json()["netTotal"] == "100000000000002.99"
 
 
 def test_update_merges_and_delete_draft(client: ApiClient) -> None:

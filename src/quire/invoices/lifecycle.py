@@ -50,8 +50,10 @@ TRANSITIONS: dict[Action, tuple[frozenset[InvoiceStatus], InvoiceStatus | None]]
     Action.SET_PAYMENT_STATUS: (frozenset({S.FINAL, S.SENT}), None),
 }
 
-#: A SENT invoice may be voided only while nothing was collected (a paid one needs a credit note).
-VOIDABLE_SENT_PAYMENT_STATUSES = frozenset({PaymentStatus.UNPAID, PaymentStatus.UNCOLLECTIBLE})
+#: A FINAL or SENT invoice may be voided only while nothing was collected (a paid one needs a credit note).
+VOIDABLE_PAYMENT_STATUSES = frozenset({PaymentStatus.UNPAID, PaymentStatus.UNCOLLECTIBLE})
+VOIDABLE_SENT_PAYMENT_STATUSES = VOIDABLE_PAYMENT_STATUSES  # the name the contract's wording suggests
+ISSUED = frozenset({S.FINAL, S.SENT})
 
 
 def allowed_actions(status: str, payment_status: str) -> list[str]:
@@ -63,8 +65,8 @@ def check(action: Action, status: str, payment_status: str) -> InvoiceStatus | N
     current = InvoiceStatus(status)
     if action.value in _allowed(current, payment_status):
         return TRANSITIONS[action][1]
-    if action is Action.VOID and current is S.SENT:
-        message = f"Cannot void a SENT invoice whose payment status is {payment_status}; issue a credit note instead"
+    if action is Action.VOID and current in ISSUED:
+        message = f"Cannot void a {current.value} invoice whose payment status is {payment_status}; issue a credit note instead"
     else:
         message = f"Cannot {action.value} an invoice in status {current.value}"
     raise _refuse(action, current, payment_status, message)
@@ -85,7 +87,7 @@ def _allowed(current: InvoiceStatus, payment_status: str) -> list[str]:
     for action, (sources, _target) in TRANSITIONS.items():
         if current not in sources:
             continue
-        if action is Action.VOID and current is S.SENT and PaymentStatus(payment_status) not in VOIDABLE_SENT_PAYMENT_STATUSES:
+        if action is Action.VOID and current in ISSUED and PaymentStatus(payment_status) not in VOIDABLE_PAYMENT_STATUSES:
             continue
         out.append(action.value)
     return out

@@ -28,7 +28,17 @@ async def editable_invoice(session: AsyncSession, account_id: str, invoice_id: s
     return invoice
 
 
+#: Largest absolute amount Quire stores, in minor units (amounts are BIGINT minor units; 10^17 leaves
+#: headroom below 2^63 for sums). For two-decimal currencies that is 10^15 (a quadrillion) major units.
+MAX_AMOUNT_MINOR = 10**17
+
+
 def _set_totals(row: Invoice | InvoiceLineItem | InvoiceLineItemGroup, totals: Totals, currency: str) -> None:
+    for value in (totals.net, totals.tax, totals.gross):
+        if abs(to_minor(value, currency)) >= MAX_AMOUNT_MINOR:
+            raise ValidationFailed(
+                f"Amount {value} {currency} is larger than Quire can store (under 10^17 minor units)", field="quantity"
+            )
     row.net_total_minor = to_minor(totals.net, currency)
     row.total_tax_minor = to_minor(totals.tax, currency)
     row.gross_total_minor = to_minor(totals.gross, currency)

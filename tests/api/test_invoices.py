@@ -226,3 +226,39 @@ def test_invoice_settings_crud(client: ApiClient) -> None:
     assert updated.status_code == 200 and updated.json()["paymentProvider"] == "NONE"
     assert client.delete(f"/invoice-settings/{sid}").status_code == 200
     assert client.get(f"/invoice-settings/{sid}").status_code == 404
+
+
+def test_stored_totals_equal_the_calculation_module(client: ApiClient) -> None:
+    """The server sums per-line totals in SQL; they must equal calculation.document_totals over all lines."""
+    import random
+    from decimal import Decimal
+
+    from quire.invoices.calculation import LineInput, Totals, document_totals
+
+    rng = random.Random(7)
+    for currency in ("GBP", "JPY"):
+        invoice = new_invoice(client, currency)
+        iid = invoice["id"]
+        groups = [add_group(client, iid, f"G{n}")["id"] for n in range(3)]
+        inputs: dict[str, LineInput] = {}
+        for n in range(25):
+            q = Decimal(rng.randint(-5, 5000)) / Decimal(10) ** rng.randint(0, 3)
+            r = Decimal(rng.randint(-10**6, 10**7)) / Decimal(10) ** rng.randint(0, 6)
+            t = Decimal(rng.choice(["0", "0.05", "0.2", "0.0825", "0.175"]))
+            g = rng.choice([None, *groups])
+            line = add_line(client, iid, title=f"L{n}", quantity=str(q), rate=str(r), taxRate=str(t),
+                            **({"groupId": g} if g else {}))
+            inputs[line["id"]] = LineInput(q, r, t, g)
+        for victim in rng.sample(sorted(inputs), 5):  # deletes must be reflected too
+            assert client.delete(f"/invoices/{iid}/line-items/{victim}").status_code == 200
+            del inputs[victim]
+        assert client.delete(f"/invoices/{iid}/line-item-groups/{groups[0]}").status_code == 200
+        inputs = {k: LineInput(v.quantity, v.rate, v.tax_rate, None if v.group_id == groups[0] else v.group_id)
+                  for k, v in inputs.items()}
+        expected = document_totals(list(inputs.values()), currency)
+        got = client.get(f"/invoices/{iid}").json()
+        assert [Decimal(got[k]) for k in ("netTotal", "totalTax", "grossTotal")] == [
+            expected.total.net, expected.total.tax, expected.total.gross]
+        for group in client.get(f"/invoices/{iid}/line-item-groups").json()["items"]:
+            want = expected.groups.get(group["id"], Totals.zero())
+            assert Decimal(group["grossTotal"]) == want.gross and Decimal(group["netTotal"]) == want.net

@@ -8,6 +8,7 @@ error). Endpoints therefore never commit; services only flush.
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -47,8 +48,11 @@ class ApiRoute(APIRoute):
         async def handler(request: Request) -> Response:
             write = request.method in WRITE_METHODS
             token = sqlite_write_transaction.set(write)
+            # SQLite has one writer at a time: queue this process's writers on an asyncio lock instead of
+            # letting them spin in SQLite's busy handler (other processes still wait on busy_timeout).
+            lock = request.app.state.write_lock if write else None
             try:
-                async with request.app.state.sessionmaker() as session:
+                async with lock or nullcontext(), request.app.state.sessionmaker() as session:
                     return await _run(request, session, endpoint, write)
             finally:
                 sqlite_write_transaction.reset(token)

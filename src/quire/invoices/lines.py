@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quire.core import clock
 from quire.core.errors import NotFound, ValidationFailed
 from quire.core.ids import uuid7
-from quire.core.money import to_minor
+from quire.core.money import from_minor, to_minor
 from quire.core.pagination import Page, PageParams, paginate
 from quire.invoices import repository as repo
-from quire.invoices.calculation import LineInput, Totals, document_totals
+from quire.invoices.calculation import Totals, line_totals
 from quire.invoices.lifecycle import Action, check
 from quire.invoices.models import Invoice, InvoiceLineItem, InvoiceLineItemGroup
 from quire.invoices.schemas import MAX_GROUPS, MAX_LINE_ITEMS, GroupWrite, LineItemWrite
@@ -44,22 +44,32 @@ def _set_totals(row: Invoice | InvoiceLineItem | InvoiceLineItemGroup, totals: T
     row.gross_total_minor = to_minor(totals.gross, currency)
 
 
-async def recalculate(session: AsyncSession, invoice: Invoice) -> None:
-    """Derive every total of the invoice from its lines (one shared calculation module)."""
-    lines = await repo.lines_of(session, invoice.id)
-    groups = await repo.groups_of(session, invoice.id)
-    result = document_totals(
-        [LineInput(quantity=l.quantity, rate=l.rate, tax_rate=l.tax_rate, group_id=l.group_id) for l in lines],
-        invoice.currency,
-    )
-    for item, totals in zip(lines, result.lines, strict=True):
-        _set_totals(item, totals, invoice.currency)
-    for grp in groups:
-        _set_totals(grp, result.groups.get(grp.id, Totals.zero()), invoice.currency)
-    _set_totals(invoice, result.total, invoice.currency)
-    invoice.has_quantity = any(item.quantity != 0 for item in lines)
+async def recalculate(session: AsyncSession, invoice: Invoice, changed: InvoiceLineItem | None = None) -> None:
+    """Derive the totals after a write: the changed line's from its inputs, then every group's and the
+    invoice's as exact integer sums (in minor units) of their lines' totals, computed by the database.
+
+    Equal by construction to ``calculation.document_totals`` over all lines (a unit test holds them
+    together), without loading every line of a long invoice on each write.
+    """
+    currency = invoice.currency
+    if changed is not None:
+        _set_totals(changed, line_totals(changed.quantity, changed.rate, changed.tax_rate, currency), currency)
+        await session.flush()
+    sums = await repo.line_sums_by_group(session, invoice.id)
+    for grp in await repo.groups_of(session, invoice.id):
+        net, tax, gross, _ = sums.get(grp.id, (0, 0, 0, 0))
+        _set_minor(grp, net, tax, gross, currency)
+    net = sum(v[0] for v in sums.values())
+    tax = sum(v[1] for v in sums.values())
+    gross = sum(v[2] for v in sums.values())
+    _set_minor(invoice, net, tax, gross, currency)
+    invoice.has_quantity = any(v[3] for v in sums.values())
     invoice.updated_at = clock.now()
     await session.flush()
+
+
+def _set_minor(row: Invoice | InvoiceLineItemGroup, net: int, tax: int, gross: int, currency: str) -> None:
+    _set_totals(row, Totals(from_minor(net, currency), from_minor(tax, currency), from_minor(gross, currency)), currency)
 
 
 async def _check_group(session: AsyncSession, invoice: Invoice, group_id: str | None) -> None:
@@ -94,8 +104,7 @@ async def add_line(session: AsyncSession, account_id: str, invoice_id: str, data
     _fill(item, data)
     invoice.next_line_index += 1
     session.add(item)
-    await session.flush()
-    await recalculate(session, invoice)
+    await recalculate(session, invoice, item)
     return invoice, item
 
 
@@ -113,8 +122,7 @@ async def update_line(
     item = await _line(session, invoice, line_id)
     await _check_group(session, invoice, data.group_id)
     _fill(item, data)
-    await session.flush()
-    await recalculate(session, invoice)
+    await recalculate(session, invoice, item)
     return invoice, item
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Float, Select, case, cast, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.core.ids import is_uuid
@@ -71,6 +71,21 @@ def list_invoices_stmt(account_id: str, f: InvoiceFilters) -> Select[tuple[Invoi
 async def lines_of(session: AsyncSession, invoice_id: str) -> list[InvoiceLineItem]:
     stmt = select(InvoiceLineItem).where(InvoiceLineItem.invoice_id == invoice_id).order_by(InvoiceLineItem.index)
     return list((await session.scalars(stmt)).all())
+
+
+async def line_sums_by_group(session: AsyncSession, invoice_id: str) -> dict[str | None, tuple[int, int, int, int]]:
+    """Per group (None = ungrouped): sums of the lines' net, tax and gross minor units, and how many
+    lines have a non-zero quantity."""
+    L = InvoiceLineItem
+    stmt = (
+        select(
+            L.group_id, func.sum(L.net_total_minor), func.sum(L.total_tax_minor), func.sum(L.gross_total_minor),
+            func.sum(case((cast(L.quantity, Float) != 0, 1), else_=0)),
+        )
+        .where(L.invoice_id == invoice_id)
+        .group_by(L.group_id)
+    )
+    return {row[0]: (int(row[1]), int(row[2]), int(row[3]), int(row[4])) for row in (await session.execute(stmt)).all()}
 
 
 async def groups_of(session: AsyncSession, invoice_id: str) -> list[InvoiceLineItemGroup]:

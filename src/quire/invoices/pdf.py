@@ -281,6 +281,17 @@ def _find_dejavu() -> tuple[Path, Path] | None:
     return None
 
 
+_GLYPHS: dict[tuple[Path, Path], frozenset[int]] = {}
+
+
+def _glyphs(fonts: tuple[Path, Path], compute: Callable[[], frozenset[int]]) -> frozenset[int]:
+    """Code points both faces can draw, worked out once per pair of font files."""
+    glyphs = _GLYPHS.get(fonts)
+    if glyphs is None:
+        glyphs = _GLYPHS[fonts] = compute()
+    return glyphs
+
+
 def unicode_fonts_available() -> bool:
     return _font_files() is not None
 
@@ -310,12 +321,12 @@ class _Pdf(FPDF):
         if fonts is not None:
             self.add_font(_UNICODE_FAMILY, "", str(fonts[0]))
             self.add_font(_UNICODE_FAMILY, "B", str(fonts[1]))
-            family = _UNICODE_FAMILY.lower()
-            glyphs = frozenset(self.fonts[family].cmap) & frozenset(self.fonts[family + "B"].cmap)
-            self.family = _UNICODE_FAMILY
+            key = _UNICODE_FAMILY.lower()
+            glyphs = _glyphs(fonts, lambda: frozenset(self.fonts[key].cmap) & frozenset(self.fonts[key + "B"].cmap))
+            self.face = _UNICODE_FAMILY
             self.covered: Callable[[int], bool] = lambda cp: cp >= 0x20 and cp in glyphs
         else:
-            self.family = "helvetica"
+            self.face = "helvetica"
             self.covered = _latin1
         self.accent = DEFAULT_ACCENT
         self.watermark = ""
@@ -329,12 +340,23 @@ class _Pdf(FPDF):
         return clean_text(value, self.covered, multiline=multiline)
 
     def style(self, size: float, bold: bool = False, colour: tuple[int, int, int] = INK) -> None:
-        self.set_font(self.family, "B" if bold else "", size)
+        self.set_font(self.face, "B" if bold else "", size)
         self.set_text_color(*colour)
+
+    def unwrapped(self, width: float, text: str) -> list[str] | None:
+        """The lines of ``text`` if none needs wrapping at ``width`` (the common case), else None."""
+        room = width - 2 * self.c_margin
+        parts = text.split("\n")
+        if all(self.get_string_width(part) <= room for part in parts):
+            return parts
+        return None
 
     def text_height(self, width: float, line_height: float, text: str) -> float:
         if not text:
             return 0.0
+        parts = self.unwrapped(width, text)
+        if parts is not None:
+            return line_height * len(parts)
         return float(self.multi_cell(width, line_height, text, dry_run=True, output=MethodReturnValue.HEIGHT))
 
     def para(self, x: float, width: float, line_height: float, text: str, align: str = "L") -> None:
@@ -342,7 +364,13 @@ class _Pdf(FPDF):
         if not text:
             return
         self.set_x(x)
-        self.multi_cell(width, line_height, text, align=align, new_x=XPos.LEFT, new_y=YPos.NEXT)
+        parts = self.unwrapped(width, text)
+        if parts is None:
+            self.multi_cell(width, line_height, text, align=align, new_x=XPos.LEFT, new_y=YPos.NEXT)
+            return
+        for part in parts:  # cell() is several times cheaper than multi_cell's line breaking
+            self.set_x(x)
+            self.cell(width, line_height, part, align=align, new_x=XPos.LEFT, new_y=YPos.NEXT)
 
     def fit_cell(self, width: float, height: float, text: str, align: str = "R", bold: bool = False) -> None:
         """One-line cell; shrinks the font (down to 5pt) rather than spill into its neighbour."""
@@ -352,10 +380,10 @@ class _Pdf(FPDF):
             shrunk = size
             while shrunk > 5 and self.get_string_width(text) > room:
                 shrunk -= 0.5
-                self.set_font(self.family, "B" if bold else "", shrunk)
+                self.set_font(self.face, "B" if bold else "", shrunk)
         self.cell(width, height, text, align=align, new_x=XPos.RIGHT, new_y=YPos.TOP)
         if self.font_size_pt != size:
-            self.set_font(self.family, "B" if bold else "", size)
+            self.set_font(self.face, "B" if bold else "", size)
 
     def rule(self, y: float, colour: tuple[int, int, int] = RULE, width: float = 0.2, x: float = MARGIN, length: float = CONTENT_W) -> None:
         self.set_draw_color(*colour)
@@ -389,7 +417,7 @@ class _Pdf(FPDF):
         self.set_y(-12)
         self.style(7.5, colour=MUTED)
         self.rule(self.get_y() - 1.5)
-        self.cell(CONTENT_W * 0.7, 4, self.footer_text, align="L", new_x=XPos.RIGHT, new_y=YPos.TOP)
+        self.fit_cell(CONTENT_W * 0.7, 4, self.footer_text, align="L")
         self.cell(CONTENT_W * 0.3, 4, f"Page {self.page_no()} of {{nb}}", align="R")
 
     def table_header(self) -> None:
@@ -501,7 +529,7 @@ class _Renderer:
             pdf.style(8.5, colour=MUTED)
             pdf.cell(label_w, 4.5, pdf.t(label), new_x=XPos.RIGHT, new_y=YPos.TOP)
             pdf.style(8.5)
-            pdf.multi_cell(width - label_w, 4.5, pdf.t(value, multiline=True), align=align, new_x=XPos.LEFT, new_y=YPos.NEXT)
+            pdf.para(x + label_w, width - label_w, 4.5, pdf.t(value, multiline=True), align=align)
 
     def parties(self) -> None:
         pdf = self.pdf
@@ -634,8 +662,8 @@ class _Renderer:
         pdf.fit_cell(COLS[3], 4.2, pdf.t(format_percent(line.get("taxRate"))) if line.get("taxRate") is not None else "")
         pdf.fit_cell(COLS[4], 4.2, self.money(line.get("netTotal")))
 
-        pdf.set_xy(MARGIN + indent, y0 + ROW_PAD)
-        pdf.multi_cell(desc_w, 4.2, title or " ", new_x=XPos.LEFT, new_y=YPos.NEXT)
+        pdf.set_y(y0 + ROW_PAD)
+        pdf.para(MARGIN + indent, desc_w, 4.2, title or " ")
         if extra:
             pdf.style(7.5, colour=MUTED)
             pdf.para(MARGIN + indent, desc_w, 3.6, extra)
@@ -660,8 +688,8 @@ class _Renderer:
         pdf.set_fill_color(*BAND)
         pdf.rect(MARGIN, y0, CONTENT_W, head, style="F")
         pdf.style(9, bold=True)
-        pdf.set_xy(MARGIN + 2, y0 + ROW_PAD)
-        pdf.multi_cell(CONTENT_W - 4, 4.6, title, new_x=XPos.LEFT, new_y=YPos.NEXT)
+        pdf.set_y(y0 + ROW_PAD)
+        pdf.para(MARGIN + 2, CONTENT_W - 4, 4.6, title)
         if description:
             pdf.style(7.5, colour=MUTED)
             pdf.para(MARGIN + 2, CONTENT_W - 4, 3.6, description)

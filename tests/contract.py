@@ -31,11 +31,16 @@ class ContractViolation(AssertionError):
     """A response that a Sequence client could not rely on."""
 
 
+REPO = Path(__file__).resolve().parents[1]
+#: A copy of ../shared/sequence-api/2024-01-01.json kept in the repo, so a clone tests on its own;
+#: tests/unit/test_contract.py fails if the copy and the shared original ever differ.
+VENDORED = REPO / "contract" / "sequence-2024-01-01.json"
+SHARED = REPO.parent / "shared" / "sequence-api" / "2024-01-01.json"
+
+
 def contract_path() -> Path:
     explicit = os.environ.get("QUIRE_CONTRACT_PATH")
-    if explicit:
-        return Path(explicit)
-    return Path(__file__).resolve().parents[1].parent / "shared" / "sequence-api" / "2024-01-01.json"
+    return Path(explicit) if explicit else VENDORED
 
 
 class Contract:

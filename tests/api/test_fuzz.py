@@ -1,4 +1,4 @@
-"""Schemathesis over the contract's Customers, Invoices and Invoice Line Items operations.
+"""Schemathesis over the contract's Customers, Customer Aliases, Invoices and Invoice Line Items operations.
 
 Requests are generated from Sequence's own 2024-01-01 document (not from Quire's), sent to a live server
 with a real account, and every answer must be: not a 5xx, and valid per tests/contract.py (declared
@@ -24,7 +24,8 @@ from tests.api.invoice_helpers import add_group, add_line, new_customer, new_inv
 from tests.contract import contract_path, get_contract
 from tests.support import ApiClient, LiveServer
 
-TAGS = {"Customers", "Invoices", "Invoice Line Items"}
+#: Customer settings and invoice settings are tagged Customers and Invoices in the contract.
+TAGS = {"Customers", "Customer Aliases", "Invoices", "Invoice Line Items"}
 EXAMPLES = int(os.environ.get("QUIRE_FUZZ_EXAMPLES", "12"))
 
 _schema = schemathesis.openapi.from_path(str(contract_path()))
@@ -43,9 +44,14 @@ def _real_ids(client: ApiClient) -> dict[str, str]:
     invoice = new_invoice(client, customer=customer)
     line = add_line(client, invoice["id"])
     group = add_group(client, invoice["id"])
-    alias = client.post(f"/customers/{customer['id']}/aliases", json={"value": f"alias-{customer['id']}"})
+    alias = client.post("/customer-aliases", json={
+        "sequenceAccountId": client.credential.account_id, "customerId": customer["id"], "value": f"alias-{customer['id']}"})
+    assert alias.status_code == 201, alias.text
+    settings = client.post("/customer-settings", json={"customerId": customer["id"], "paymentProvider": "NONE"})
+    invoice_settings = client.post("/invoice-settings", json={"invoiceId": invoice["id"], "paymentProvider": "NONE"})
     return {"customer": customer["id"], "invoice": invoice["id"], "line": line["id"], "group": group["id"],
-            "alias": alias.json().get("value", "missing") if alias.status_code == 201 else "missing"}
+            "alias": alias.json()["value"], "alias_id": alias.json()["id"], "customer_settings": settings.json()["id"],
+            "invoice_settings": invoice_settings.json()["id"]}
 
 
 def _point_at_real_objects(path: str, params: dict[str, Any], ids: dict[str, str]) -> dict[str, Any]:
@@ -57,6 +63,12 @@ def _point_at_real_objects(path: str, params: dict[str, Any], ids: dict[str, str
             out[name] = ids["group"]
         elif name == "id" and path.startswith("/invoices/{invoice}/line-items"):
             out[name] = ids["line"]
+        elif name == "id" and path in ("/invoice-settings/{id}",):
+            out[name] = ids["invoice_settings"]
+        elif name == "id" and path.startswith("/customer-settings"):
+            out[name] = ids["customer_settings"]
+        elif name == "id" and path.startswith("/customer-aliases"):
+            out[name] = ids["alias_id"]
         elif name == "id" and path.startswith("/invoice"):
             out[name] = ids["invoice"]
         elif name == "id" and path.startswith("/customers"):

@@ -19,5 +19,6 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(settings: Settings, revision: str = "head") -> None:
+def upgrade(settings: Settings, revision: str = "heads") -> None:
+    """Apply every branch: domains add their own migration chains (docs/contributing.md)."""
     command.upgrade(alembic_config(settings.database_url), revision)

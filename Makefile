@@ -33,6 +33,9 @@ run: install
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+test-sqlite: install-test
+	$(BIN)/python -m pytest -k "not postgresql" $(PYTEST_ARGS)
+
 bench: install-test
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 

@@ -86,7 +86,13 @@ def accounts_create(
         if not isinstance(extra, dict):
             typer.echo("--merchant-settings must be a JSON object", err=True)
             raise typer.Exit(2)
-    credential = _with_session(get_settings(), lambda s: create_account(s, name=name, merchant_settings=extra))
+    from quire.core.errors import ValidationFailed
+
+    try:
+        credential = _with_session(get_settings(), lambda s: create_account(s, name=name, merchant_settings=extra))
+    except ValidationFailed as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(2) from None
     sys.stdout.write(json.dumps(credential.as_json()) + "\n")
 
 

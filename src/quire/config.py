@@ -7,6 +7,7 @@ directory. Production points ``QUIRE_DATABASE_URL`` at PostgreSQL.
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -55,5 +56,14 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
 
 
 @cache
-def get_settings() -> Settings:
+def _env_settings() -> Settings:
     return settings_from_env()
+
+
+#: The settings of the app serving the current request (``create_app(settings)``); set by the route envelope.
+active_settings: ContextVar[Settings | None] = ContextVar("quire_active_settings", default=None)
+
+
+def get_settings() -> Settings:
+    """The serving app's settings inside a request; the environment's everywhere else."""
+    return active_settings.get() or _env_settings()

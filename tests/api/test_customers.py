@@ -106,6 +106,9 @@ def test_bad_json_and_wrong_shapes_are_400(client: ApiClient) -> None:
         response = client.post("/customers", content=raw, headers={"content-type": "application/json"})
         assert response.status_code == 400, (raw, response.text)
         assert response.json()["error"]["type"] == "ValidationError"
+    broken = client.post("/customers", content=b'{"legalName": ', headers={"content-type": "application/json"})
+    assert broken.json()["error"]["message"] == "Request body is not valid JSON"
+    assert broken.json()["error"]["fields"] == [{"field": "body", "message": "Request body is not valid JSON"}]
 
 
 def test_unknown_ids_are_404(client: ApiClient) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 from tests.factories import customer_body
@@ -75,3 +76,16 @@ def test_delete_and_put_honour_keys(client: ApiClient) -> None:
     first = client.delete(f"/customers/{customer['id']}", headers={"Idempotency-Key": "del"})
     second = client.delete(f"/customers/{customer['id']}", headers={"Idempotency-Key": "del"})
     assert first.json() == second.json() and second.headers.get("Idempotent-Replayed") == "true"
+
+
+def test_same_json_formatted_differently_is_the_same_request(client: ApiClient) -> None:
+    body = {"legalName": "Fmt Ltd", "email": "fmt@example.com", "billingEmails": [],
+            "address": {"line1": "1 Old Street", "town": "London", "postcode": "EC1V 9HX", "country": "GB"}}
+    compact = json.dumps(body, separators=(",", ":"))
+    spaced = json.dumps(dict(reversed(list(body.items()))), indent=2)
+    headers = {"Idempotency-Key": "fmt-1", "Content-Type": "application/json"}
+    first = client.post("/customers", content=compact, headers=headers)
+    second = client.post("/customers", content=spaced, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert second.headers.get("idempotent-replayed") == "true"
+    assert first.json() == second.json()

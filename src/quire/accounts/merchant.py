@@ -57,7 +57,9 @@ def parse_settings(raw: dict[str, Any]) -> MerchantSettings:
     try:
         return MerchantSettings.model_validate(raw or {})
     except ValidationError as exc:
-        raise ValidationFailed(f"Invalid merchant settings: {exc.errors()[0]['msg']}") from None
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ())) or "body"
+        raise ValidationFailed(f"Invalid merchant settings: {where}: {first['msg']}", field=where) from None
 
 
 def merchant_details(settings: MerchantSettings) -> dict[str, Any] | None:

@@ -33,8 +33,14 @@ def hash_secret(secret: str) -> str:
 async def create_account(
     session: AsyncSession, *, name: str, merchant_settings: dict[str, Any] | None = None
 ) -> NewCredential:
-    """Create an account with one API credential; the secret is returned once and stored hashed."""
-    account = Account(id=uuid7(), name=name, created_at=clock.now(), merchant_settings=merchant_settings or {})
+    """Create an account with one API credential; the secret is returned once and stored hashed.
+
+    Merchant settings are validated like ``PUT /merchant-settings`` (ValidationFailed on bad input).
+    """
+    from quire.accounts.merchant import parse_settings  # merchant.py imports this module
+
+    stored = parse_settings(merchant_settings or {}).model_dump(by_alias=True, exclude_none=True, mode="json")
+    account = Account(id=uuid7(), name=name, created_at=clock.now(), merchant_settings=stored)
     session.add(account)
     await session.flush()
     return await create_credential(session, account_id=account.id)

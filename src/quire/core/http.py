@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from quire.config import get_settings
+from quire.config import active_settings, get_settings
 from quire.core import idempotency
 from quire.core.auth import authenticate
 from quire.core.db import sqlite_write_transaction
@@ -48,6 +48,7 @@ class ApiRoute(APIRoute):
         async def handler(request: Request) -> Response:
             write = request.method in WRITE_METHODS
             token = sqlite_write_transaction.set(write)
+            settings_token = active_settings.set(request.app.state.settings)
             # SQLite has one writer at a time: queue this process's writers on an asyncio lock instead of
             # letting them spin in SQLite's busy handler (other processes still wait on busy_timeout).
             lock = request.app.state.write_lock if write else None
@@ -56,6 +57,7 @@ class ApiRoute(APIRoute):
                     return await _run(request, session, endpoint, write)
             finally:
                 sqlite_write_transaction.reset(token)
+                active_settings.reset(settings_token)
 
         return handler
 
@@ -147,13 +149,23 @@ class EdgeMiddleware:
                     raise PayloadTooLarge(f"Request body is larger than {limit} bytes")
             return message
 
+        started = False
+
         async def send_with_version(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 message["headers"] = [*message.get("headers", []), version_header]
             await send(message)
 
         try:
             await self.app(scope, limited_receive, send_with_version)
+        except Exception:
+            # Answer here rather than in Starlette's outermost handler so the 500 keeps the version header.
+            log.exception("unhandled error")
+            if started:
+                raise
+            await _send_json(send, 500, INTERNAL_ERROR, version=version)
         finally:
             current_version.reset(token)
 
@@ -165,6 +177,9 @@ async def _send_json(send: Send, status: int, body: dict[str, Any], version: str
         headers.append((VERSION_HEADER.lower().encode(), version.encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
+
+
+INTERNAL_ERROR = {"error": {"type": "InternalError", "message": "An unexpected error occurred; it has been logged"}}
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
@@ -187,7 +202,7 @@ def install_error_handlers(app: FastAPI) -> None:
             loc = tuple(err.get("loc", ()))
             message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
             if err.get("type") == "json_invalid":
-                message = "Request body is not valid JSON"
+                message, loc = "Request body is not valid JSON", ("body",)
             fields.append({"field": _field_path(loc), "message": message})
         first = fields[0] if fields else {"field": "body", "message": "invalid request"}
         summary = first["message"] if first["field"] == "body" else f"{first['field']}: {first['message']}"

@@ -9,8 +9,10 @@ row rolled back with it and the second runs the work itself. See docs/idempotenc
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import Integer, LargeBinary, String, UniqueConstraint, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -49,6 +51,12 @@ class Claim:
 
 
 def fingerprint(method: str, path: str, query: str, body: bytes) -> str:
+    """Identify a request: method, path, query and body; a JSON body counts by content, not formatting."""
+    try:
+        canonical = json.loads(body, parse_float=Decimal)  # exact: 0.1 and 0.10000000000000001 stay apart
+        body = json.dumps(canonical, sort_keys=True, separators=(",", ":"), default=str).encode() if body else body
+    except ValueError:
+        pass  # not JSON: the raw bytes
     digest = hashlib.sha256()
     for part in (method.encode(), path.encode(), query.encode(), body):
         digest.update(len(part).to_bytes(8, "big"))

@@ -1,8 +1,9 @@
 """API versions: the one place that knows which ``Sequence-Version`` values exist.
 
 Absent header → the newest supported version; a supported value → that version; anything else →
-400 ``UnrecognisedApiVersion``. Version-specific shapes are named after their version in each
-domain's ``schemas.py`` (``Customer20240101``); routers pick them through ``current_version``.
+400 ``UnrecognisedApiVersion``. Only 2024-01-01 exists today, so every schema is its shape. Where a
+later version changes a shape, the domain's ``schemas.py`` names both after their version (as
+``Customer20240101`` already is) and its router chooses by ``current_version.get()``.
 """
 
 from __future__ import annotations

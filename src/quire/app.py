@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,6 +11,7 @@ from fastapi import FastAPI
 
 from quire import __version__
 from quire.config import Settings, get_settings
+from quire.core.idempotency import purge_forever
 from quire.core.db import make_engine, make_sessionmaker
 from quire.core.http import EdgeMiddleware, install_error_handlers
 from quire.core.versioning import LATEST_VERSION
@@ -27,7 +29,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        ttl = timedelta(hours=settings.idempotency_ttl_hours)
+        purge = asyncio.create_task(purge_forever(app.state.sessionmaker, ttl), name="quire-idempotency-purge")
         yield
+        purge.cancel()
         await engine.dispose()
 
     app = FastAPI(

@@ -89,3 +89,28 @@ def test_same_json_formatted_differently_is_the_same_request(client: ApiClient) 
     assert first.status_code == second.status_code == 201
     assert second.headers.get("idempotent-replayed") == "true"
     assert first.json() == second.json()
+
+
+def test_expired_keys_are_purged(server: LiveServer, client: ApiClient) -> None:
+    import asyncio
+    from datetime import timedelta
+
+    from quire.core.db import make_engine, make_sessionmaker
+    from quire.core.idempotency import purge_expired
+
+    headers = {"Idempotency-Key": "old-key"}
+    assert client.post("/customers", json=customer_body(), headers=headers).status_code == 201
+    assert client.post("/customers", json=customer_body(), headers=headers).status_code == 409
+
+    async def purge() -> int:
+        engine = make_engine(server.settings)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                removed = await purge_expired(session, timedelta(seconds=-1))
+                await session.commit()
+                return removed
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(purge()) >= 1
+    assert client.post("/customers", json=customer_body(), headers=headers).status_code == 201

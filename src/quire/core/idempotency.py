@@ -9,10 +9,12 @@ row rolled back with it and the second runs the work itself. See docs/idempotenc
 from __future__ import annotations
 
 import hashlib
+import logging
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Integer, LargeBinary, String, UniqueConstraint, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -123,3 +125,17 @@ async def complete(session: AsyncSession, claim_: Claim, response: Response) -> 
 async def purge_expired(session: AsyncSession, ttl: timedelta) -> int:
     result = await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < clock.now() - ttl))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def purge_forever(sessionmaker: Any, ttl: timedelta, every_seconds: float = 3600) -> None:
+    """Background task of the app: drop expired keys now and every hour (claim() also ignores them)."""
+    import asyncio
+
+    while True:
+        try:
+            async with sessionmaker() as session:
+                await purge_expired(session, ttl)
+                await session.commit()
+        except Exception:  # noqa: BLE001 - a failed purge must not kill the app; the next run retries
+            logging.getLogger("quire").exception("purging expired idempotency keys failed")
+        await asyncio.sleep(every_seconds)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 
 from quire import __version__
 from quire.config import Settings, get_settings
-from quire.core.idempotency import purge_forever
 from quire.core.db import make_engine, make_sessionmaker
+from quire.core.idempotency import purge_forever
 from quire.core.http import EdgeMiddleware, install_error_handlers
 from quire.core.versioning import LATEST_VERSION
 from quire.accounts.router import router as accounts_router

@@ -195,3 +195,19 @@ def test_cross_account_isolation(client: ApiClient, other_client: ApiClient) -> 
     # and nothing changed for the owner
     assert client.get(f"/customers/{cid}").json() == customer
     assert client.get(f"/customer-settings/{sid}").json()["paymentProvider"] == "NONE"
+
+
+def test_concurrent_duplicate_aliases_never_500(server, client: ApiClient) -> None:  # type: ignore[no-untyped-def]
+    from concurrent.futures import ThreadPoolExecutor
+
+    customer = create(client)
+
+    def claim(n: int) -> int:
+        with ApiClient(server.base_url, client.credential) as worker:
+            return worker.post("/customer-aliases", json={
+                "sequenceAccountId": client.credential.account_id, "customerId": customer["id"], "value": "contested",
+            }).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(claim, range(8)))
+    assert sorted(statuses) == [201] + [400] * 7, statuses

@@ -40,9 +40,9 @@ class MerchantSettings(RequestModel):
     custom_fields: Annotated[list[KeyValuePair], Field(max_length=20)] = []
     include_beneficiary_address_in_payment_details: bool = False
     payment_terms_days: Annotated[int, Field(ge=0, le=365)] = 30
-    invoice_number_prefix: Annotated[str, Field(max_length=20, pattern=r"^[A-Za-z0-9_\-/]*$")] = "INV"
+    invoice_number_prefix: Annotated[str, Field(max_length=20, pattern=r"^[A-Za-z0-9_\-]*$")] = "INV"
     invoice_number_width: Annotated[int, Field(ge=1, le=12)] = 5
-    credit_note_number_prefix: Annotated[str, Field(max_length=20, pattern=r"^[A-Za-z0-9_\-/]*$")] = "CN"
+    credit_note_number_prefix: Annotated[str, Field(max_length=20, pattern=r"^[A-Za-z0-9_\-]*$")] = "CN"
     credit_note_number_width: Annotated[int, Field(ge=1, le=12)] = 5
 
 

@@ -8,15 +8,16 @@ error). Endpoints therefore never commit; services only flush.
 from __future__ import annotations
 
 import json
-from contextlib import nullcontext
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute, APIRouter
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
@@ -214,6 +215,13 @@ def install_error_handlers(app: FastAPI) -> None:
         error_type = kinds.get(exc.status_code, "BadRequest" if exc.status_code < 500 else "InternalError")
         message = "No such endpoint" if exc.status_code == 404 else str(exc.detail)
         return error_response(exc.status_code, error_type, message)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity_error(_request: Request, exc: IntegrityError) -> JSONResponse:
+        # A unique constraint the service did not foresee (e.g. an invoice number reproduced after the
+        # prefix was changed): the transaction is rolled back; say so instead of failing with a 500.
+        log.warning("integrity error: %s", exc.orig)
+        return error_response(400, "Conflict", "The request conflicts with data already stored (a value that must be unique is taken)")
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

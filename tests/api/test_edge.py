@@ -89,3 +89,18 @@ def test_openapi_matches_contract_operation_ids(server: LiveServer) -> None:
         checked += 1
     assert checked >= 16
     assert httpx.get(server.base_url + "/docs").status_code == 200
+
+
+def test_nul_characters_are_400_everywhere(client: ApiClient) -> None:
+    """PostgreSQL text cannot store U+0000; every database refuses it the same way, never a 500."""
+    body = {"legalName": "a\u0000b", "email": "nul@example.com", "billingEmails": [],
+            "address": {"line1": "1 Old Street", "town": "London", "postcode": "EC1V 9HX", "country": "GB"}}
+    for response in (
+        client.post("/customers", json=body),
+        client.post("/customers", json={**body, "legalName": "ok", "address": {**body["address"], "town": "x\u0000"}}),
+        client.get("/customers", params={"legalName": "a\u0000"}),
+    ):
+        assert response.status_code == 400, response.text
+        assert response.json()["error"]["type"] == "ValidationError"
+    for path in ("/customers/abc%00def", "/invoices/abc%00def", "/customers/by-alias/a%00b"):
+        assert client.get(path).status_code == 404, path

@@ -27,7 +27,7 @@ from quire.config import active_settings, get_settings
 from quire.core import idempotency
 from quire.core.auth import authenticate
 from quire.core.db import sqlite_write_transaction
-from quire.core.errors import PayloadTooLarge, QuireError
+from quire.core.errors import PayloadTooLarge, QuireError, ValidationFailed
 from quire.core.versioning import HEADER as VERSION_HEADER
 from quire.core.versioning import current_version, resolve_version
 
@@ -130,6 +130,12 @@ class EdgeMiddleware:
             version = resolve_version(raw_version.decode("latin-1") if raw_version is not None else None)
         except QuireError as exc:
             await _send_json(send, exc.status_code, exc.body(), version=None)
+            return
+        if b"%00" in scope.get("query_string", b""):
+            # PostgreSQL text cannot hold U+0000: refuse it in query filters for every database alike.
+            # (Path ids are checked by shape before any lookup, so a NUL there is simply unknown: 404.)
+            exc = ValidationFailed("The query string must not contain the NUL character (%00)", field="query")
+            await _send_json(send, exc.status_code, exc.body(), version=version)
             return
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body_bytes:

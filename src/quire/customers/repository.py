@@ -45,6 +45,8 @@ def list_customers_stmt(
 
 async def find_by_alias(session: AsyncSession, account_id: str, alias: str) -> Customer | None:
     """The customer whose id or alias is ``alias`` (a customer's id always works as an alias)."""
+    if "\x00" in alias:  # no stored alias can hold U+0000 (and PostgreSQL cannot compare it)
+        return None
     if is_uuid(alias):
         customer = await get_customer(session, account_id, alias)
         if customer is not None:

@@ -7,6 +7,8 @@ the server derives totals, it never trusts them.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.core import clock
@@ -20,6 +22,8 @@ from quire.invoices.lifecycle import Action, check
 from quire.invoices.models import Invoice, InvoiceLineItem, InvoiceLineItemGroup
 from quire.invoices.schemas import MAX_GROUPS, MAX_LINE_ITEMS, GroupWrite, LineItemWrite
 from quire.invoices.service import get_invoice
+from quire.tax.rates import rate_for_line
+from quire.tax.rules import effective_tax_rate
 
 
 async def editable_invoice(session: AsyncSession, account_id: str, invoice_id: str) -> Invoice:
@@ -77,12 +81,23 @@ async def _check_group(session: AsyncSession, invoice: Invoice, group_id: str | 
         raise ValidationFailed(f"groupId {group_id!r} is not a line item group of this invoice", field="groupId")
 
 
-def _fill(item: InvoiceLineItem, data: LineItemWrite) -> None:
+async def _tax_rate(session: AsyncSession, invoice: Invoice, data: LineItemWrite) -> Decimal:
+    """The rate the line is stored with: ``taxRateId``'s amount (it wins over ``taxRate``) or ``taxRate``,
+    then 0 for a TAX_EXEMPT or REVERSE_CHARGED invoice whatever was sent (docs/tax.md)."""
+    if data.tax_rate_id is not None:
+        requested = await rate_for_line(session, invoice.account_id, tax_rate_id=data.tax_rate_id, document_id=invoice.id)
+    else:
+        assert data.tax_rate is not None  # LineItemWrite requires one of the two
+        requested = data.tax_rate
+    return effective_tax_rate(invoice.customer_tax_status, requested)
+
+
+def _fill(item: InvoiceLineItem, data: LineItemWrite, tax_rate: Decimal) -> None:
     item.title = data.title
     item.description = data.description
     item.quantity = data.quantity
     item.rate = data.rate
-    item.tax_rate = data.tax_rate
+    item.tax_rate = tax_rate
     item.service_period_start = data.service_period_start
     item.service_period_end = data.service_period_end
     item.service_period = data.service_period.model_dump(by_alias=True, mode="json") if data.service_period else None
@@ -99,9 +114,10 @@ async def add_line(session: AsyncSession, account_id: str, invoice_id: str, data
     await _check_group(session, invoice, data.group_id)
     if await repo.count_lines(session, invoice.id) >= MAX_LINE_ITEMS:
         raise ValidationFailed(f"An invoice holds at most {MAX_LINE_ITEMS} line items")
+    tax_rate = await _tax_rate(session, invoice, data)
     item = InvoiceLineItem(id=uuid7(), account_id=account_id, invoice_id=invoice.id, index=invoice.next_line_index,
                            created_at=clock.now())
-    _fill(item, data)
+    _fill(item, data, tax_rate)
     invoice.next_line_index += 1
     session.add(item)
     await recalculate(session, invoice, item)
@@ -121,7 +137,7 @@ async def update_line(
     invoice = await editable_invoice(session, account_id, invoice_id)
     item = await _line(session, invoice, line_id)
     await _check_group(session, invoice, data.group_id)
-    _fill(item, data)
+    _fill(item, data, await _tax_rate(session, invoice, data))
     await recalculate(session, invoice, item)
     return invoice, item
 

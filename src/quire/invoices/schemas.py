@@ -41,6 +41,7 @@ from quire.core.schemas import (
     ShortText,
     Timestamp,
 )
+from quire.tax.schemas import TaxIdentifier
 
 InvoiceStatusName = Literal[INVOICE_STATUS]  # type: ignore[valid-type]
 PaymentStatusName = Literal[INVOICE_PAYMENT_STATUS]  # type: ignore[valid-type]
@@ -133,6 +134,8 @@ class InvoiceCreate(InvoiceFields):
     currency: CurrencyCode
     customer_id: Ident
     billing_schedule_id: Ident | None = None
+    # Quire extension (docs/tax.md): when omitted, the customer's first tax registration is copied.
+    customer_tax_id: TaxIdentifier | None = None
 
 
 class InvoiceUpdate(InvoiceFields):
@@ -206,7 +209,9 @@ class LineItemWrite(RequestModel):
     description: LongText | None = None
     quantity: Quantity
     rate: Rate
-    tax_rate: TaxRate
+    # Required by the contract; Quire also accepts ``taxRateId`` instead (an extension, docs/tax.md).
+    tax_rate: TaxRate | None = None
+    tax_rate_id: Ident | None = None
     service_period_start: datetime | None = None
     service_period_end: datetime | None = None
     service_period: DateRange | None = None
@@ -216,6 +221,12 @@ class LineItemWrite(RequestModel):
     external_ids: Annotated[list[ExternalId], Field(max_length=20)]
     revenue_classification: RevenueClassification | None = None
     credit_grant_id: Ident | None = None
+
+    @model_validator(mode="after")
+    def _tax_rate_given(self) -> LineItemWrite:
+        if self.tax_rate is None and self.tax_rate_id is None:
+            raise ValueError("taxRate is required (or taxRateId, the id of one of your tax rates)")
+        return self
 
     @model_validator(mode="after")
     def _periods(self) -> LineItemWrite:

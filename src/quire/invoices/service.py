@@ -17,6 +17,7 @@ from quire.invoices.lifecycle import Action, InvoiceStatus, PaymentStatus, check
 from quire.invoices.models import Invoice
 from quire.invoices.repository import InvoiceFilters
 from quire.invoices.schemas import InvoiceCreate, InvoiceFields, InvoiceSortBy, InvoiceUpdate
+from quire.tax import registrations as tax_registrations
 
 DEFAULT_PAYMENT_OPTIONS = ["BANK_TRANSFER"]
 DEFAULT_RENDER_SETTINGS = {"paymentLinkDisplay": "SHOW_PAYMENT_LINK"}
@@ -35,9 +36,16 @@ async def get_invoice(session: AsyncSession, account_id: str, invoice_id: str, *
 
 async def create_invoice(session: AsyncSession, account_id: str, data: InvoiceCreate) -> Invoice:
     """A DRAFT with zero totals. Omitted customer fields are copied from the customer now (a
-    snapshot: later edits of the customer do not rewrite this invoice); merchantDetails likewise."""
+    snapshot: later edits of the customer do not rewrite this invoice); merchantDetails likewise.
+    ``customerTaxId`` defaults to the customer's first tax registration (docs/tax.md)."""
     customer = await get_active_customer(session, account_id, data.customer_id)
     settings = await merchant.load(session, account_id)
+    details = merchant.merchant_details(settings)
+    if details is not None and "taxId" not in details:
+        # The seller's tax id: the merchant settings' taxId, else the merchant's first tax registration.
+        if (merchant_tax_id := await tax_registrations.merchant_tax_id(session, account_id)) is not None:
+            details["taxId"] = merchant_tax_id
+    customer_tax_id = data.customer_tax_id or await tax_registrations.customer_tax_id(session, account_id, customer.id)
     now = clock.now()
     billing_address = data.customer_billing_address.model_dump(exclude_none=True) if data.customer_billing_address else customer.address
     shipping_address = (
@@ -61,7 +69,7 @@ async def create_invoice(session: AsyncSession, account_id: str, data: InvoiceCr
         customer_legal_company_name=data.customer_legal_company_name or customer.legal_name,
         customer_billing_address=billing_address,
         customer_shipping_address=shipping_address,
-        customer_tax_id=None,
+        customer_tax_id=customer_tax_id,
         customer_tax_status=customer.tax_status,
         payment_options=list(data.payment_options) if data.payment_options is not None else list(DEFAULT_PAYMENT_OPTIONS),
         billing_period_start=data.billing_period.start if data.billing_period else None,
@@ -69,7 +77,7 @@ async def create_invoice(session: AsyncSession, account_id: str, data: InvoiceCr
         metadata_=[kv.model_dump() for kv in data.metadata or []],
         credit_balances=data.credit_balances,
         render_settings=dict(DEFAULT_RENDER_SETTINGS),
-        merchant_details=merchant.merchant_details(settings),
+        merchant_details=details,
         credit_note_ids=[],
         net_total_minor=0,
         total_tax_minor=0,

@@ -1,0 +1,175 @@
+"""HTTP routes of the Credit Notes and Credit Note Line Items tags (2024-01-01). Thin by design."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Query
+from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quire.core.contract_enums import CREDIT_NOTE_STATUS
+from quire.core.errors import ValidationFailed
+from quire.core.http import account_of, api_router, session_of
+from quire.core.pagination import PageParams, ascending_page_params, page_params
+from quire.core.schemas import IsoDate
+from quire.creditnotes import actions, lines, present, service
+from quire.creditnotes.document import credit_note_pdf
+from quire.creditnotes.repository import CreditNoteFilters
+from quire.creditnotes.schemas import (
+    CreditGroupCreate,
+    CreditGroupPage,
+    CreditGroupRead,
+    CreditGroupUpdate,
+    CreditLineCreate,
+    CreditLineFields,
+    CreditLinePage,
+    CreditLineRead,
+    CreditNoteCreate,
+    CreditNotePage,
+    CreditNoteRead,
+    CreditNoteSortBy,
+    CreditNoteUpdate,
+)
+
+router = api_router()
+Session = Annotated[AsyncSession, Depends(session_of)]
+Account = Annotated[str, Depends(account_of)]
+CN = ["Credit Notes"]
+LINES = ["Credit Note Line Items"]
+
+
+def _statuses(value: str | None) -> list[str]:
+    """``creditNoteStatus=DRAFT,FINAL``: trimmed, empty items ignored, unknown ones refused."""
+    items = [v.strip() for v in (value or "").split(",") if v.strip()]
+    for item in items:
+        if item not in CREDIT_NOTE_STATUS:
+            raise ValidationFailed(f"creditNoteStatus: {item!r} is not one of {', '.join(CREDIT_NOTE_STATUS)}",
+                                   field="creditNoteStatus")
+    return items
+
+
+@router.post("/credit-notes", status_code=201, response_model=CreditNoteRead, operation_id="postCreditNotes", tags=CN)
+async def post_credit_notes(body: CreditNoteCreate, session: Session, account: Account) -> CreditNoteRead:
+    return present.credit_note(await service.create_credit_note(session, account, body))
+
+
+@router.get("/credit-notes", response_model=CreditNotePage, operation_id="getCreditNotes", tags=CN)
+async def get_credit_notes(
+    session: Session,
+    account: Account,
+    params: Annotated[PageParams, Depends(page_params)],
+    sort_by: Annotated[CreditNoteSortBy, Query(alias="sortBy")] = CreditNoteSortBy.CREATED_AT,
+    credit_note_status: Annotated[str | None, Query(alias="creditNoteStatus", max_length=200)] = None,
+    customer_id: Annotated[str | None, Query(alias="customerId", max_length=64)] = None,
+    sent_before: Annotated[IsoDate | None, Query(alias="sentBefore")] = None,
+    sent_after: Annotated[IsoDate | None, Query(alias="sentAfter")] = None,
+) -> CreditNotePage:
+    filters = CreditNoteFilters(statuses=_statuses(credit_note_status), customer_id=customer_id,
+                                sent_before=sent_before, sent_after=sent_after)
+    page = await service.list_credit_notes(session, account, params=params, sort_by=sort_by, filters=filters)
+    return CreditNotePage(items=[present.credit_note(n) for n in page.items], pagination=page.meta)
+
+
+@router.get("/credit-notes/{id}", response_model=CreditNoteRead, operation_id="getCreditNotesById", tags=CN)
+async def get_credit_note(id: str, session: Session, account: Account) -> CreditNoteRead:
+    return present.credit_note(await service.get_credit_note(session, account, id))
+
+
+@router.put("/credit-notes/{id}", response_model=CreditNoteRead, operation_id="putCreditNotesById", tags=CN)
+async def put_credit_note(id: str, body: CreditNoteUpdate, session: Session, account: Account) -> CreditNoteRead:
+    return present.credit_note(await service.update_credit_note(session, account, id, body))
+
+
+@router.delete("/credit-notes/{id}", response_model=CreditNoteRead, operation_id="deleteCreditNotesById", tags=CN)
+async def delete_credit_note(id: str, session: Session, account: Account) -> CreditNoteRead:
+    return present.credit_note(await service.delete_credit_note(session, account, id))
+
+
+@router.get("/credit-notes/{id}/download", operation_id="getCreditNotesByIdDownload", tags=CN,
+            response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+async def download_credit_note(id: str, session: Session, account: Account) -> Response:
+    filename, pdf = await credit_note_pdf(session, account, id)
+    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.post("/credit-notes/{id}/finalize", response_model=CreditNoteRead, operation_id="postCreditNotesByIdFinalize", tags=CN)
+async def finalize(id: str, session: Session, account: Account) -> CreditNoteRead:
+    return present.credit_note(await actions.finalize(session, account, id))
+
+
+@router.post("/credit-notes/{id}/send", response_model=CreditNoteRead, operation_id="postCreditNotesByIdSend", tags=CN)
+async def send(id: str, session: Session, account: Account) -> CreditNoteRead:
+    return present.credit_note(await actions.send(session, account, id))
+
+
+@router.post("/credit-notes/{id}/finalize-and-send", response_model=CreditNoteRead,
+             operation_id="postCreditNotesByIdFinalizeAndSend", tags=CN)
+async def finalize_and_send(id: str, session: Session, account: Account) -> CreditNoteRead:
+    return present.credit_note(await actions.finalize_and_send(session, account, id))
+
+
+@router.post("/credit-notes/{id}/void", response_model=CreditNoteRead, operation_id="postCreditNotesByIdVoid", tags=CN)
+async def void(id: str, session: Session, account: Account) -> CreditNoteRead:
+    return present.credit_note(await actions.void(session, account, id))
+
+
+# --- line items -------------------------------------------------------------------------------------
+
+
+@router.get("/credit-notes/{creditnote}/line-items", response_model=CreditLinePage,
+            operation_id="getCreditNotesByCreditnoteLineItems", tags=LINES)
+async def get_lines(creditnote: str, session: Session, account: Account,
+                    params: Annotated[PageParams, Depends(ascending_page_params)]) -> CreditLinePage:
+    note, page = await lines.list_lines(session, account, creditnote, params)
+    return CreditLinePage(items=[present.line(i, note.currency) for i in page.items], pagination=page.meta)
+
+
+@router.post("/credit-notes/{creditnote}/line-items", status_code=201, response_model=CreditLineRead,
+             operation_id="postCreditNotesByCreditnoteLineItems", tags=LINES)
+async def post_line(creditnote: str, body: CreditLineCreate, session: Session, account: Account) -> CreditLineRead:
+    note, item = await lines.add_line(session, account, creditnote, body)
+    return present.line(item, note.currency)
+
+
+@router.put("/credit-notes/{creditnote}/line-items/{id}", response_model=CreditLineRead,
+            operation_id="putCreditNotesByCreditnoteLineItemsById", tags=LINES)
+async def put_line(creditnote: str, id: str, body: CreditLineFields, session: Session, account: Account) -> CreditLineRead:
+    note, item = await lines.update_line(session, account, creditnote, id, body)
+    return present.line(item, note.currency)
+
+
+@router.delete("/credit-notes/{creditnote}/line-items/{id}", response_model=CreditLineRead,
+               operation_id="deleteCreditNotesByCreditnoteLineItemsById", tags=LINES)
+async def delete_line(creditnote: str, id: str, session: Session, account: Account) -> CreditLineRead:
+    note, item = await lines.delete_line(session, account, creditnote, id)
+    return present.line(item, note.currency)
+
+
+@router.get("/credit-notes/{creditnote}/line-item-groups", response_model=CreditGroupPage,
+            operation_id="getCreditNotesByCreditnoteLineItemGroups", tags=LINES)
+async def get_groups(creditnote: str, session: Session, account: Account,
+                     params: Annotated[PageParams, Depends(ascending_page_params)]) -> CreditGroupPage:
+    note, page = await lines.list_groups(session, account, creditnote, params)
+    return CreditGroupPage(items=[present.group(g, note.currency) for g in page.items], pagination=page.meta)
+
+
+@router.post("/credit-notes/{creditnote}/line-item-groups", status_code=201, response_model=CreditGroupRead,
+             operation_id="postCreditNotesByCreditnoteLineItemGroups", tags=LINES)
+async def post_group(creditnote: str, body: CreditGroupCreate, session: Session, account: Account) -> CreditGroupRead:
+    note, group = await lines.add_group(session, account, creditnote, body)
+    return present.group(group, note.currency)
+
+
+@router.put("/credit-notes/{creditnote}/line-item-groups/{id}", response_model=CreditGroupRead,
+            operation_id="putCreditNotesByCreditnoteLineItemGroupsById", tags=LINES)
+async def put_group(creditnote: str, id: str, body: CreditGroupUpdate, session: Session, account: Account) -> CreditGroupRead:
+    note, group = await lines.update_group(session, account, creditnote, id, body)
+    return present.group(group, note.currency)
+
+
+@router.delete("/credit-notes/{creditnote}/line-item-groups/{id}", response_model=CreditGroupRead,
+               operation_id="deleteCreditNotesByCreditnoteLineItemGroupsById", tags=LINES)
+async def delete_group(creditnote: str, id: str, session: Session, account: Account) -> CreditGroupRead:
+    note, group = await lines.delete_group(session, account, creditnote, id)
+    return present.group(group, note.currency)

@@ -1,0 +1,202 @@
+"""Wire shapes of the Credit Notes and Credit Note Line Items operations, version 2024-01-01.
+
+Shared types (amount parsing, emails, metadata, external ids) are the invoices' own, so a value that is
+valid on an invoice is valid on a credit note. Credit note lines are positive: quantity and rate must not
+be negative (docs/credit-notes.md).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator
+
+from quire.core.contract_enums import CREDIT_NOTE_STATUS
+from quire.core.errors import ValidationFailed
+from quire.core.pagination import PaginationMeta
+from quire.core.schemas import (
+    Address,
+    ApiModel,
+    CurrencyCode,
+    IsoDate,
+    KeyValuePair,
+    LongText,
+    RequestModel,
+    RequiredText,
+    ShortText,
+    Timestamp,
+)
+from quire.invoices.schemas import Emails, ExternalId, Ident, LinkInfo, Metadata, Quantity, Rate, RateDisplay, TaxRate
+
+CreditNoteStatusName = Literal[CREDIT_NOTE_STATUS]  # type: ignore[valid-type]
+TaxId = Annotated[str, Field(max_length=64)]
+
+
+def _aware(value: datetime | None, name: str) -> datetime | None:
+    """A timestamp with a time zone, held in UTC (and representable there: 9999-12-31T23:00-05:00 is not)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError(f"{name} must carry a time zone (e.g. 2024-01-01T00:00:00Z)")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{name} is out of range once converted to UTC") from None
+
+
+class CreditNoteFields(RequestModel):
+    """Fields shared by create and update (all optional here)."""
+
+    billing_period_start: datetime | None = None
+    billing_period_end: datetime | None = None
+    purchase_order_number: ShortText | None = None
+    customer_emails: Emails | None = None
+    customer_legal_company_name: RequiredText | None = None
+    customer_billing_address: Address | None = None
+    customer_shipping_address: Address | None = None
+    memo: LongText | None = None
+    metadata: Metadata | None = None
+    customer_tax_id: TaxId | None = None
+
+    @field_validator("billing_period_start", "billing_period_end")
+    @classmethod
+    def _with_zone(cls, value: datetime | None, info: Any) -> datetime | None:
+        return _aware(value, "billingPeriodStart" if info.field_name == "billing_period_start" else "billingPeriodEnd")
+
+
+class CreditNoteCreate(CreditNoteFields):
+    currency: CurrencyCode
+    customer_id: Ident
+    invoice_id: Ident | None = None
+
+
+class CreditNoteUpdate(CreditNoteFields):
+    """PUT: a merge. Omitted fields keep their value; explicit null clears an optional one."""
+
+
+class CreditNoteRead(ApiModel):
+    id: str
+    sequence_account_id: str
+    status: CreditNoteStatusName
+    invoice_id: str | None = None
+    invoice_number: str | None = None
+    billing_schedule_id: str | None = None
+    currency: CurrencyCode
+    issue_date: IsoDate | None = None
+    billing_period_start: Timestamp | None = None
+    billing_period_end: Timestamp | None = None
+    credit_note_number: str | None = None
+    purchase_order_number: str | None = None
+    customer_id: str
+    customer_emails: list[str]
+    customer_legal_company_name: str
+    customer_billing_address: Address
+    customer_shipping_address: Address
+    memo: str | None = None
+    total_tax: str
+    net_total: str
+    gross_total: str
+    metadata: list[KeyValuePair]
+    customer_tax_id: str | None = None
+    linked_services: list[LinkInfo]
+    merchant_details: dict[str, Any] | None = None
+
+
+class CreditNotePage(ApiModel):
+    items: list[CreditNoteRead]
+    pagination: PaginationMeta
+
+
+class CreditNoteSortBy(StrEnum):
+    CREATED_AT = "createdAt"
+    GROSS_TOTAL = "GROSS_TOTAL"
+    CREDIT_NOTE_NUMBER = "CREDIT_NOTE_NUMBER"
+    STATUS = "STATUS"
+
+
+# --- line items and groups ------------------------------------------------------------------------
+
+
+class CreditLineFields(RequestModel):
+    """The body of PUT …/line-items/{id}; it replaces the line's values (groupId and lineItemId stay)."""
+
+    title: RequiredText
+    description: LongText | None = None
+    quantity: Quantity
+    rate: Rate
+    tax_rate: TaxRate
+    rate_display: RateDisplay = "ABSOLUTE"
+    external_ids: Annotated[list[ExternalId], Field(max_length=20)]
+
+    @field_validator("quantity", "rate")
+    @classmethod
+    def _not_negative(cls, value: Decimal, info: Any) -> Decimal:
+        if value < 0:
+            raise ValueError(f"{info.field_name} must not be negative on a credit note (credit notes are positive)")
+        return value
+
+
+class CreditLineCreate(CreditLineFields):
+    credit_note_id: Ident
+    group_id: Ident | None = None
+    line_item_id: Ident | None = None
+
+
+class CreditLineRead(ApiModel):
+    id: str
+    credit_note_id: str
+    group_id: str | None = None
+    line_item_id: str | None = None
+    title: str
+    description: str | None = None
+    quantity: str
+    rate: str
+    tax_rate: str
+    index: int
+    price_id: str | None = None
+    net_total: str
+    total_tax: str
+    gross_total: str
+    rate_display: RateDisplay
+    external_ids: list[ExternalId]
+
+
+class CreditLinePage(ApiModel):
+    items: list[CreditLineRead]
+    pagination: PaginationMeta
+
+
+class CreditGroupUpdate(RequestModel):
+    title: RequiredText
+    description: LongText | None = None
+
+
+class CreditGroupCreate(CreditGroupUpdate):
+    line_item_group_id: Ident | None = None
+
+
+class CreditGroupRead(ApiModel):
+    id: str
+    credit_note_id: str
+    line_item_group_id: str | None = None
+    title: str
+    description: str | None = None
+    index: int
+    net_total: str
+    total_tax: str
+    gross_total: str
+
+
+class CreditGroupPage(ApiModel):
+    items: list[CreditGroupRead]
+    pagination: PaginationMeta
+
+
+def check_period(start: datetime | None, end: datetime | None) -> None:
+    """billingPeriodEnd must not be before billingPeriodStart (checked on the merged values)."""
+    if start is not None and end is not None and end < start:
+        raise ValidationFailed("billingPeriodEnd must not be before billingPeriodStart", field="billingPeriodEnd")
+

@@ -1,0 +1,197 @@
+"""Credit note use-cases: create, read, update, delete, list. Services flush; the route commits."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quire.accounts import merchant
+from quire.core import clock
+from quire.core.errors import NotFound, ValidationFailed
+from quire.core.ids import uuid7
+from quire.core.pagination import Page, PageParams, paginate
+from quire.creditnotes import repository as repo
+from quire.creditnotes.creditable import locked_invoice
+from quire.creditnotes.lifecycle import Action, CreditNoteStatus, check
+from quire.creditnotes.models import CreditNote
+from quire.creditnotes.repository import CreditNoteFilters
+from quire.creditnotes.schemas import CreditNoteCreate, CreditNoteFields, CreditNoteSortBy, CreditNoteUpdate, check_period
+from quire.customers.models import Customer
+from quire.customers.service import get_customer
+from quire.invoices.models import Invoice
+from quire.invoices.service import get_invoice
+
+# Fields every credit note response must carry: null is refused for them on update.
+_NOT_NULLABLE = {"customer_emails", "customer_legal_company_name", "customer_billing_address",
+                 "customer_shipping_address", "metadata"}
+
+
+async def get_credit_note(session: AsyncSession, account_id: str, credit_note_id: str, *, lock: bool = False) -> CreditNote:
+    """The credit note, or 404 — also for another account's credit note."""
+    note = await repo.get_credit_note(session, account_id, credit_note_id, lock=lock)
+    if note is None:
+        raise NotFound.of("CreditNote", credit_note_id)
+    return note
+
+
+def _midnight(day: date | None) -> datetime | None:
+    return datetime.combine(day, time(0), tzinfo=UTC) if day is not None else None
+
+
+def _address(given: Any, fallback: dict[str, Any]) -> dict[str, Any]:
+    return given.model_dump(exclude_none=True) if given is not None else dict(fallback)
+
+
+async def _invoice_to_credit(
+    session: AsyncSession, account_id: str, data: CreditNoteCreate, customer: Customer
+) -> Invoice | None:
+    """The linked invoice, row-locked: it must exist here (404), be FINAL or SENT, and share the
+    credit note's currency and customer (400)."""
+    if data.invoice_id is None:
+        return None
+    invoice = await locked_invoice(session, account_id, data.invoice_id)
+    if invoice.currency != data.currency:
+        raise ValidationFailed(f"currency {data.currency} does not match the invoice's currency {invoice.currency}",
+                               field="currency")
+    if invoice.customer_id != customer.id:
+        raise ValidationFailed("customerId does not match the invoice's customer", field="customerId")
+    return invoice
+
+
+def _snapshot(data: CreditNoteCreate, customer: Customer, invoice: Invoice | None) -> dict[str, Any]:
+    """Customer-facing fields: as sent, else the invoice's (what was billed), else the customer's."""
+    given = data.model_fields_set
+    if invoice is not None:
+        emails, name = list(invoice.customer_emails), invoice.customer_legal_company_name
+        billing = _address(data.customer_billing_address, invoice.customer_billing_address)
+        shipping = _address(data.customer_shipping_address, invoice.customer_shipping_address)
+    else:
+        emails, name = list(customer.billing_emails or [customer.email]), customer.legal_name
+        billing = _address(data.customer_billing_address, customer.address)
+        shipping = _address(data.customer_shipping_address, billing)
+
+    def given_or(field: str, fallback: Any) -> Any:
+        return getattr(data, field) if field in given else fallback
+
+    # The billing period defaults to the invoice's (its dates at midnight UTC, as in Sequence's examples).
+    start = given_or("billing_period_start", _midnight(invoice.billing_period_start) if invoice else None)
+    end = given_or("billing_period_end", _midnight(invoice.billing_period_end) if invoice else None)
+    check_period(start, end)
+    return {
+        "customer_emails": list(data.customer_emails) if data.customer_emails is not None else emails,
+        "customer_legal_company_name": data.customer_legal_company_name or name,
+        "customer_billing_address": billing,
+        "customer_shipping_address": shipping,
+        "customer_tax_id": given_or("customer_tax_id", invoice.customer_tax_id if invoice else None),
+        "purchase_order_number": given_or("purchase_order_number", invoice.purchase_order_number if invoice else None),
+        "billing_period_start": start,
+        "billing_period_end": end,
+    }
+
+
+async def create_credit_note(session: AsyncSession, account_id: str, data: CreditNoteCreate) -> CreditNote:
+    """A DRAFT with zero totals. Linked to an invoice (``invoiceId``), it must share the invoice's
+    currency and customer, the invoice must be FINAL or SENT, and the invoice lists it in
+    ``creditNoteIds``; omitted customer fields are copied from the invoice (what was billed), else
+    from the customer. ``merchantDetails`` is the account's merchant block now."""
+    customer = await get_customer(session, account_id, data.customer_id)  # archived customers may be credited
+    invoice = await _invoice_to_credit(session, account_id, data, customer)
+    settings = await merchant.load(session, account_id)
+    now = clock.now()
+    note = CreditNote(
+        id=uuid7(),
+        account_id=account_id,
+        customer_id=customer.id,
+        invoice_id=invoice.id if invoice else None,
+        invoice_number=invoice.invoice_number if invoice else None,
+        billing_schedule_id=invoice.billing_schedule_id if invoice else None,
+        status=CreditNoteStatus.DRAFT.value,
+        currency=data.currency,
+        number_seq=0,
+        memo=data.memo,
+        metadata_=[kv.model_dump() for kv in data.metadata or []],
+        merchant_details=merchant.merchant_details(settings),
+        net_total_minor=0,
+        total_tax_minor=0,
+        gross_total_minor=0,
+        next_line_index=0,
+        next_group_index=0,
+        created_at=now,
+        updated_at=now,
+        **_snapshot(data, customer, invoice),
+    )
+    session.add(note)
+    if invoice is not None:
+        invoice.credit_note_ids = [*invoice.credit_note_ids, note.id]  # a new list: JSON columns track assignment
+    await session.flush()
+    return note
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _apply(note: CreditNote, data: CreditNoteFields) -> None:
+    for name in data.model_fields_set:
+        value = getattr(data, name)
+        if value is None and name in _NOT_NULLABLE:
+            raise ValidationFailed(f"{_camel(name)} cannot be null", field=_camel(name))
+        if name in ("customer_billing_address", "customer_shipping_address"):
+            setattr(note, name, value.model_dump(exclude_none=True))
+        elif name == "metadata":
+            note.metadata_ = [kv.model_dump() for kv in value]
+        elif name == "customer_emails":
+            note.customer_emails = list(value)
+        else:
+            setattr(note, name, value)
+    check_period(note.billing_period_start, note.billing_period_end)
+
+
+async def update_credit_note(
+    session: AsyncSession, account_id: str, credit_note_id: str, data: CreditNoteUpdate
+) -> CreditNote:
+    """PUT (a merge): only a DRAFT credit note can change; currency, customer and invoice never do."""
+    note = await get_credit_note(session, account_id, credit_note_id, lock=True)
+    check(Action.EDIT, note.status)
+    _apply(note, data)
+    note.updated_at = clock.now()
+    await session.flush()
+    return note
+
+
+async def delete_credit_note(session: AsyncSession, account_id: str, credit_note_id: str) -> CreditNote:
+    """Only a DRAFT can be deleted (an issued one is voided). Its amounts stop counting against the
+    invoice, and the invoice no longer lists it."""
+    note = await get_credit_note(session, account_id, credit_note_id, lock=True)
+    check(Action.DELETE, note.status)
+    if note.invoice_id is not None:
+        invoice = await get_invoice(session, account_id, note.invoice_id, lock=True)
+        invoice.credit_note_ids = [cid for cid in invoice.credit_note_ids if cid != note.id]
+    await repo.delete_children(session, note.id)
+    await session.delete(note)
+    await session.flush()
+    return note
+
+
+_SORT_COLUMNS: dict[CreditNoteSortBy, Any] = {
+    CreditNoteSortBy.CREATED_AT: CreditNote.created_at,
+    CreditNoteSortBy.GROSS_TOTAL: CreditNote.gross_total_minor,
+    CreditNoteSortBy.CREDIT_NOTE_NUMBER: CreditNote.number_seq,
+    CreditNoteSortBy.STATUS: CreditNote.status,
+}
+
+
+async def list_credit_notes(
+    session: AsyncSession, account_id: str, *, params: PageParams, sort_by: CreditNoteSortBy, filters: CreditNoteFilters
+) -> Page[CreditNote]:
+    return await paginate(
+        session,
+        repo.list_stmt(account_id, filters),
+        params=params,
+        sort_column=_SORT_COLUMNS[sort_by],
+        id_column=CreditNote.id,
+        sort_name=sort_by.value,
+    )

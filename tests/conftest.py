@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import ApiClient, LiveServer, create_pg_database, drop_pg_database, in_ci, start_server
+from tests.support import (
+    ApiClient, LiveServer, SmtpSink, create_pg_database, drop_pg_database, free_port, in_ci, start_server,
+)
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -52,3 +54,40 @@ def other_client(server: LiveServer) -> Iterator[ApiClient]:
 def anonymous(server: LiveServer) -> Iterator[ApiClient]:
     with ApiClient(server.base_url, None) as api:
         yield api
+
+
+#: Email delivery settings of ``mail_server``: tiny retry delays, so an undeliverable message runs out of
+#: its 3 attempts in well under a second.
+MAIL_SETTINGS = {
+    "mail_from": "Quire Invoices <invoices@quire.test>",
+    "mail_reply_to": "accounts@quire.test",
+    "mail_max_attempts": 3,
+    "mail_retry_base_seconds": 0.05,
+    "mail_retry_max_seconds": 0.2,
+    "smtp_timeout_seconds": 5.0,
+}
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def mail_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, SmtpSink]]:
+    """A live Quire whose QUIRE_SMTP_URL points at a real local SMTP server (aiosmtpd, with AUTH), and
+    whose QUIRE_PUBLIC_URL is its own address. The plain ``server`` fixture has no SMTP configured."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{Path(tmp_path_factory.mktemp('sqlite-mail')) / 'quire.db'}"
+    else:
+        try:
+            url = create_pg_database()
+        except Exception as exc:  # noqa: BLE001 - same rule as ``server``
+            if in_ci():
+                pytest.fail(f"CI=true requires the PostgreSQL leg: {exc!r}", pytrace=False)
+            pytest.skip(f"PostgreSQL is not reachable: {exc!r}")
+    sink = SmtpSink()
+    sink.start()
+    port = free_port()
+    live = start_server(f"{request.param}-mail", url, port=port, public_url=f"http://127.0.0.1:{port}",
+                        smtp_url=sink.url, **MAIL_SETTINGS)
+    yield live, sink
+    live.stop()
+    sink.stop()
+    if request.param == "postgresql":
+        drop_pg_database(url)

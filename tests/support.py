@@ -91,10 +91,11 @@ class LiveServer:
         self.thread.join(timeout=10)
 
 
-def start_server(name: str, database_url: str) -> LiveServer:
-    settings = Settings(database_url=database_url)
+def start_server(name: str, database_url: str, *, port: int | None = None, **overrides: Any) -> LiveServer:
+    """A migrated database and a live Quire on it; ``overrides`` are further ``Settings`` fields."""
+    settings = Settings(database_url=database_url, **overrides)
     upgrade(settings)
-    port = free_port()
+    port = port or free_port()
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"quire-{name}", daemon=True)
@@ -129,3 +130,61 @@ class ApiClient(httpx.Client):
             response.headers.get("content-type"),
         )
         self.checked += 1
+
+
+@dataclass
+class Delivered:
+    """One message as a real SMTP server received it."""
+
+    mail_from: str
+    rcpt_tos: list[str]
+    content: bytes
+    login: str | None
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives, requiring AUTH LOGIN/PLAIN
+    with ``username``/``password``. ``stop()`` closes the port (an SMTP outage); ``start()`` reopens it."""
+
+    def __init__(self, username: str = "quire@test", password: str = "s3cret/pw") -> None:
+        self.port = free_port()
+        self.username = username
+        self.password = password
+        self.messages: list[Delivered] = []
+        self._controller: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        from urllib.parse import quote
+
+        return f"smtp://{quote(self.username, safe='')}:{quote(self.password, safe='')}@127.0.0.1:{self.port}"
+
+    def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> Any:
+        from aiosmtpd.smtp import AuthResult, LoginPassword
+
+        ok = (isinstance(auth_data, LoginPassword) and auth_data.login.decode() == self.username
+              and auth_data.password.decode() == self.password)
+        return AuthResult(success=ok, auth_data=auth_data.login.decode() if ok else None)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook name
+        with self._lock:
+            raw = envelope.original_content or envelope.content
+            self.messages.append(Delivered(envelope.mail_from, list(envelope.rcpt_tos), bytes(raw), session.auth_data))
+        return "250 Message accepted for delivery"
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port, authenticator=self._authenticate,
+                                      auth_required=True, auth_require_tls=False)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def received_by(self, address: str) -> list[Delivered]:
+        with self._lock:
+            return [m for m in self.messages if address in m.rcpt_tos]

@@ -32,7 +32,17 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     # How long an Idempotency-Key is remembered (at least 24 h, per docs/idempotency.md).
     idempotency_ttl_hours: int = 24
+    # Base of the hosted invoice pages (/i/{token}) and of the links in emails.
     public_url: str = "http://127.0.0.1:8000"
+    # Email delivery (docs/delivery.md). No SMTP URL: messages stay in the outbox as NOT_CONFIGURED.
+    smtp_url: str | None = None
+    mail_from: str = "Quire <quire@localhost>"
+    mail_reply_to: str | None = None
+    smtp_timeout_seconds: float = 30.0
+    # Delivery attempts per message, and the exponential backoff between them (base * 2^n, capped).
+    mail_max_attempts: int = 8
+    mail_retry_base_seconds: float = 30.0
+    mail_retry_max_seconds: float = 3600.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -52,6 +62,13 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         max_body_bytes=int(env.get("QUIRE_MAX_BODY_BYTES", Settings.max_body_bytes)),
         idempotency_ttl_hours=int(env.get("QUIRE_IDEMPOTENCY_TTL_HOURS", Settings.idempotency_ttl_hours)),
         public_url=env.get("QUIRE_PUBLIC_URL", Settings.public_url),
+        smtp_url=env.get("QUIRE_SMTP_URL") or None,
+        mail_from=env.get("QUIRE_MAIL_FROM") or Settings.mail_from,
+        mail_reply_to=env.get("QUIRE_MAIL_REPLY_TO") or None,
+        smtp_timeout_seconds=float(env.get("QUIRE_SMTP_TIMEOUT_SECONDS", Settings.smtp_timeout_seconds)),
+        mail_max_attempts=int(env.get("QUIRE_MAIL_MAX_ATTEMPTS", Settings.mail_max_attempts)),
+        mail_retry_base_seconds=float(env.get("QUIRE_MAIL_RETRY_BASE_SECONDS", Settings.mail_retry_base_seconds)),
+        mail_retry_max_seconds=float(env.get("QUIRE_MAIL_RETRY_MAX_SECONDS", Settings.mail_retry_max_seconds)),
     )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quire.accounts import merchant
 from quire.core import clock
 from quire.core.numbering import format_number, next_number
+from quire.invoices.delivery import service as delivery
 from quire.invoices.lifecycle import Action, InvoiceStatus, check
 from quire.invoices.models import Invoice
 from quire.invoices.service import get_invoice
@@ -49,6 +50,8 @@ async def _transition(session: AsyncSession, account_id: str, invoice_id: str, a
     invoice.status = target.value
     invoice.updated_at = now
     await session.flush()
+    # Stored PDF, hosted link and queued email commit with the status change (docs/delivery.md).
+    await delivery.after_transition(session, invoice, action)
     return invoice
 
 
@@ -58,7 +61,7 @@ async def finalize(session: AsyncSession, account_id: str, invoice_id: str) -> I
 
 
 async def send(session: AsyncSession, account_id: str, invoice_id: str) -> Invoice:
-    """FINAL or SENT → SENT. Delivery (email) is recorded by the documents issue's outbox."""
+    """FINAL or SENT → SENT; the invoice email is queued in the outbox (sent after commit)."""
     return await _transition(session, account_id, invoice_id, Action.SEND)
 
 

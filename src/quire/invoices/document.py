@@ -1,26 +1,85 @@
-"""The invoice as a document: gather what the renderer needs, in the API's own JSON shapes."""
+"""The invoice as a document: gather what the renderer needs (the API's own JSON shapes), render it
+off the event loop, store it once it is issued, and serve the stored copy.
+
+A numbered invoice's PDF is rendered once, in the transaction that numbers it, and the bytes are
+kept in ``invoice_documents``: what a customer downloaded or received by email never changes, even
+if the renderer does. Drafts are rendered on demand. See docs/delivery.md.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quire.core import clock
+from quire.core.ids import uuid7
 from quire.invoices import present
 from quire.invoices import repository as repo
+from quire.invoices.delivery import repository as stored
+from quire.invoices.delivery.models import DocumentKind, InvoiceDocument
+from quire.invoices.lifecycle import InvoiceStatus
+from quire.invoices.models import Invoice
 from quire.invoices.service import get_invoice
 
+PDF = "application/pdf"
+_ON_DEMAND = {InvoiceStatus.DRAFT.value, InvoiceStatus.IN_PROGRESS.value}
 
-def _json(model: Any) -> dict[str, Any]:
+
+def as_json(model: Any) -> dict[str, Any]:
+    """A wire model as the API serialises it (camelCase, no nulls): what renderers take."""
     return model.model_dump(by_alias=True, exclude_none=True, mode="json")  # type: ignore[no-any-return]
 
 
-async def invoice_pdf(session: AsyncSession, account_id: str, invoice_id: str) -> tuple[str, bytes]:
-    """Render the invoice as it stands now; the file is named after its number (or id for drafts)."""
-    invoice = await get_invoice(session, account_id, invoice_id)
+def filename_of(invoice: Invoice) -> str:
+    return f"{invoice.invoice_number or invoice.id}.pdf"
+
+
+async def render_pdf(session: AsyncSession, invoice: Invoice) -> bytes:
+    """The invoice as it stands now. Rendering is CPU-bound: it runs in a worker thread."""
     from quire.invoices.pdf import render_invoice_pdf
 
-    lines = [_json(present.line(item, invoice.currency)) for item in await repo.lines_of(session, invoice.id)]
-    groups = [_json(present.group(g, invoice.currency)) for g in await repo.groups_of(session, invoice.id)]
-    pdf = render_invoice_pdf(_json(present.invoice(invoice)), lines, groups)
-    return f"{invoice.invoice_number or invoice.id}.pdf", pdf
+    lines = [as_json(present.line(item, invoice.currency)) for item in await repo.lines_of(session, invoice.id)]
+    groups = [as_json(present.group(g, invoice.currency)) for g in await repo.groups_of(session, invoice.id)]
+    return await asyncio.to_thread(render_invoice_pdf, as_json(present.invoice(invoice)), lines, groups)
+
+
+async def store_pdf(session: AsyncSession, invoice: Invoice, kind: DocumentKind) -> InvoiceDocument:
+    """Render and keep the document of ``kind`` in the caller's transaction; an existing one is
+    returned untouched (a stored document is never re-rendered)."""
+    existing = await stored.document(session, invoice.id, kind)
+    if existing is not None:
+        return existing
+    content = await render_pdf(session, invoice)
+    document = InvoiceDocument(
+        id=uuid7(),
+        account_id=invoice.account_id,
+        invoice_id=invoice.id,
+        kind=kind.value,
+        filename=filename_of(invoice),
+        content_type=PDF,
+        content=content,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        created_at=clock.now(),
+    )
+    session.add(document)
+    await session.flush()
+    return document
+
+
+async def current_pdf(session: AsyncSession, invoice: Invoice) -> tuple[str, bytes]:
+    """Drafts: rendered now. Numbered invoices: the stored VOIDED document if voided, else the ISSUED
+    one. An invoice numbered before documents were stored is rendered (and stored at its next action)."""
+    if invoice.status not in _ON_DEMAND:
+        document = await stored.latest_document(session, invoice.id)
+        if document is not None:
+            return document.filename, document.content
+    return filename_of(invoice), await render_pdf(session, invoice)
+
+
+async def invoice_pdf(session: AsyncSession, account_id: str, invoice_id: str) -> tuple[str, bytes]:
+    """``GET /invoices/{id}/download``: the file name (after the number, or the id for drafts) and bytes."""
+    return await current_pdf(session, await get_invoice(session, account_id, invoice_id))

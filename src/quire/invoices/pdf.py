@@ -26,7 +26,7 @@ from babel.numbers import format_currency, format_decimal
 from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, XPos, YPos
 
-__all__ = ["render_credit_note_pdf", "render_invoice_pdf"]
+__all__ = ["address_lines", "bank_sections", "format_date", "format_money", "render_credit_note_pdf", "render_invoice_pdf"]
 
 LOCALE = "en_GB"
 
@@ -806,94 +806,7 @@ class _Renderer:
         pdf.set_y(pdf.get_y() + 5)
 
     def bank_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
-        m = self.merchant
-        sections: list[tuple[str, list[tuple[str, str]]]] = []
-
-        def add(title: str, rows: list[tuple[str, Any]]) -> None:
-            kept = [(label, _str(value)) for label, value in rows if _str(value)]
-            if kept:
-                sections.append((title, kept))
-
-        def one_line(address: Any) -> str:
-            return ", ".join(_address_lines(address))
-
-        iban = re.sub(r"\s+", "", _str(m.get("iban")))
-        add("", [("IBAN", " ".join(iban[i : i + 4] for i in range(0, len(iban), 4)))])
-        uk = _mapping(m.get("ukAccountDetails"))
-        sort_code = _str(uk.get("sortCode"))
-        if re.fullmatch(r"\d{6}", sort_code):
-            sort_code = f"{sort_code[:2]}-{sort_code[2:4]}-{sort_code[4:]}"
-        add("UK bank transfer", [("Sort code", sort_code), ("Account number", uk.get("accountNumber"))])
-        ach = _mapping(m.get("usAchDetails"))
-        add(
-            "US ACH",
-            [
-                ("Account name", ach.get("accountName")),
-                ("Bank", ach.get("bankName")),
-                ("Routing number", ach.get("bankRoutingNumber")),
-                ("Account number", ach.get("accountNumber")),
-            ],
-        )
-        wire = _mapping(m.get("usWireDetails"))
-        add(
-            "US wire",
-            [
-                ("Account name", wire.get("accountName")),
-                ("Bank", wire.get("bankName")),
-                ("Bank address", one_line(wire.get("bankAddress"))),
-                ("Routing number", wire.get("bankRoutingNumber")),
-                ("Account number", wire.get("accountNumber")),
-                ("SWIFT/BIC", wire.get("swiftCode")),
-            ],
-        )
-        ca = _mapping(m.get("caBankAccountDetails"))
-        add(
-            "Canadian bank transfer",
-            [
-                ("Institution number", ca.get("institutionNumber")),
-                ("Transit number", ca.get("transitNumber")),
-                ("Account number", ca.get("accountNumber")),
-            ],
-        )
-        cai = _mapping(m.get("canadianInternationalDestination"))
-        middle = _mapping(cai.get("intermediaryBank"))
-        add(
-            "International transfer (Canada)",
-            [
-                ("Account name", cai.get("legalName")),
-                ("Bank", cai.get("bankName")),
-                ("Bank address", one_line(cai.get("bankAddress"))),
-                ("Institution number", cai.get("institutionNumber")),
-                ("Transit number", cai.get("transitNumber")),
-                ("Account number", cai.get("accountNumber")),
-                ("SWIFT/BIC", cai.get("swiftCode")),
-                ("Intermediary bank", middle.get("bankName")),
-                ("Intermediary address", one_line(middle.get("bankAddress"))),
-                ("Intermediary SWIFT", middle.get("swiftCode")),
-                ("Intermediary routing", middle.get("routingNumber")),
-            ],
-        )
-        au = _mapping(m.get("australianDestination"))
-        add(
-            "Australian bank transfer",
-            [
-                ("Account name", au.get("legalName")),
-                ("BSB", au.get("bsb")),
-                ("Account number", au.get("accountNumber")),
-                ("SWIFT/BIC", au.get("swiftCode")),
-            ],
-        )
-        if sections:
-            header: list[tuple[str, Any]] = [("Beneficiary", m.get("legalCompanyName"))]
-            if m.get("includeBeneficiaryAddressInPaymentDetails") is True:
-                header.append(("Beneficiary address", one_line(m.get("address"))))
-            kept = [(label, _str(value)) for label, value in header if _str(value)]
-            if kept:
-                if sections[0][0] == "":
-                    sections[0] = ("", kept + sections[0][1])
-                else:
-                    sections.insert(0, ("", kept))
-        return sections
+        return bank_sections(self.merchant)
 
     def payment_details(self) -> None:
         pdf = self.pdf
@@ -927,6 +840,104 @@ class _Renderer:
                 pdf.style(8.5, bold=True)
                 pdf.para(MARGIN, CONTENT_W, 4.5, pdf.t(title))
             self.key_values(MARGIN, 120, section, label_w=40)
+
+
+def bank_sections(merchant_details: Any) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The payment-details sections (title, label/value rows) printed for ``merchantDetails``; the
+    hosted invoice page shows the same."""
+    m = _mapping(merchant_details)
+    sections: list[tuple[str, list[tuple[str, str]]]] = []
+
+    def add(title: str, rows: list[tuple[str, Any]]) -> None:
+        kept = [(label, _str(value)) for label, value in rows if _str(value)]
+        if kept:
+            sections.append((title, kept))
+
+    def one_line(address: Any) -> str:
+        return ", ".join(_address_lines(address))
+
+    iban = re.sub(r"\s+", "", _str(m.get("iban")))
+    add("", [("IBAN", " ".join(iban[i : i + 4] for i in range(0, len(iban), 4)))])
+    uk = _mapping(m.get("ukAccountDetails"))
+    sort_code = _str(uk.get("sortCode"))
+    if re.fullmatch(r"\d{6}", sort_code):
+        sort_code = f"{sort_code[:2]}-{sort_code[2:4]}-{sort_code[4:]}"
+    add("UK bank transfer", [("Sort code", sort_code), ("Account number", uk.get("accountNumber"))])
+    ach = _mapping(m.get("usAchDetails"))
+    add(
+        "US ACH",
+        [
+            ("Account name", ach.get("accountName")),
+            ("Bank", ach.get("bankName")),
+            ("Routing number", ach.get("bankRoutingNumber")),
+            ("Account number", ach.get("accountNumber")),
+        ],
+    )
+    wire = _mapping(m.get("usWireDetails"))
+    add(
+        "US wire",
+        [
+            ("Account name", wire.get("accountName")),
+            ("Bank", wire.get("bankName")),
+            ("Bank address", one_line(wire.get("bankAddress"))),
+            ("Routing number", wire.get("bankRoutingNumber")),
+            ("Account number", wire.get("accountNumber")),
+            ("SWIFT/BIC", wire.get("swiftCode")),
+        ],
+    )
+    ca = _mapping(m.get("caBankAccountDetails"))
+    add(
+        "Canadian bank transfer",
+        [
+            ("Institution number", ca.get("institutionNumber")),
+            ("Transit number", ca.get("transitNumber")),
+            ("Account number", ca.get("accountNumber")),
+        ],
+    )
+    cai = _mapping(m.get("canadianInternationalDestination"))
+    middle = _mapping(cai.get("intermediaryBank"))
+    add(
+        "International transfer (Canada)",
+        [
+            ("Account name", cai.get("legalName")),
+            ("Bank", cai.get("bankName")),
+            ("Bank address", one_line(cai.get("bankAddress"))),
+            ("Institution number", cai.get("institutionNumber")),
+            ("Transit number", cai.get("transitNumber")),
+            ("Account number", cai.get("accountNumber")),
+            ("SWIFT/BIC", cai.get("swiftCode")),
+            ("Intermediary bank", middle.get("bankName")),
+            ("Intermediary address", one_line(middle.get("bankAddress"))),
+            ("Intermediary SWIFT", middle.get("swiftCode")),
+            ("Intermediary routing", middle.get("routingNumber")),
+        ],
+    )
+    au = _mapping(m.get("australianDestination"))
+    add(
+        "Australian bank transfer",
+        [
+            ("Account name", au.get("legalName")),
+            ("BSB", au.get("bsb")),
+            ("Account number", au.get("accountNumber")),
+            ("SWIFT/BIC", au.get("swiftCode")),
+        ],
+    )
+    if sections:
+        header: list[tuple[str, Any]] = [("Beneficiary", m.get("legalCompanyName"))]
+        if m.get("includeBeneficiaryAddressInPaymentDetails") is True:
+            header.append(("Beneficiary address", one_line(m.get("address"))))
+        kept = [(label, _str(value)) for label, value in header if _str(value)]
+        if kept:
+            if sections[0][0] == "":
+                sections[0] = ("", kept + sections[0][1])
+            else:
+                sections.insert(0, ("", kept))
+    return sections
+
+
+def address_lines(address: Any) -> list[str]:
+    """An address as the PDF prints it: street lines, town/state/postcode, country name."""
+    return _address_lines(address)
 
 
 def _render(kind: _Kind, doc: Any, lines: Any, groups: Any) -> bytes:

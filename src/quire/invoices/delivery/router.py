@@ -1,0 +1,107 @@
+"""Routes of the delivery extension (tag "Delivery (Quire extension)") and the public hosted page.
+
+``router`` is authenticated and transactional like every API route. ``public_router`` serves
+``/i/{token}`` with no authentication: the unguessable token is the credential (docs/delivery.md).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quire.core.http import account_of, api_router, error_response, session_of
+from quire.core.pagination import PageParams, page_params
+from quire.core.runtime import settings_of
+from quire.core.templates import render
+from quire.invoices.delivery import hosted, service
+from quire.invoices.delivery.schemas import EmailPage, EmailRead, HostedLinkRead, email_read
+from quire.invoices.document import current_pdf
+
+router = api_router()
+public_router = APIRouter()
+Session = Annotated[AsyncSession, Depends(session_of)]
+Account = Annotated[str, Depends(account_of)]
+DELIVERY = ["Delivery (Quire extension)"]
+HOSTED = ["Hosted invoice page (Quire extension)"]
+
+# The hosted page holds a bearer token in its URL: never cached by intermediaries, never sent on as a
+# Referer, never indexed, never framed; no scripts at all.
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex, nofollow",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+}
+
+
+@router.get("/invoices/{id}/emails", response_model=EmailPage, operation_id="getInvoicesByIdEmails", tags=DELIVERY,
+            summary="The emails sent (or queued) for an invoice, with their delivery status")
+async def get_emails(id: str, session: Session, account: Account,
+                     params: Annotated[PageParams, Depends(page_params)]) -> EmailPage:
+    page = await service.list_emails(session, account, id, params)
+    return EmailPage(items=[email_read(row) for row in page.items], pagination=page.meta)
+
+
+@router.post("/invoices/{id}/emails/{emailId}/retry", response_model=EmailRead,
+             operation_id="postInvoicesByIdEmailsByEmailIdRetry", tags=DELIVERY,
+             summary="Queue a FAILED, NOT_CONFIGURED or PENDING email for delivery now")
+async def retry_email(id: str, email_id: Annotated[str, Path(alias="emailId")], session: Session, account: Account) -> EmailRead:
+    return email_read(await service.retry_email(session, account, id, email_id))
+
+
+@router.get("/invoices/{id}/hosted-link", response_model=HostedLinkRead, operation_id="getInvoicesByIdHostedLink",
+            tags=DELIVERY, summary="The public URL of the invoice's hosted page")
+async def get_hosted_link(id: str, session: Session, account: Account) -> HostedLinkRead:
+    link = await hosted.current(session, account, id)
+    return HostedLinkRead(invoice_id=link.invoice_id, url=hosted.url_of(settings_of(session), link.token),
+                          created_at=link.created_at, rotated_at=link.rotated_at)
+
+
+@router.post("/invoices/{id}/hosted-link/rotate", response_model=HostedLinkRead,
+             operation_id="postInvoicesByIdHostedLinkRotate", tags=DELIVERY,
+             summary="Replace the hosted page's token; the previous URL stops working")
+async def rotate_hosted_link(id: str, session: Session, account: Account) -> HostedLinkRead:
+    link = await hosted.rotate(session, account, id)
+    return HostedLinkRead(invoice_id=link.invoice_id, url=hosted.url_of(settings_of(session), link.token),
+                          created_at=link.created_at, rotated_at=link.rotated_at)
+
+
+def _not_found(request: Request) -> Response:
+    """Browsers get a page; API clients get the usual JSON error body."""
+    if "text/html" in request.headers.get("accept", ""):
+        return HTMLResponse(render("hosted_not_found.html.j2"), status_code=404, headers=PAGE_HEADERS)
+    response = error_response(404, "NotFound", "No invoice at this address")
+    response.headers.update(PAGE_HEADERS)
+    return response
+
+
+@public_router.get("/i/{token}", response_class=HTMLResponse, tags=HOSTED, operation_id="getHostedInvoicePage",
+                   summary="The hosted invoice page (no authentication: the token is the credential)")
+async def hosted_page(token: str, request: Request) -> Response:
+    async with request.app.state.sessionmaker() as session:
+        invoice = await hosted.resolve(session, token)
+        if invoice is None:
+            return _not_found(request)
+        context = await hosted.page(session, invoice, token)
+    return HTMLResponse(render("hosted_invoice.html.j2", **context), headers=PAGE_HEADERS)
+
+
+@public_router.get("/i/{token}/pdf", response_class=Response, tags=HOSTED, operation_id="getHostedInvoicePdf",
+                   responses={200: {"content": {"application/pdf": {}}}},
+                   summary="The invoice's PDF, as stored when it was issued (or voided)")
+async def hosted_pdf(token: str, request: Request) -> Response:
+    async with request.app.state.sessionmaker() as session:
+        invoice = await hosted.resolve(session, token)
+        if invoice is None:
+            return _not_found(request)
+        filename, content = await current_pdf(session, invoice)
+    headers = {**PAGE_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'}
+    return Response(content, media_type="application/pdf", headers=headers)

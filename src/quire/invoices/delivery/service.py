@@ -1,0 +1,49 @@
+"""Delivery use-cases of invoices. ``after_transition`` runs inside every lifecycle action's
+transaction, after the status change, so the document, the hosted link and the queued email commit
+(or roll back) together with it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quire.core.pagination import Page, PageParams
+from quire.invoices.delivery import emails, hosted
+from quire.invoices.delivery.models import DocumentKind
+from quire.invoices.document import store_pdf
+from quire.invoices.lifecycle import Action, InvoiceStatus
+from quire.invoices.models import Invoice
+from quire.invoices.service import get_invoice
+from quire.outbox import service as outbox
+from quire.outbox.models import OutboxEmail
+
+
+async def after_transition(session: AsyncSession, invoice: Invoice, action: Action) -> None:
+    """
+    * numbered now (finalize, finalize-and-send): store the ISSUED PDF, issue the hosted link;
+    * voided: store the VOIDED PDF (a draft voided in one step gets only that one) and a hosted link;
+    * sent (send, finalize-and-send): queue the email with the ISSUED PDF attached. Invoices numbered
+      before documents were stored get theirs now.
+    """
+    status = invoice.status
+    if status == InvoiceStatus.VOIDED.value:
+        await store_pdf(session, invoice, DocumentKind.VOIDED)
+        await hosted.issue(session, invoice)
+        return
+    if action in (Action.FINALIZE, Action.FINALIZE_AND_SEND, Action.SEND):
+        document = await store_pdf(session, invoice, DocumentKind.ISSUED)
+        link = await hosted.issue(session, invoice)
+        if status == InvoiceStatus.SENT.value:
+            await emails.enqueue(session, invoice, document, link)
+
+
+async def list_emails(session: AsyncSession, account_id: str, invoice_id: str, params: PageParams) -> Page[Any]:
+    """The emails of an invoice (404 if the invoice is not the account's)."""
+    invoice = await get_invoice(session, account_id, invoice_id)
+    return await outbox.list_emails(session, account_id, subject_type=emails.SUBJECT_TYPE, subject_id=invoice.id, params=params)
+
+
+async def retry_email(session: AsyncSession, account_id: str, invoice_id: str, email_id: str) -> OutboxEmail:
+    invoice = await get_invoice(session, account_id, invoice_id)
+    return await outbox.retry(session, account_id, subject_type=emails.SUBJECT_TYPE, subject_id=invoice.id, email_id=email_id)

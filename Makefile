@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export QUIRE_DATABASE_URL ?= sqlite:///./quire.db
 
-.PHONY: run install install-test test test-sqlite bench clean
+.PHONY: run install install-test install-bench test test-sqlite bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	touch $@
+
+install-bench: $(VENV)/.installed-bench
+
 run: install
 	$(BIN)/quire migrate
 	$(BIN)/quire demo --host $(HOST) --port $(PORT)
@@ -36,7 +42,9 @@ test: install-test
 test-sqlite: install-test
 	$(BIN)/python -m pytest -k "not postgresql" $(PYTEST_ARGS)
 
-bench: install-test
+# All workloads on SQLite and PostgreSQL, uvicorn/granian, and the django-silver peer (bench/peer/.venv,
+# installed on first use); BENCH_ARGS=--quick for the under-2-minutes subset. See docs/performance.md.
+bench: install-bench
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:

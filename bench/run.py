@@ -1,187 +1,290 @@
-"""Benchmarks of the invoice write path over real HTTP: `make bench` (or `python bench/run.py`).
+"""Quire's benchmark suite: `make bench` (everything) or `make bench BENCH_ARGS=--quick` (under 2 minutes).
 
-Workloads, each run against SQLite (a fresh file) and PostgreSQL (a fresh database next to
-QUIRE_TEST_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/test):
+For each database (SQLite, a fresh file; PostgreSQL, a fresh database next to QUIRE_TEST_DATABASE_URL,
+dropped afterwards) and each server configuration (uvicorn with 1 and 2 workers through `quire serve`,
+granian with 1 and 2 workers), over loopback with N concurrent clients (default 16):
 
-  create-invoice   POST /invoices for one customer, N concurrent clients, for D seconds
-  add-line         POST /invoices/{id}/line-items, each client filling its own draft invoice (one line
-                   write recomputes line, group and invoice totals in one transaction)
+  ceiling          GET /health, with the default load generator and with httpx (the client's cost)
+  create-invoice   (a) POST /invoices
+  full-flow        (b) create a customer-bound invoice, add 3 lines, finalize; counted in invoices/s;
+                   numbering checked in the database afterwards (fresh account: 1..n, no gaps)
+  list             (c) GET /invoices?limit=50 with 7 filters/sorts, paging by cursor to page 20, plus one
+                   page at a random depth; over --invoices rows seeded by COPY / Core bulk INSERT
+  finalize-storm   (d) 50 drafts of one account finalized at the same instant, --storm-rounds times;
+                   0 errors, 0 gaps, 0 duplicates required
 
-The server is `quire serve` in its own process (uvicorn, --workers W); the load generator is an asyncio
-httpx client in this process (it saturates well above the figures printed on the 2-core machine it was
-measured on, so the server, not the client, is the bottleneck). Latencies are per request, client side.
-
-Options: --seconds D (default 10), --concurrency N (default 16), --workers W (default 1),
---quick (3 s per workload), --only sqlite|postgresql.
+Then the peer (bench/peer/: django-silver 0.11.1 under gunicorn, its own virtualenv) runs (b) and (d)
+on each database with the same load generator and concurrency, and Quire/peer ratios are printed.
+Server RSS (max of any one process of the server) and CPU are sampled through every workload.
+Results: one table on stdout, and JSON in bench/results/. Method and findings: docs/performance.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
+import contextlib
 import os
-import platform
+import secrets
+import shutil
 import signal
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 ROOT = Path(__file__).resolve().parents[1]
-QUIRE = str(Path(sys.executable).with_name("quire"))
+sys.path.insert(0, str(ROOT))
+
+from bench.suite import peer as peer_mod  # noqa: E402
+from bench.suite import quire_workloads as qw  # noqa: E402
+from bench.suite import report, seed, servers  # noqa: E402
+
+SERVERS = ("uvicorn-1", "uvicorn-2", "granian-1", "granian-2")
+WORKLOADS = ("create", "flow", "list", "storm")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true",
+                   help="2 s per workload, 50,000 seeded invoices, 1 storm round, the production configuration only")
+    p.add_argument("--seconds", type=float, help="measured seconds per workload (default 10; quick 2)")
+    p.add_argument("--warmup", type=float, help="unmeasured seconds before each workload (default 1; quick 0.3)")
+    p.add_argument("--concurrency", type=int, default=16)
+    p.add_argument("--client", choices=("raw", "httpx"), default="raw", help="load generator transport")
+    p.add_argument("--databases", default="sqlite,postgresql")
+    p.add_argument("--servers", help=f"comma list of {', '.join(SERVERS)} (default: all; quick: the --production one)")
+    p.add_argument("--workloads", default=",".join(WORKLOADS), help=f"comma list of {', '.join(WORKLOADS)}")
+    p.add_argument("--invoices", type=int, help="invoices seeded for the list workload (default 1,000,000; quick 50,000)")
+    p.add_argument("--list-depth", type=int, default=20, help="pages each list client follows by cursor")
+    p.add_argument("--storm-rounds", type=int, help="finalize storms per run (default 5; quick 1)")
+    p.add_argument("--storm-size", type=int, default=50)
+    p.add_argument("--no-peer", action="store_true", help="skip django-silver")
+    p.add_argument("--peer-workers", type=int, default=2 * (os.cpu_count() or 1) + 1,
+                   help="gunicorn sync workers for the peer (default 2 x CPUs + 1, gunicorn's advice)")
+    p.add_argument("--production", default="uvicorn-2", help="the configuration the targets are checked against")
+    p.add_argument("--profile", metavar="WORKLOAD", choices=WORKLOADS,
+                   help="record a py-spy profile of the production server during this workload (slows it; "
+                        "bench/suite/profile.py summarises it)")
+    p.add_argument("--out", type=Path, help="JSON results path (default bench/results/bench-<time>.json)")
+    p.add_argument("--keep", action="store_true", help="keep the temporary directory (databases, server logs)")
+    a = p.parse_args()
+    a.seconds = a.seconds if a.seconds is not None else (2 if a.quick else 10)
+    a.warmup = a.warmup if a.warmup is not None else (0.3 if a.quick else 1)
+    a.invoices = a.invoices if a.invoices is not None else (50_000 if a.quick else 1_000_000)
+    a.storm_rounds = a.storm_rounds if a.storm_rounds is not None else (1 if a.quick else 5)
+    a.servers = (a.servers or (a.production if a.quick else ",".join(SERVERS))).split(",")
+    a.databases = a.databases.split(",")
+    a.workloads = a.workloads.split(",")
+    for s in a.servers:
+        if s not in SERVERS:
+            p.error(f"unknown server configuration {s!r}")
+    return a
 
 
-def pg_database() -> tuple[str, str] | None:
-    import asyncpg
+class Run:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.rows: list[report.Row] = []
+        self.dir = Path(tempfile.mkdtemp(prefix="quire-bench-"))
+        self.opts = qw.Options(args.seconds, args.warmup, args.concurrency, args.client, args.storm_rounds,
+                               args.storm_size, args.list_depth)
+        self.secret = "bench-" + secrets.token_hex(8)
+        os.environ["QUIRE_SECRET_KEY"] = self.secret  # the suite mints deep cursors like the server does
+        self.extra: dict[str, Any] = {"seeding": {}, "notes": [], "phases_s": {}}
+        self.ceiling_done = False
 
-    admin = os.environ.get("QUIRE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-    name = f"quire_bench_{uuid.uuid4().hex[:8]}"
-
-    async def run(sql: str) -> None:
-        conn = await asyncpg.connect(admin, timeout=5)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    try:
-        asyncio.run(run(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001
-        print(f"PostgreSQL not reachable at {admin}: {exc!r}; skipping its rows")
-        return None
-    return admin.rsplit("/", 1)[0] + "/" + name, admin
-
-
-def drop_pg(url: str, admin: str) -> None:
-    import asyncpg
-
-    async def run() -> None:
-        conn = await asyncpg.connect(admin, timeout=5)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-        finally:
-            await conn.close()
-
-    asyncio.run(run())
-
-
-class Server:
-    def __init__(self, database_url: str, workers: int) -> None:
-        self.env = {**os.environ, "QUIRE_DATABASE_URL": database_url}
-        self.port = free_port()
-        subprocess.run([QUIRE, "migrate"], env=self.env, check=True, capture_output=True)
-        out = subprocess.run([QUIRE, "accounts", "create", "--name", "Bench"], env=self.env, check=True,
-                             capture_output=True, text=True).stdout
-        self.credentials = json.loads(out)
-        self.proc = subprocess.Popen(
-            [QUIRE, "serve", "--no-migrate", "--port", str(self.port), "--workers", str(workers)],
-            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        )
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.base_url + "/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError("quire serve did not start")
-
-    def stop(self) -> None:
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        self.proc.wait(timeout=20)
-
-
-async def drive(server: Server, workload: str, seconds: float, concurrency: int) -> dict[str, Any]:
-    auth = (server.credentials["clientId"], server.credentials["clientSecret"])
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=server.base_url, auth=auth, limits=limits, timeout=30) as client:
-        customer = (await client.post("/customers", json={
-            "legalName": "Bench Ltd", "email": "ap@bench.example", "billingEmails": ["ap@bench.example"],
-            "address": {"line1": "1 Old Street", "town": "London", "postcode": "EC1V 9HX", "country": "GB"},
-        })).json()["customer"]["id"]
-        latencies: list[float] = []
-        errors = 0
-        stop_at = time.perf_counter() + seconds
-
-        async def one_client() -> None:
-            nonlocal errors
-            invoice_id = None
-            lines = 0
-            while time.perf_counter() < stop_at:
-                if workload == "create-invoice":
-                    start = time.perf_counter()
-                    r = await client.post("/invoices", json={"currency": "GBP", "customerId": customer})
-                else:
-                    if invoice_id is None or lines >= 500:
-                        invoice_id = (await client.post("/invoices", json={"currency": "GBP", "customerId": customer})).json()["id"]
-                        lines = 0
-                    start = time.perf_counter()
-                    r = await client.post(f"/invoices/{invoice_id}/line-items", json={
-                        "title": "Usage", "quantity": "12345", "rate": "0.0015", "taxRate": "0.2", "externalIds": []})
-                    lines += 1
-                latencies.append(time.perf_counter() - start)
-                if r.status_code not in (200, 201):
-                    errors += 1
-
+    @contextlib.contextmanager
+    def phase(self, name: str) -> Iterator[None]:
         began = time.perf_counter()
-        await asyncio.gather(*(one_client() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - began
-    latencies.sort()
-    q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [latencies[0]] * 99
-    return {"requests": len(latencies), "errors": errors, "rps": len(latencies) / elapsed,
-            "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000}
+        try:
+            yield
+        finally:
+            self.extra["phases_s"][name] = round(time.perf_counter() - began, 1)
+
+    def timed(self, fn: Any, *args: Any) -> None:
+        """Run a workload and emit its rows, noting its wall time (set-up and warm-up included)."""
+        began = time.perf_counter()
+        rows = fn(*args)
+        if rows:
+            rows[0].notes["wall_s"] = round(time.perf_counter() - began, 1)
+        self.emit(rows)
+
+    def emit(self, rows: list[report.Row]) -> None:
+        for r in rows:
+            self.rows.append(r)
+            print(report.format_row(r), flush=True)
+            if not r.sub:
+                for line in report.note_lines(r):
+                    print(f"{'':<10} {'':<16}   {line}", flush=True)
+
+    def comment(self, text: str) -> None:
+        self.extra["notes"].append(text)
+        print(f"# {text}", flush=True)
+
+    # --- Quire -------------------------------------------------------------------------------------------
+
+    def quire_database(self, database: str) -> None:
+        a = self.args
+        if database == "sqlite":
+            url: str | None = f"sqlite:///{self.dir}/quire.db"
+        else:
+            url = servers.create_pg_database("quire_bench")
+            if url is None:
+                return
+        try:
+            with self.phase(f"{database} migrate + accounts"):
+                seed.migrate(url)
+                accounts = seed.create_accounts(url, ["bench-writes", "bench-list"])
+            seeded = None
+            if "list" in a.workloads:
+                with self.phase(f"{database} seed"):
+                    seeded = seed.seed_invoices(url, accounts["bench-list"]["sequenceAccountId"], a.invoices)
+                self.extra["seeding"][database] = {"invoices": seeded.count, "seconds": round(seeded.seconds, 1)}
+                how = "COPY" if database == "postgresql" else "SQLAlchemy Core bulk INSERT"
+                self.comment(f"{database}: seeded {seeded.count:,} invoices + 1,000 customers by {how} in "
+                             f"{seeded.seconds:.1f} s ({seeded.count / seeded.seconds:,.0f} rows/s)")
+            for config in a.servers:
+                with self.phase(f"{database} {config}"):
+                    self.quire_server(database, url, config, accounts, seeded)
+        finally:
+            if database == "postgresql" and url:
+                servers.drop_pg_database(url)
+
+    def quire_server(self, database: str, url: str, config: str, accounts: dict[str, Any],
+                     seeded: seed.Seeded | None) -> None:
+        a = self.args
+        kind, workers = config.split("-")
+        name = f"{kind}-{workers}w"
+        try:
+            server = servers.quire_server(kind, int(workers), url, self.dir, self.secret).start()
+        except (RuntimeError, FileNotFoundError) as exc:
+            self.comment(f"{database} {name}: could not start: {exc}")
+            return
+        t = qw.Target(server, database, url, name)
+        try:
+            if not self.ceiling_done:
+                self.ceiling_done = True
+                secs = 1.0 if a.quick else 3.0
+                for transport in ("raw", "httpx"):
+                    self.timed(qw.health_ceiling, t, self.opts, transport, secs)
+            for workload in a.workloads:
+                profile = self.start_profile(t, workload) if a.profile == workload and config == a.production else None
+                if workload == "create":
+                    self.timed(qw.create_invoice, t, self.opts, accounts["bench-writes"])
+                elif workload == "flow":
+                    fresh = seed.create_accounts(url, [f"flow-{name}"])[f"flow-{name}"]
+                    self.timed(qw.full_flow, t, self.opts, fresh)
+                elif workload == "list" and seeded is not None:
+                    self.timed(qw.list_invoices, t, self.opts, accounts["bench-list"], seeded)
+                elif workload == "storm":
+                    fresh = seed.create_accounts(url, [f"storm-{name}"])[f"storm-{name}"]
+                    self.timed(qw.finalize_storm, t, self.opts, fresh)
+                if profile is not None:
+                    self.stop_profile(*profile)
+        finally:
+            server.stop()
+
+    def start_profile(self, t: qw.Target, workload: str) -> tuple[subprocess.Popen[bytes], Path] | None:
+        spy = Path(sys.executable).with_name("py-spy")
+        if not spy.exists():
+            self.comment("--profile needs py-spy (pip install py-spy)")
+            return None
+        out = ROOT / "bench" / "results" / f"profile-{t.database}-{t.config}-{workload}.txt"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        proc = subprocess.Popen([str(spy), "record", "--pid", str(t.server.proc.pid), "--subprocesses", "--rate", "200",
+                                 "--nonblocking", "--format", "raw", "-o", str(out)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        return proc, out
+
+    def stop_profile(self, proc: subprocess.Popen[bytes], out: Path) -> None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        self.comment(f"py-spy profile (collapsed stacks) in {out.relative_to(ROOT)}; the row above ran under py-spy")
+        from bench.suite.profile import summarise
+
+        if out.exists():
+            for line in summarise(out, top=15):
+                print(f"#   {line}")
+
+    # --- the peer ----------------------------------------------------------------------------------------
+
+    def peer_database(self, database: str) -> None:
+        a = self.args
+        try:
+            peer_mod.ensure_venv(self.dir / "peer-install.log")
+        except (subprocess.CalledProcessError, OSError) as exc:
+            self.comment(f"peer: could not install django-silver: {exc}; see {self.dir / 'peer-install.log'}")
+            return
+        try:
+            peer = peer_mod.Peer(database, self.dir, a.peer_workers)
+        except RuntimeError as exc:
+            self.comment(f"peer {database}: {exc}")
+            return
+        try:
+            with self.phase(f"{database} peer prepare + start"):
+                peer.prepare()
+                peer.start()
+            if "flow" in a.workloads:
+                self.timed(peer_mod.full_flow, peer, self.opts)
+            if "storm" in a.workloads:
+                self.timed(peer_mod.finalize_storm, peer, self.opts)
+        except (subprocess.CalledProcessError, RuntimeError, OSError) as exc:
+            self.comment(f"peer {database}: failed: {exc}; see {peer.log}")
+        finally:
+            peer.stop()
+
+    # --- all ---------------------------------------------------------------------------------------------
+
+    def main(self) -> None:
+        a = self.args
+        info = servers.machine()
+        args_json = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(a).items()}
+        report.print_header(info, args_json)
+        began = time.perf_counter()
+        try:
+            for database in a.databases:
+                self.quire_database(database)
+                if not a.no_peer and ({"flow", "storm"} & set(a.workloads)):
+                    self.peer_database(database)
+        finally:
+            print()
+            for line in report.ratios(self.rows):
+                print(f"# Quire/peer  {line}")
+            print(f"# targets of issue 6 (PostgreSQL, production configuration = {a.production}):")
+            for line in report.targets(self.rows, a.production + "w"):
+                print(f"#   {line}")
+            lists = [r for r in self.rows if r.workload == "list"]
+            if lists:
+                print("# list pages by filter (p50 / p99 ms):")
+                for r in lists:
+                    parts = ", ".join(f"{k} {v['p50_ms']:.0f}/{v['p99_ms']:.0f}" for k, v in r.notes.get("by_filter", {}).items())
+                    print(f"#   {r.database:<10} {r.server:<12} {parts}")
+            total = time.perf_counter() - began
+            print(f"# finished in {total:.0f} s; machine load average now {[round(x, 2) for x in os.getloadavg()]}")
+            out = a.out or ROOT / "bench" / "results" / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
+            report.write_json(out, info, args_json, self.rows, {**self.extra, "seconds": round(total, 1)})
+            print(f"# results: {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+            if a.keep:
+                print(f"# kept {self.dir}")
+            else:
+                shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--only", choices=["sqlite", "postgresql"])
-    args = parser.parse_args()
-    seconds = 3 if args.quick else args.seconds
-    print(f"# Quire invoice benchmark, {time.strftime('%Y-%m-%d')}, {platform.node()}: {os.cpu_count()} CPUs, "
-          f"Python {platform.python_version()}, {args.concurrency} concurrent clients, {args.workers} worker(s), "
-          f"{seconds:g} s per workload")
-    print(f"{'database':<11} {'workload':<15} {'requests':>8} {'errors':>6} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7}")
-    backends = [args.only] if args.only else ["sqlite", "postgresql"]
-    for backend in backends:
-        cleanup = None
-        if backend == "sqlite":
-            tmp = tempfile.mkdtemp(prefix="quire-bench-")
-            url = f"sqlite:///{tmp}/quire.db"
-        else:
-            made = pg_database()
-            if made is None:
-                continue
-            url, admin = made
-            cleanup = (url, admin)
-        server = Server(url, args.workers)
-        try:
-            for workload in ("create-invoice", "add-line"):
-                r = asyncio.run(drive(server, workload, seconds, args.concurrency))
-                print(f"{backend:<11} {workload:<15} {r['requests']:>8} {r['errors']:>6} {r['rps']:>8.0f} "
-                      f"{r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f}", flush=True)
-        finally:
-            server.stop()
-            if cleanup:
-                drop_pg(*cleanup)
+    args = parse_args()
+
+    def stop(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    Run(args).main()
 
 
 if __name__ == "__main__":

@@ -54,6 +54,7 @@ class Contract:
         # Prefer the template with the most literal segments: /customers/by-alias wins over /customers/{id}.
         self._templates.sort(key=lambda item: -item[1])
         self._validators: dict[tuple[str, str, str], OAS30Validator] = {}
+        self._components = relax_free_form_maps(document["components"])
 
     # -- lookup -------------------------------------------------------------------------------------
     def template_for(self, method: str, path: str) -> str | None:
@@ -92,7 +93,7 @@ class Contract:
             schema = ((response.get("content") or {}).get("application/json") or {}).get("schema")
             if schema is None:
                 return None
-            root = {**schema, "components": self.document["components"]}
+            root = {**schema, "components": self._components}
             self._validators[key] = OAS30Validator(root)
         return self._validators[key]
 
@@ -124,6 +125,24 @@ class Contract:
         if errors:
             lines = [f"  at /{'/'.join(map(str, e.absolute_path))}: {e.message[:300]}" for e in errors[:10]]
             raise ContractViolation(f"{where}: response does not match the contract schema\n" + "\n".join(lines))
+
+
+
+def relax_free_form_maps(node: Any) -> Any:
+    """A copy of ``node`` where ``additionalProperties: {"type": "object"}`` allows any JSON value.
+
+    The contract's generator renders free-form maps (Kotlin ``Map<String, Any>``) that way: usage event
+    ``eventProperties`` and usage metric ``propertyFilters``. Read literally, it would forbid the
+    numbers, strings and arrays that the contract's own examples put there (``{"length": 500}``,
+    ``{"channels": ["text", "email"]}``), so the oracle reads those maps as free-form.
+    """
+    if isinstance(node, dict):
+        if node.get("additionalProperties") == {"type": "object"}:
+            node = {**node, "additionalProperties": {}}
+        return {key: relax_free_form_maps(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [relax_free_form_maps(value) for value in node]
+    return node
 
 
 def check_error_body(where: str, body: bytes, is_json: bool) -> None:

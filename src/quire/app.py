@@ -16,8 +16,16 @@ from quire.core.idempotency import purge_forever
 from quire.core.http import EdgeMiddleware, install_error_handlers
 from quire.core.versioning import LATEST_VERSION
 from quire.accounts.router import router as accounts_router
+from quire.catalogue.router import router as catalogue_router
 from quire.customers.router import router as customers_router
 from quire.invoices.router import router as invoices_router
+from quire.invoices.delivery.router import public_router as hosted_router
+from quire.invoices.delivery.router import router as delivery_router
+from quire.outbox.dispatcher import start_outbox
+from quire.tax.router import router as tax_router
+from quire.creditnotes.router import router as creditnotes_router
+from quire.usage.router import router as usage_router
+from quire.seats.router import router as seats_router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -29,9 +37,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        app.state.outbox = start_outbox(app.state.sessionmaker, settings, app.state.write_lock)
         ttl = timedelta(hours=settings.idempotency_ttl_hours)
         purge = asyncio.create_task(purge_forever(app.state.sessionmaker, ttl), name="quire-idempotency-purge")
         yield
+        await app.state.outbox.stop()
         purge.cancel()
         await engine.dispose()
 
@@ -49,6 +59,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(customers_router)
     app.include_router(invoices_router)
+    app.include_router(catalogue_router)
+    app.include_router(delivery_router)
+    app.include_router(hosted_router)
+    app.include_router(tax_router)
+    app.include_router(creditnotes_router)
+    app.include_router(usage_router)
+    app.include_router(seats_router)
     app.include_router(accounts_router)
 
     @app.get("/health", include_in_schema=False)

@@ -1,13 +1,25 @@
 """Imports every table so Alembic and tests see the whole schema."""
 
 from quire.accounts.models import Account, ApiCredential
+from quire.catalogue.models import ListPrice, Plan, PlanVersion, PlanVersionPrice, Price, Product
 from quire.core.db import Base
 from quire.core.idempotency import IdempotencyRecord
 from quire.core.numbering import DocumentCounter
+from quire.creditnotes.models import CreditNote, CreditNoteLineItem, CreditNoteLineItemGroup
 from quire.customers.models import Customer, CustomerAlias, CustomerSettings
+from quire.invoices.delivery.models import InvoiceDocument, InvoiceHostedLink
 from quire.invoices.models import Invoice, InvoiceLineItem, InvoiceLineItemGroup, InvoiceSettings
+from quire.outbox.models import OutboxEmail
+from quire.tax.models import TaxRate, TaxRateUse, TaxRegistration
+from quire.seats.models import SeatChange, SeatSnapshot, SeatType
+from quire.usage.models import UsageEvent, UsageEventUpload, UsageMetric
 
 __all__ = [
     "Account", "ApiCredential", "Base", "Customer", "CustomerAlias", "CustomerSettings", "DocumentCounter",
     "IdempotencyRecord", "Invoice", "InvoiceLineItem", "InvoiceLineItemGroup", "InvoiceSettings",
+    "InvoiceDocument", "InvoiceHostedLink", "OutboxEmail",
+    "TaxRate", "TaxRateUse", "TaxRegistration",
+    "CreditNote", "CreditNoteLineItem", "CreditNoteLineItemGroup",
+    "ListPrice", "Plan", "PlanVersion", "PlanVersionPrice", "Price", "Product",
+    "SeatChange", "SeatSnapshot", "SeatType", "UsageEvent", "UsageEventUpload", "UsageMetric",
 ]

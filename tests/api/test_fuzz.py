@@ -20,12 +20,17 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.api.catalogue_helpers import catalogue_ids
 from tests.api.invoice_helpers import add_group, add_line, new_customer, new_invoice
+from tests.api.usage_helpers import usage_ids
 from tests.contract import contract_path, get_contract
 from tests.support import ApiClient, LiveServer
 
 #: Customer settings and invoice settings are tagged Customers and Invoices in the contract.
-TAGS = {"Customers", "Customer Aliases", "Invoices", "Invoice Line Items"}
+TAGS = {"Customers", "Customer Aliases", "Invoices", "Invoice Line Items", "Tax Rates", "Tax Registrations",
+        "Credit Notes", "Credit Note Line Items"}
+TAGS |= {"Products", "Prices", "List Prices", "Plans"}
+TAGS |= {"Usage Events", "Usage Metrics", "Seat Types", "Seat Snapshots", "Seat Metrics"}
 EXAMPLES = int(os.environ.get("QUIRE_FUZZ_EXAMPLES", "12"))
 
 _schema = schemathesis.openapi.from_path(str(contract_path()))
@@ -49,9 +54,23 @@ def _real_ids(client: ApiClient) -> dict[str, str]:
     assert alias.status_code == 201, alias.text
     settings = client.post("/customer-settings", json={"customerId": customer["id"], "paymentProvider": "NONE"})
     invoice_settings = client.post("/invoice-settings", json={"invoiceId": invoice["id"], "paymentProvider": "NONE"})
-    return {"customer": customer["id"], "invoice": invoice["id"], "line": line["id"], "group": group["id"],
+    tax_rate = client.post("/tax-rates", json={"isPublished": True, "name": "VAT", "invoiceName": "Value Added Tax",
+                                               "invoiceShortName": "VAT", "amount": "0.2", "country": "GB"})
+    tax_registration = client.post("/tax-registrations", json={
+        "taxIdentifier": "GB980780684", "customerId": customer["id"], "country": "GB"})
+    issued = new_invoice(client, customer=customer)
+    issued_line = add_line(client, issued["id"])
+    assert client.post(f"/invoices/{issued['id']}/finalize").status_code == 200
+    note = client.post("/credit-notes", json={"invoiceId": issued["id"], "currency": "GBP", "customerId": customer["id"]}).json()
+    note_line = client.post(f"/credit-notes/{note['id']}/line-items", json={
+        "creditNoteId": note["id"], "lineItemId": issued_line["id"], "title": "Credit", "quantity": "1", "rate": "1",
+        "taxRate": "0", "externalIds": []}).json()
+    note_group = client.post(f"/credit-notes/{note['id']}/line-item-groups", json={"title": "Credits"}).json()
+    return {**catalogue_ids(client), **usage_ids(client), "customer": customer["id"], "invoice": invoice["id"], "line": line["id"], "group": group["id"],
+            "credit_note": note["id"], "credit_line": note_line["id"], "credit_group": note_group["id"],
             "alias": alias.json()["value"], "alias_id": alias.json()["id"], "customer_settings": settings.json()["id"],
-            "invoice_settings": invoice_settings.json()["id"]}
+            "invoice_settings": invoice_settings.json()["id"], "tax_rate": tax_rate.json()["id"],
+            "tax_registration": tax_registration.json()["id"], "merchant": client.credential.account_id}
 
 
 def _point_at_real_objects(path: str, params: dict[str, Any], ids: dict[str, str]) -> dict[str, Any]:
@@ -59,6 +78,12 @@ def _point_at_real_objects(path: str, params: dict[str, Any], ids: dict[str, str
     for name in params:
         if name == "invoice":
             out[name] = ids["invoice"]
+        elif name == "creditnote" or (name == "id" and path.startswith("/credit-notes/{id}")):
+            out[name] = ids["credit_note"]
+        elif name == "id" and path.startswith("/credit-notes/{creditnote}/line-item-groups"):
+            out[name] = ids["credit_group"]
+        elif name == "id" and path.startswith("/credit-notes/{creditnote}/line-items"):
+            out[name] = ids["credit_line"]
         elif name == "id" and path.startswith("/invoices/{invoice}/line-item-groups"):
             out[name] = ids["group"]
         elif name == "id" and path.startswith("/invoices/{invoice}/line-items"):
@@ -73,6 +98,20 @@ def _point_at_real_objects(path: str, params: dict[str, Any], ids: dict[str, str
             out[name] = ids["invoice"]
         elif name == "id" and path.startswith("/customers"):
             out[name] = ids["customer"]
+        elif name == "id" and path.startswith("/tax-rates"):
+            out[name] = ids["tax_rate"]
+        elif name == "id" and path == "/tax-registrations/for-customer/{id}":
+            out[name] = ids["customer"]
+        elif name == "id" and path == "/tax-registrations/for-merchant/{id}":
+            out[name] = ids["merchant"]
+        elif name == "id" and path.startswith("/tax-registrations"):
+            out[name] = ids["tax_registration"]
+        elif name == "id" and path.startswith(("/products", "/prices", "/list-prices")):
+            out[name] = ids[path.split("/")[1]]
+        elif name == "id" and path.startswith(("/usage-metrics", "/seat-types")):
+            out[name] = ids[path.split("/")[1]]
+        elif name == "planId":
+            out[name] = ids["plans"]
         elif name == "alias":
             out[name] = ids["alias"]
     return out
@@ -100,6 +139,8 @@ def test_contract_operations_never_fail(operation: Any, fuzz_context: Any) -> No
     def run(case: Any, real: bool) -> None:
         if real and case.path_parameters:
             case.path_parameters = _point_at_real_objects(operation.path, case.path_parameters, ids)
+            if isinstance(case.body, dict) and "creditNoteId" in case.body:  # the body repeats the path's id
+                case.body["creditNoteId"] = ids["credit_note"]
         headers = {**(case.headers or {}), **auth}
         headers.pop("Sequence-Version", None)
         response = case.call(base_url=server.base_url, headers=headers, timeout=30)

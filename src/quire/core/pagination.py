@@ -159,10 +159,12 @@ async def paginate(
     sort_name: str = "createdAt",
     sort_value: Any = None,
     with_total: bool = True,
+    offset: int = 0,
 ) -> Page[Any]:
     """Fetch one page of ``stmt`` (a select of one entity with its filters applied).
 
     ``sort_value(row)`` returns the row's sort key (defaults to the attribute named like the column).
+    ``offset`` skips that many rows past the cursor (``GET /usage-events`` has an ``offset`` parameter).
     """
     key = tuple_(sort_column, id_column)
     descending = params.sort_order is SortOrder.DESC
@@ -177,7 +179,7 @@ async def paginate(
     # Walk backwards by reversing the order, then flip the fetched rows.
     reverse = descending != going_back
     order = (sort_column.desc(), id_column.desc()) if reverse else (sort_column.asc(), id_column.asc())
-    rows = list((await session.scalars(page_stmt.order_by(*order).limit(params.limit + 1))).all())
+    rows = list((await session.scalars(page_stmt.order_by(*order).offset(offset or None).limit(params.limit + 1))).all())
     has_more = len(rows) > params.limit
     rows = rows[: params.limit]
     if going_back:
@@ -191,7 +193,7 @@ async def paginate(
     after = before = None
     if rows:
         more_after = has_more if not going_back else True
-        more_before = (cursor is not None) if not going_back else has_more
+        more_before = (cursor is not None or offset > 0) if not going_back else has_more
         if more_after:
             after = cursor_of(rows[-1])
         if more_before:

@@ -1,0 +1,1 @@
+"""The catalogue: products, prices (variants), list prices and versioned plans; pure pricing maths."""

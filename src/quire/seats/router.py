@@ -1,0 +1,128 @@
+"""HTTP routes of the Seat Types, Seat Snapshots and Seat Metrics tags (2024-01-01). Thin by design."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Query
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quire.core.http import account_of, api_router, session_of
+from quire.core.pagination import PageParams, PaginationMeta, page_params, unsorted_page_params
+from quire.seats import service
+from quire.seats.schemas import (
+    CustomerSeatBalancesRead,
+    SeatBalancePage,
+    SeatBalanceRead,
+    SeatChangePage,
+    SeatSnapshotCreate,
+    SeatSnapshotPage,
+    SeatSnapshotRead,
+    SeatTypeCreate,
+    SeatTypePage,
+    SeatTypeRead,
+    SeatTypeUpdate,
+    SnapshotSortBy,
+    present_change,
+    present_seat_type,
+    present_snapshot,
+)
+
+router = api_router()
+Session = Annotated[AsyncSession, Depends(session_of)]
+Account = Annotated[str, Depends(account_of)]
+TYPES = ["Seat Types"]
+SNAPSHOTS = ["Seat Snapshots"]
+METRICS = ["Seat Metrics"]
+
+
+@router.get("/seat-types", response_model=SeatTypePage, operation_id="getSeatTypes", tags=TYPES)
+async def get_seat_types(
+    session: Session, account: Account, params: Annotated[PageParams, Depends(unsorted_page_params)]
+) -> SeatTypePage:
+    page = await service.list_seat_types(session, account, params)
+    return SeatTypePage(items=[present_seat_type(t) for t in page.items], pagination=page.meta)
+
+
+@router.post("/seat-types", status_code=201, response_model=SeatTypeRead, operation_id="postSeatTypes", tags=TYPES)
+async def post_seat_type(body: SeatTypeCreate, session: Session, account: Account) -> SeatTypeRead:
+    return present_seat_type(await service.create_seat_type(session, account, body))
+
+
+@router.get("/seat-types/{id}", response_model=SeatTypeRead, operation_id="getSeatTypesById", tags=TYPES)
+async def get_seat_type(id: str, session: Session, account: Account) -> SeatTypeRead:
+    return present_seat_type(await service.get_seat_type(session, account, id))
+
+
+@router.put("/seat-types/{id}", response_model=SeatTypeRead, operation_id="putSeatTypesById", tags=TYPES)
+async def put_seat_type(id: str, body: SeatTypeUpdate, session: Session, account: Account) -> SeatTypeRead:
+    return present_seat_type(await service.update_seat_type(session, account, id, body))
+
+
+@router.delete("/seat-types/{id}", response_model=SeatTypeRead, operation_id="deleteSeatTypesById", tags=TYPES)
+async def delete_seat_type(id: str, session: Session, account: Account) -> SeatTypeRead:
+    return present_seat_type(await service.delete_seat_type(session, account, id))
+
+
+@router.post("/seat-snapshots", status_code=201, response_model=SeatSnapshotRead, operation_id="postSeatSnapshots", tags=SNAPSHOTS)
+async def post_seat_snapshot(body: SeatSnapshotCreate, session: Session, account: Account) -> SeatSnapshotRead:
+    snapshot, changes = await service.create_snapshot(session, account, body)
+    return present_snapshot(snapshot, changes)
+
+
+@router.get("/seat-snapshots", response_model=SeatSnapshotPage, operation_id="getSeatSnapshots", tags=SNAPSHOTS)
+async def get_seat_snapshots(
+    session: Session,
+    account: Account,
+    params: Annotated[PageParams, Depends(page_params)],
+    customer_alias: Annotated[str | None, Query(alias="customerAlias", max_length=255)] = None,
+    seat_type: Annotated[str | None, Query(alias="seatType", max_length=255)] = None,
+    customer_snapshot_id: Annotated[str | None, Query(alias="customerSnapshotId", max_length=255)] = None,
+    snapshot_timestamp_before: Annotated[str | None, Query(alias="snapshotTimestampBefore", max_length=64)] = None,
+    snapshot_timestamp_after: Annotated[str | None, Query(alias="snapshotTimestampAfter", max_length=64)] = None,
+    sort_by: Annotated[SnapshotSortBy, Query(alias="sortBy")] = SnapshotSortBy.CREATED_AT,
+) -> SeatSnapshotPage:
+    page, changes = await service.list_snapshots(
+        session, account, params=params, sort_by=sort_by, customer_alias=customer_alias, seat_type=seat_type,
+        customer_snapshot_id=customer_snapshot_id, before=snapshot_timestamp_before, after=snapshot_timestamp_after,
+    )
+    return SeatSnapshotPage(items=[present_snapshot(s, changes[s.id]) for s in page.items], pagination=page.meta)
+
+
+@router.get("/seat-changes", response_model=SeatChangePage, operation_id="getSeatChanges", tags=TYPES)
+async def get_seat_changes(
+    session: Session,
+    account: Account,
+    params: Annotated[PageParams, Depends(page_params)],
+    customer_alias: Annotated[str | None, Query(alias="customerAlias", max_length=255)] = None,
+    seat_type: Annotated[str | None, Query(alias="seatType", max_length=255)] = None,
+    timestamp_before: Annotated[str | None, Query(alias="timestampBefore", max_length=64)] = None,
+    timestamp_after: Annotated[str | None, Query(alias="timestampAfter", max_length=64)] = None,
+) -> SeatChangePage:
+    page = await service.list_changes(
+        session, account, params=params, customer_alias=customer_alias, seat_type=seat_type,
+        before=timestamp_before, after=timestamp_after,
+    )
+    return SeatChangePage(items=[present_change(c, detailed=True) for c in page.items], pagination=page.meta)  # type: ignore[misc]
+
+
+@router.get("/seat-balances", response_model=SeatBalancePage, operation_id="getSeatBalances", tags=METRICS)
+async def get_seat_balances(
+    session: Session,
+    account: Account,
+    exclude_zero_quantity: Annotated[bool, Query(alias="excludeZeroQuantity")] = False,
+    customer_aliases: Annotated[str | None, Query(alias="customerAliases", max_length=10_000)] = None,
+) -> SeatBalancePage:
+    """Every matching customer in one page (the contract gives this list no cursor parameters)."""
+    found = await service.seat_balances(
+        session, account, customer_aliases=customer_aliases, exclude_zero=exclude_zero_quantity
+    )
+    items = [
+        CustomerSeatBalancesRead(
+            id=b.customer.id, sequence_account_id=b.customer.account_id, legal_name=b.customer.legal_name,
+            customer_aliases=b.aliases, total=b.total, change_timestamp=b.change_timestamp,
+            balances=[SeatBalanceRead(seat_type=x.seat_type, total=x.total, change_timestamp=x.change_timestamp) for x in b.balances],
+        )
+        for b in found
+    ]
+    return SeatBalancePage(items=items, pagination=PaginationMeta(total_result_size=len(items)))

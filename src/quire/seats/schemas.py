@@ -1,0 +1,177 @@
+"""Wire shapes of the Seat Types, Seat Snapshots and Seat Metrics operations, version 2024-01-01."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field
+
+from quire.core.pagination import PaginationMeta
+from quire.core.schemas import ApiModel, LongText, RequiredText, ShortText, Timestamp
+from quire.seats.models import SeatChange, SeatSnapshot, SeatType
+from quire.usage.schemas import StorableRequest
+
+# The contract's SeatChangeType schema (tests/unit/test_usage_values.py checks it).
+SeatChangeType = Literal["SEAT_ADDED", "SEAT_REMOVED"]
+MAX_SEATS = 2_147_483_647
+
+
+def _strict_str(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    return value
+
+
+Identifier = Annotated[str, BeforeValidator(_strict_str), Field(min_length=1, max_length=255)]
+TimestampText = Annotated[str, BeforeValidator(_strict_str), Field(max_length=64)]
+
+
+class SnapshotSortBy(StrEnum):
+    CREATED_AT = "createdAt"
+    SNAPSHOT_TIMESTAMP = "snapshotTimestamp"
+
+
+class SeatTypeCreate(StorableRequest):
+    key: Identifier
+    label: RequiredText
+    description: LongText | None = None
+    sequence_user_id: ShortText | None = None
+
+
+class SeatTypeUpdate(StorableRequest):
+    """PUT: ``label`` replaces; ``description`` replaces when given (``key`` is immutable)."""
+
+    label: RequiredText
+    description: LongText | None = None
+
+
+class SeatTypeRead(ApiModel):
+    id: str
+    sequence_account_id: str
+    key: str
+    description: str | None = None
+    label: str
+    sequence_user_id: str | None = None
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class SeatTypePage(ApiModel):
+    items: list[SeatTypeRead]
+    pagination: PaginationMeta
+
+
+def present_seat_type(seat_type: SeatType) -> SeatTypeRead:
+    return SeatTypeRead(
+        id=seat_type.id,
+        sequence_account_id=seat_type.account_id,
+        key=seat_type.key,
+        description=seat_type.description,
+        label=seat_type.label,
+        sequence_user_id=seat_type.sequence_user_id,
+        created_at=seat_type.created_at,
+        updated_at=seat_type.updated_at,
+    )
+
+
+class SeatChangeRequest(StorableRequest):
+    external_id: ShortText | None = None
+    timestamp: TimestampText
+    description: LongText | None = None
+    reason: LongText | None = None
+    change_type: SeatChangeType
+
+
+class SeatSnapshotCreate(StorableRequest):
+    customer_snapshot_id: Identifier | None = None
+    customer_alias: Identifier
+    seat_type: Identifier
+    snapshot_timestamp: TimestampText
+    total: Annotated[int, Field(strict=True, ge=0, le=MAX_SEATS)]
+    seat_changes: Annotated[list[SeatChangeRequest], Field(max_length=1000)]
+
+
+class SeatChangeRead(ApiModel):
+    id: str
+    seat_snapshot_id: str
+    external_id: str | None = None
+    timestamp: Timestamp
+    description: str | None = None
+    reason: str | None = None
+    change_type: SeatChangeType
+
+
+class DetailedSeatChangeRead(SeatChangeRead):
+    customer_alias: str
+    seat_type: str
+
+
+class SeatSnapshotRead(ApiModel):
+    id: str
+    customer_snapshot_id: str
+    customer_alias: str
+    seat_type: str
+    sequence_account_id: str
+    snapshot_timestamp: Timestamp
+    total: int
+    seat_changes: list[SeatChangeRead]
+
+
+class SeatSnapshotPage(ApiModel):
+    items: list[SeatSnapshotRead]
+    pagination: PaginationMeta
+
+
+class SeatChangePage(ApiModel):
+    items: list[DetailedSeatChangeRead]
+    pagination: PaginationMeta
+
+
+class SeatBalanceRead(ApiModel):
+    seat_type: str
+    total: int
+    change_timestamp: Timestamp
+
+
+class CustomerSeatBalancesRead(ApiModel):
+    id: str
+    sequence_account_id: str
+    legal_name: str
+    customer_aliases: list[str]
+    total: int
+    change_timestamp: Timestamp
+    balances: list[SeatBalanceRead]
+
+
+class SeatBalancePage(ApiModel):
+    items: list[CustomerSeatBalancesRead]
+    pagination: PaginationMeta
+
+
+def present_change(change: SeatChange, *, detailed: bool = False) -> SeatChangeRead:
+    fields = dict(
+        id=change.id,
+        seat_snapshot_id=change.snapshot_id,
+        external_id=change.external_id,
+        timestamp=change.timestamp,
+        description=change.description,
+        reason=change.reason,
+        change_type=change.change_type,
+    )
+    if detailed:
+        return DetailedSeatChangeRead(**fields, customer_alias=change.customer_alias, seat_type=change.seat_type)
+    return SeatChangeRead(**fields)
+
+
+def present_snapshot(snapshot: SeatSnapshot, changes: list[SeatChange]) -> SeatSnapshotRead:
+    return SeatSnapshotRead(
+        id=snapshot.id,
+        customer_snapshot_id=snapshot.customer_snapshot_id,
+        customer_alias=snapshot.customer_alias,
+        seat_type=snapshot.seat_type,
+        sequence_account_id=snapshot.account_id,
+        snapshot_timestamp=snapshot.snapshot_timestamp,
+        total=snapshot.total,
+        seat_changes=[present_change(c) for c in changes],
+    )

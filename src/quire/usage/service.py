@@ -1,0 +1,298 @@
+"""Usage events and metrics use-cases. Services flush, never commit: the request's route commits once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quire.core import clock
+from quire.core.errors import NotFound, QuireError, ValidationFailed
+from quire.core.ids import uuid7
+from quire.core.pagination import Page, PageParams, paginate
+from quire.customers import service as customers
+from quire.usage import jsontext
+from quire.usage import repository as repo
+from quire.usage.calculation import MetricResult, MetricSpec, calculate
+from quire.usage.models import UsageEvent, UsageMetric
+from quire.usage.schemas import UsageEventCreate, UsageEventSortBy, UsageMetricWrite
+from quire.usage.values import parse_timestamp, period_bounds, text_problem
+
+#: Bounds of what ``offset`` may skip on ``GET /usage-events`` (a deeper page is a cursor's job).
+MAX_OFFSET = 10_000
+
+
+class MetricDeleted(QuireError):
+    status_code = 400
+    error_type = "MetricDeleted"
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """A validated event, ready to store (properties are exact JSON text)."""
+
+    customer_alias: str
+    event_type: str
+    customer_event_id: str | None
+    event_timestamp: datetime | None
+    properties_json: str
+
+
+def parse_event_body(raw: bytes) -> NewEvent:
+    """Parse ``POST /usage-events`` exactly (numbers stay Decimal) and validate it (400 on any problem)."""
+    if not raw.strip():
+        raise ValidationFailed("Request body is required", field="body")
+    try:
+        document = jsontext.loads(raw)
+    except jsontext.JsonTextError as exc:
+        raise ValidationFailed(str(exc), field="body") from None
+    if not isinstance(document, dict):
+        raise ValidationFailed("Request body must be a JSON object", field="body")
+    try:
+        body = UsageEventCreate.model_validate(document)
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+    return new_event(
+        customer_alias=body.customer_alias,
+        event_type=body.event_type,
+        customer_event_id=body.customer_event_id,
+        event_timestamp=body.event_timestamp,
+        properties=body.event_properties,
+    )
+
+
+def new_event(
+    *,
+    customer_alias: str,
+    event_type: str,
+    customer_event_id: str | None,
+    event_timestamp: str | None,
+    properties: dict[str, Any] | None,
+) -> NewEvent:
+    """Validate the parts of an event that the wire model cannot (timestamp, properties, storable text)."""
+    for field, text in (("customerAlias", customer_alias), ("eventType", event_type), ("customerEventId", customer_event_id)):
+        problem = text_problem(text)
+        if problem:
+            raise ValidationFailed(f"{field}: {problem}", field=field)
+    timestamp = None
+    if event_timestamp is not None:
+        try:
+            timestamp = parse_timestamp(event_timestamp)
+        except ValueError as exc:
+            raise ValidationFailed(f"eventTimestamp: {exc}", field="eventTimestamp") from None
+    try:
+        properties_json = jsontext.dumps(properties or {})
+    except (TypeError, jsontext.JsonTextError) as exc:
+        raise ValidationFailed(f"eventProperties: {exc}", field="eventProperties") from None
+    return NewEvent(customer_alias, event_type, customer_event_id, timestamp, properties_json)
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """An event as stored by ``ingest_events`` (the columns of ``UsageEvent``, without an ORM instance)."""
+
+    id: str
+    account_id: str
+    customer_event_id: str
+    customer_alias: str
+    event_type: str
+    event_timestamp: datetime
+    event_properties: str
+    received_at: datetime
+    revision: int
+
+
+async def ingest_events(session: AsyncSession, account_id: str, events: Sequence[NewEvent]) -> list[StoredEvent]:
+    """Store events: an event whose ``customerEventId`` was seen before replaces the stored one.
+
+    The last received event with a ``customerEventId`` is the one that counts (within a batch, the last
+    in the batch). Events are never validated against customers: an unknown ``customerAlias`` is stored
+    as it is and counts once an alias maps it (resolution happens at calculation time). Without a
+    ``customerEventId`` the event's id is used, so it supersedes nothing.
+    """
+    now = clock.now()
+    latest: dict[str, dict[str, Any]] = {}
+    for event in events:
+        event_id = uuid7()
+        customer_event_id = event.customer_event_id or event_id
+        latest.pop(customer_event_id, None)  # keep the last occurrence, in arrival order
+        latest[customer_event_id] = {
+            "id": event_id,
+            "account_id": account_id,
+            "customer_event_id": customer_event_id,
+            "customer_alias": event.customer_alias,
+            "event_type": event.event_type,
+            "event_timestamp": event.event_timestamp or now,
+            "event_properties": event.properties_json,
+            "received_at": now,
+            "revision": 1,
+        }
+    rows = list(latest.values())
+    await repo.upsert_events(session, rows)
+    return [StoredEvent(**row) for row in rows]
+
+
+def _filter_instant(value: str | None, name: str, *, after: bool) -> datetime | None:
+    """A timestamp filter; a bare date means the whole day ("after 2024-01-31" starts on 1 February)."""
+    if value is None:
+        return None
+    try:
+        instant = parse_timestamp(value)
+    except ValueError as exc:
+        raise ValidationFailed(f"{name}: {exc}", field=name) from None
+    if after and len(value.strip()) == 10:
+        instant += timedelta(days=1) - timedelta(microseconds=1)
+    return instant
+
+
+async def list_events(
+    session: AsyncSession,
+    account_id: str,
+    *,
+    params: PageParams,
+    sort_by: UsageEventSortBy,
+    offset: int,
+    customer_alias: str | None,
+    unmapped_only: bool,
+    event_type: str | None,
+    event_id: str | None,
+    timestamp_before: str | None,
+    timestamp_after: str | None,
+) -> Page[UsageEvent]:
+    """Events, newest received first by default. ``customerAlias`` selects the events of the customer it
+    names (under any of its aliases or its id); an alias that names no customer matches literally."""
+    if not 0 <= offset <= MAX_OFFSET:
+        raise ValidationFailed(f"offset must be between 0 and {MAX_OFFSET}", field="offset")
+    alias_values: Any = None
+    if customer_alias is not None:
+        customer = await _customer_or_none(session, account_id, customer_alias)
+        alias_values = repo.alias_values_of(account_id, customer.id) if customer is not None else [customer_alias]
+    filters = repo.EventFilters(
+        alias_values=alias_values,
+        unmapped_only=unmapped_only,
+        event_type=event_type,
+        event_id=event_id,
+        timestamp_before=_filter_instant(timestamp_before, "eventTimestampBefore", after=False),
+        timestamp_after=_filter_instant(timestamp_after, "eventTimestampAfter", after=True),
+    )
+    stmt = repo.list_events_stmt(account_id, filters)
+    if sort_by is UsageEventSortBy.EVENT_TIMESTAMP:
+        column, name = UsageEvent.event_timestamp, "eventTimestamp"
+    else:  # ids are UUIDv7: id order is receipt order
+        column, name = UsageEvent.id, "createdAt"
+    # No totalResultSize: counting a large event table on every page would cost more than the page.
+    return await paginate(
+        session, stmt, params=params, sort_column=column, id_column=UsageEvent.id, sort_name=name,
+        with_total=False, offset=offset,
+    )
+
+
+async def _customer_or_none(session: AsyncSession, account_id: str, alias: str) -> Any:
+    try:
+        return await customers.get_by_alias(session, account_id, alias)
+    except NotFound:
+        return None
+
+
+# --- metrics -------------------------------------------------------------------------------------
+
+
+def _apply(metric: UsageMetric, data: UsageMetricWrite) -> None:
+    metric.name = data.name
+    metric.description = data.description
+    metric.metric_type = data.metric_type
+    metric.event_type = data.event_type
+    metric.aggregation_type = data.aggregation_type
+    metric.aggregation_property = data.aggregation_property
+    metric.grouping_property = data.grouping_property
+    metric.unit = data.unit
+    metric.property_filters = {k: list(v) for k, v in (data.property_filters or {}).items()}
+    metric.properties_to_negate = list(dict.fromkeys(data.properties_to_negate or []))
+    metric.case_sensitive = True if data.case_sensitive is None else data.case_sensitive
+
+
+async def create_metric(session: AsyncSession, account_id: str, data: UsageMetricWrite) -> UsageMetric:
+    now = clock.now()
+    metric = UsageMetric(id=uuid7(), account_id=account_id, created_at=now, updated_at=now)
+    _apply(metric, data)
+    session.add(metric)
+    await session.flush()
+    return metric
+
+
+async def get_metric(session: AsyncSession, account_id: str, metric_id: str, *, lock: bool = False) -> UsageMetric:
+    """The metric (deleted ones too: they stay readable), or 404 (also for another account's metric)."""
+    metric = await repo.get_metric(session, account_id, metric_id, lock=lock)
+    if metric is None:
+        raise NotFound.of("UsageMetric", metric_id)
+    return metric
+
+
+async def update_metric(session: AsyncSession, account_id: str, metric_id: str, data: UsageMetricWrite) -> UsageMetric:
+    """Replace the definition. Not retroactive: invoices already generated keep their numbers."""
+    metric = await get_metric(session, account_id, metric_id, lock=True)
+    if metric.deleted_at is not None:
+        raise MetricDeleted(f"Usage metric {metric_id!r} is deleted and cannot be changed")
+    _apply(metric, data)
+    metric.updated_at = clock.now()
+    await session.flush()
+    return metric
+
+
+async def delete_metric(session: AsyncSession, account_id: str, metric_id: str) -> UsageMetric:
+    """Soft delete (idempotent): the metric keeps its id and definition and answers with ``deletedAt``."""
+    metric = await get_metric(session, account_id, metric_id, lock=True)
+    if metric.deleted_at is None:
+        metric.deleted_at = clock.now()
+        metric.updated_at = metric.deleted_at
+        await session.flush()
+    return metric
+
+
+@dataclass(frozen=True)
+class Calculation:
+    metric: UsageMetric
+    result: MetricResult
+    start: datetime
+    end: datetime
+
+
+async def calculate_metric(
+    session: AsyncSession,
+    account_id: str,
+    metric_id: str,
+    *,
+    customer_aliases: str,
+    period_start: date,
+    period_end: date,
+) -> Calculation:
+    """``GET /usage-metrics/{id}/calculate``: the metric for the customers named by ``customerAliases``
+    (comma-separated ids or aliases, each must name a customer) over the inclusive date period."""
+    metric = await get_metric(session, account_id, metric_id)
+    if period_end < period_start:
+        raise ValidationFailed("periodEnd must not be before periodStart", field="periodEnd")
+    names = list(dict.fromkeys(a.strip() for a in customer_aliases.split(",") if a.strip()))
+    if not names:
+        raise ValidationFailed("customerAliases must name at least one customer", field="customerAliases")
+    if len(names) > 100:
+        raise ValidationFailed("customerAliases may name at most 100 customers", field="customerAliases")
+    customer_ids: list[str] = []
+    for name in names:
+        customer = await customers.get_by_alias(session, account_id, name)
+        if customer.id not in customer_ids:
+            customer_ids.append(customer.id)
+    start, end = period_bounds(period_start, period_end)
+    result = await calculate(session, account_id, MetricSpec.of(metric), customer_ids, start, end)
+    return Calculation(metric=metric, result=result, start=start, end=end)
+
+
+async def list_metrics(session: AsyncSession, account_id: str, params: PageParams, *, include_deleted: bool) -> Page[UsageMetric]:
+    return await paginate(
+        session, repo.list_metrics_stmt(account_id, include_deleted=include_deleted), params=params,
+        sort_column=UsageMetric.created_at, id_column=UsageMetric.id,
+    )

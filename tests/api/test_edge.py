@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 
 import httpx
 
@@ -99,6 +100,7 @@ def test_nul_characters_are_400_everywhere(client: ApiClient) -> None:
         client.post("/customers", json=body),
         client.post("/customers", json={**body, "legalName": "ok", "address": {**body["address"], "town": "x\u0000"}}),
         client.get("/customers", params={"legalName": "a\u0000"}),
+        client.post("/customers", content=json.dumps({**body, "legalName": "\ud800"}), headers={"content-type": "application/json"}),
     ):
         assert response.status_code == 400, response.text
         assert response.json()["error"]["type"] == "ValidationError"

@@ -32,15 +32,20 @@ class RequestModel(ApiModel):
     @model_validator(mode="before")
     @classmethod
     def _no_nul_characters(cls, data: Any) -> Any:
-        # PostgreSQL text cannot hold U+0000; refuse it for every database alike (400, not a 500 at INSERT).
+        # PostgreSQL text cannot hold U+0000, and no UTF-8 database can hold an unpaired surrogate
+        # ("\ud800" is valid JSON): refuse both for every database alike (400, not a 500 at INSERT).
         if _contains_nul(data):
-            raise ValueError("text must not contain the NUL character (U+0000)")
+            raise ValueError("text must not contain the NUL character (U+0000) or unpaired surrogates")
         return data
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def _contains_nul(value: Any) -> bool:
+    """True if any string in ``value`` holds U+0000 or an unpaired surrogate."""
     if isinstance(value, str):
-        return "\x00" in value
+        return _UNSTORABLE.search(value) is not None
     if isinstance(value, dict):
         return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
     if isinstance(value, list):

@@ -10,11 +10,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quire.core.clock import isoformat_z
 from quire.creditnotes import present
 from quire.creditnotes import repository as repo
+from quire.creditnotes.models import CreditNote
 from quire.creditnotes.service import get_credit_note
 
 
 def _json(model: Any) -> dict[str, Any]:
     return model.model_dump(by_alias=True, exclude_none=True, mode="json")  # type: ignore[no-any-return]
+
+
+async def _parts(session: AsyncSession, note: CreditNote) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    doc = _json(present.credit_note(note))
+    doc["createdAt"] = isoformat_z(note.created_at)  # not on the wire; makes the PDF's creation date deterministic
+    lines = [_json(present.line(item, note.currency)) for item in await repo.lines_of(session, note.id)]
+    groups = [_json(present.group(g, note.currency)) for g in await repo.groups_of(session, note.id)]
+    return doc, lines, groups
 
 
 async def credit_note_pdf(session: AsyncSession, account_id: str, credit_note_id: str) -> tuple[str, bytes]:
@@ -23,9 +32,37 @@ async def credit_note_pdf(session: AsyncSession, account_id: str, credit_note_id
     note = await get_credit_note(session, account_id, credit_note_id)
     from quire.invoices.pdf import render_credit_note_pdf
 
-    doc = _json(present.credit_note(note))
-    doc["createdAt"] = isoformat_z(note.created_at)  # not on the wire; makes the PDF's creation date deterministic
-    lines = [_json(present.line(item, note.currency)) for item in await repo.lines_of(session, note.id)]
-    groups = [_json(present.group(g, note.currency)) for g in await repo.groups_of(session, note.id)]
     # Rendering is CPU-bound: it runs in a worker thread, off the event loop.
-    return f"{note.credit_note_number or note.id}.pdf", await asyncio.to_thread(render_credit_note_pdf, doc, lines, groups)
+    pdf = await asyncio.to_thread(render_credit_note_pdf, *await _parts(session, note))
+    return f"{note.credit_note_number or note.id}.pdf", pdf
+
+
+async def credit_note_download(session: AsyncSession, account_id: str, credit_note_id: str, fmt: str) -> tuple[str, str, bytes]:
+    """``GET /credit-notes/{id}/download[?format=pdf|ubl|facturx]``: (file name, media type, bytes).
+    The e-invoice formats are Quire extensions (docs/einvoice.md)."""
+    from quire.einvoice import render_facturx_credit_note, render_ubl_credit_note
+
+    filename, pdf = await credit_note_pdf(session, account_id, credit_note_id)
+    if fmt == "pdf":
+        return filename, "application/pdf", pdf
+    note = await get_credit_note(session, account_id, credit_note_id)
+    doc, lines, groups = await _parts(session, note)
+    # The e-invoice needs the VAT category of zero-rated lines: the tax status of the credited
+    # invoice, or of the customer when the note stands alone.
+    doc.setdefault("customerTaxStatus", await _tax_status(session, account_id, note))
+    stem = filename.removesuffix(".pdf")
+    if fmt == "ubl":
+        return f"{stem}.xml", "application/xml", await asyncio.to_thread(render_ubl_credit_note, doc, lines, groups)
+    return f"{stem}.pdf", "application/pdf", await asyncio.to_thread(render_facturx_credit_note, doc, lines, groups, pdf)
+
+
+async def _tax_status(session: AsyncSession, account_id: str, note: CreditNote) -> str:
+    from quire.customers.repository import get_customer
+    from quire.invoices.models import Invoice
+
+    if note.invoice_id:
+        invoice = await session.get(Invoice, note.invoice_id)
+        if invoice is not None and invoice.account_id == account_id:
+            return invoice.customer_tax_status
+    customer = await get_customer(session, account_id, note.customer_id)
+    return customer.tax_status if customer is not None else "TAXED"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, Query
 from fastapi.responses import Response
@@ -14,7 +14,7 @@ from quire.core.http import account_of, api_router, session_of
 from quire.core.pagination import PageParams, ascending_page_params, page_params
 from quire.core.schemas import IsoDate
 from quire.creditnotes import actions, lines, present, service
-from quire.creditnotes.document import credit_note_pdf
+from quire.creditnotes.document import credit_note_download
 from quire.creditnotes.repository import CreditNoteFilters
 from quire.creditnotes.schemas import (
     CreditGroupCreate,
@@ -88,9 +88,12 @@ async def delete_credit_note(id: str, session: Session, account: Account) -> Cre
 
 @router.get("/credit-notes/{id}/download", operation_id="getCreditNotesByIdDownload", tags=CN,
             response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
-async def download_credit_note(id: str, session: Session, account: Account) -> Response:
-    filename, pdf = await credit_note_pdf(session, account, id)
-    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+async def download_credit_note(
+    id: str, session: Session, account: Account,
+    format: Annotated[Literal["pdf", "ubl", "facturx"], Query(description="Quire extension: pdf (default), ubl or facturx")] = "pdf",
+) -> Response:
+    filename, media_type, content = await credit_note_download(session, account, id, format)
+    return Response(content, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @router.post("/credit-notes/{id}/finalize", response_model=CreditNoteRead, operation_id="postCreditNotesByIdFinalize", tags=CN)

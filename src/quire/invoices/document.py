@@ -37,13 +37,18 @@ def filename_of(invoice: Invoice) -> str:
     return f"{invoice.invoice_number or invoice.id}.pdf"
 
 
+async def document_parts(session: AsyncSession, invoice: Invoice) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """What every renderer (PDF, UBL, Factur-X) takes: the invoice, its lines and its groups as JSON."""
+    lines = [as_json(present.line(item, invoice.currency)) for item in await repo.lines_of(session, invoice.id)]
+    groups = [as_json(present.group(g, invoice.currency)) for g in await repo.groups_of(session, invoice.id)]
+    return as_json(present.invoice(invoice)), lines, groups
+
+
 async def render_pdf(session: AsyncSession, invoice: Invoice) -> bytes:
     """The invoice as it stands now. Rendering is CPU-bound: it runs in a worker thread."""
     from quire.invoices.pdf import render_invoice_pdf
 
-    lines = [as_json(present.line(item, invoice.currency)) for item in await repo.lines_of(session, invoice.id)]
-    groups = [as_json(present.group(g, invoice.currency)) for g in await repo.groups_of(session, invoice.id)]
-    return await asyncio.to_thread(render_invoice_pdf, as_json(present.invoice(invoice)), lines, groups)
+    return await asyncio.to_thread(render_invoice_pdf, *await document_parts(session, invoice))
 
 
 async def store_pdf(session: AsyncSession, invoice: Invoice, kind: DocumentKind) -> InvoiceDocument:
@@ -83,3 +88,22 @@ async def current_pdf(session: AsyncSession, invoice: Invoice) -> tuple[str, byt
 async def invoice_pdf(session: AsyncSession, account_id: str, invoice_id: str) -> tuple[str, bytes]:
     """``GET /invoices/{id}/download``: the file name (after the number, or the id for drafts) and bytes."""
     return await current_pdf(session, await get_invoice(session, account_id, invoice_id))
+
+
+async def invoice_download(session: AsyncSession, account_id: str, invoice_id: str, fmt: str) -> tuple[str, str, bytes]:
+    """``GET /invoices/{id}/download[?format=pdf|ubl|facturx]``: (file name, media type, bytes).
+
+    ``ubl`` and ``facturx`` are Quire extensions (docs/einvoice.md); they refuse drafts and documents
+    the norm cannot represent with a 400 naming what is missing, never an invalid file.
+    """
+    from quire.einvoice import render_facturx, render_ubl
+
+    invoice = await get_invoice(session, account_id, invoice_id)
+    filename, pdf = await current_pdf(session, invoice)
+    if fmt == "pdf":
+        return filename, PDF, pdf
+    parts = await document_parts(session, invoice)
+    stem = filename.removesuffix(".pdf")
+    if fmt == "ubl":
+        return f"{stem}.xml", "application/xml", await asyncio.to_thread(render_ubl, *parts)
+    return f"{stem}.pdf", PDF, await asyncio.to_thread(render_facturx, *parts, pdf)

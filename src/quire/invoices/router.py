@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, Query
 from fastapi.responses import Response
@@ -12,7 +12,7 @@ from quire.core.http import account_of, api_router, session_of
 from quire.core.pagination import PageParams, ascending_page_params, page_params
 from quire.core.schemas import IsoDate
 from quire.invoices import actions, lines, present, service, settings
-from quire.invoices.document import invoice_pdf
+from quire.invoices.document import invoice_download
 from quire.invoices.repository import InvoiceFilters
 from quire.invoices.schemas import (
     GroupPage,
@@ -36,6 +36,7 @@ router = api_router()
 Session = Annotated[AsyncSession, Depends(session_of)]
 Account = Annotated[str, Depends(account_of)]
 INV = ["Invoices"]
+DocumentFormat = Literal["pdf", "ubl", "facturx"]
 LINES = ["Invoice Line Items"]
 
 
@@ -114,9 +115,12 @@ async def delete_invoice(id: str, session: Session, account: Account) -> Invoice
 
 @router.get("/invoices/{id}/download", operation_id="getInvoicesByIdDownload", tags=INV,
             response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
-async def download_invoice(id: str, session: Session, account: Account) -> Response:
-    filename, pdf = await invoice_pdf(session, account, id)
-    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+async def download_invoice(
+    id: str, session: Session, account: Account,
+    format: Annotated[DocumentFormat, Query(description="Quire extension: pdf (default), ubl (Peppol BIS 3) or facturx")] = "pdf",
+) -> Response:
+    filename, media_type, content = await invoice_download(session, account, id, format)
+    return Response(content, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @router.post("/invoices/{id}/finalize", response_model=InvoiceRead, operation_id="postInvoicesByIdFinalize", tags=INV)

@@ -146,6 +146,10 @@ def test_line_validation(client: ApiClient, other_client: ApiClient) -> None:
         {"title": "", "quantity": "1", "rate": "1", "taxRate": "0.2", "externalIds": []},
         {"title": "x", "quantity": 0.1, "rate": "1", "taxRate": "0.2", "externalIds": []},
         {"title": "x", "quantity": "999999999999999999", "rate": "999999999999999999", "taxRate": "0", "externalIds": []},
+        {"title": "x", "quantity": "1", "rate": "1", "taxRate": "0", "externalIds": [], "servicePeriodStart": "2024-01-01T00:00:00"},
+        {"title": "x", "quantity": "1", "rate": "1", "taxRate": "0", "externalIds": [], "servicePeriodStart": "9999-12-31T23:59:59-05:00"},
+        {"title": "x", "quantity": "1", "rate": "1", "taxRate": "0", "externalIds": [],
+         "servicePeriodStart": "2024-02-01T00:00:00Z", "servicePeriodEnd": "2024-01-01T00:00:00Z"},
     ]
     for body in bad:
         response = client.post(f"/invoices/{iid}/line-items", json=body)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -51,6 +51,20 @@ def _contains_nul(value: Any) -> bool:
     if isinstance(value, list):
         return any(_contains_nul(v) for v in value)
     return False
+
+
+def _aware_utc(value: datetime) -> datetime:
+    """A timestamp with a time zone, held in UTC (and representable there: 9999-12-31T23:00-05:00 is not)."""
+    if value.tzinfo is None:
+        raise ValueError("must carry a time zone (e.g. 2024-01-01T00:00:00Z)")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of range once converted to UTC") from None
+
+
+#: Request timestamps: ISO 8601 with a zone, converted to UTC; naive or unrepresentable ones are 400.
+AwareDateTime = Annotated[datetime, AfterValidator(_aware_utc)]
 
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -7,7 +7,7 @@ be negative (docs/credit-notes.md).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -20,6 +20,7 @@ from quire.core.pagination import PaginationMeta
 from quire.core.schemas import (
     Address,
     ApiModel,
+    AwareDateTime,
     CurrencyCode,
     IsoDate,
     KeyValuePair,
@@ -35,23 +36,11 @@ CreditNoteStatusName = Literal[CREDIT_NOTE_STATUS]  # type: ignore[valid-type]
 TaxId = Annotated[str, Field(max_length=64)]
 
 
-def _aware(value: datetime | None, name: str) -> datetime | None:
-    """A timestamp with a time zone, held in UTC (and representable there: 9999-12-31T23:00-05:00 is not)."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        raise ValueError(f"{name} must carry a time zone (e.g. 2024-01-01T00:00:00Z)")
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError(f"{name} is out of range once converted to UTC") from None
-
-
 class CreditNoteFields(RequestModel):
     """Fields shared by create and update (all optional here)."""
 
-    billing_period_start: datetime | None = None
-    billing_period_end: datetime | None = None
+    billing_period_start: AwareDateTime | None = None
+    billing_period_end: AwareDateTime | None = None
     purchase_order_number: ShortText | None = None
     customer_emails: Emails | None = None
     customer_legal_company_name: RequiredText | None = None
@@ -60,11 +49,6 @@ class CreditNoteFields(RequestModel):
     memo: LongText | None = None
     metadata: Metadata | None = None
     customer_tax_id: TaxId | None = None
-
-    @field_validator("billing_period_start", "billing_period_end")
-    @classmethod
-    def _with_zone(cls, value: datetime | None, info: Any) -> datetime | None:
-        return _aware(value, "billingPeriodStart" if info.field_name == "billing_period_start" else "billingPeriodEnd")
 
 
 class CreditNoteCreate(CreditNoteFields):

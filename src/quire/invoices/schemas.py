@@ -31,6 +31,7 @@ from quire.core.pagination import PaginationMeta
 from quire.core.schemas import (
     Address,
     ApiModel,
+    AwareDateTime,
     CurrencyCode,
     Email,
     IsoDate,
@@ -212,8 +213,8 @@ class LineItemWrite(RequestModel):
     # Required by the contract; Quire also accepts ``taxRateId`` instead (an extension, docs/tax.md).
     tax_rate: TaxRate | None = None
     tax_rate_id: Ident | None = None
-    service_period_start: datetime | None = None
-    service_period_end: datetime | None = None
+    service_period_start: AwareDateTime | None = None
+    service_period_end: AwareDateTime | None = None
     service_period: DateRange | None = None
     group_id: Ident | None = None
     price_id: Ident | None = None
@@ -230,10 +231,6 @@ class LineItemWrite(RequestModel):
 
     @model_validator(mode="after")
     def _periods(self) -> LineItemWrite:
-        for name in ("service_period_start", "service_period_end"):
-            value = getattr(self, name)
-            if value is not None and value.tzinfo is None:
-                raise ValueError(f"{name} must carry a time zone (e.g. 2024-01-01T00:00:00Z)")
         if self.service_period_start and self.service_period_end and self.service_period_end < self.service_period_start:
             raise ValueError("servicePeriodEnd must not be before servicePeriodStart")
         return self

@@ -510,3 +510,18 @@ def test_download_is_a_credit_note_pdf(client: ApiClient) -> None:
     text = "".join(page.extract_text() for page in PdfReader(BytesIO(final.content)).pages)
     assert "CN00001" in text and "INV00001" in text and "Consulting day refund" in text and "720.30" in text
     assert "DRAFT" not in text
+
+
+def test_reverse_charged_and_exempt_credits_carry_no_tax(client: ApiClient) -> None:
+    """The invoice rule (docs/tax.md) holds for credit lines: the credited invoice's tax status decides."""
+    for status in ("REVERSE_CHARGED", "TAX_EXEMPT"):
+        customer = new_customer(client, taxStatus=status)
+        invoice, _ = issued_invoice(client, customer=customer)
+        assert invoice["totalTax"] == "0.00"
+        note = new_note(client, invoice)
+        line = credit_line(client, note["id"], rate="40.00", taxRate="0.2")
+        assert (line["taxRate"], line["totalTax"], line["grossTotal"]) == ("0", "0.00", "40.00"), status
+    standalone = new_note(client, currency="GBP", customerId=new_customer(client, taxStatus="TAX_EXEMPT")["id"])
+    assert credit_line(client, standalone["id"], taxRate="0.2")["totalTax"] == "0.00"
+    taxed = new_note(client, issued_invoice(client)[0])
+    assert credit_line(client, taxed["id"], taxRate="0.2")["totalTax"] == "2.00"

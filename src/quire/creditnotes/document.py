@@ -11,7 +11,7 @@ from quire.core.clock import isoformat_z
 from quire.creditnotes import present
 from quire.creditnotes import repository as repo
 from quire.creditnotes.models import CreditNote
-from quire.creditnotes.service import get_credit_note
+from quire.creditnotes.service import get_credit_note, tax_status_of
 
 
 def _json(model: Any) -> dict[str, Any]:
@@ -49,20 +49,8 @@ async def credit_note_download(session: AsyncSession, account_id: str, credit_no
     doc, lines, groups = await _parts(session, note)
     # The e-invoice needs the VAT category of zero-rated lines: the tax status of the credited
     # invoice, or of the customer when the note stands alone.
-    doc.setdefault("customerTaxStatus", await _tax_status(session, account_id, note))
+    doc.setdefault("customerTaxStatus", await tax_status_of(session, note))
     stem = filename.removesuffix(".pdf")
     if fmt == "ubl":
         return f"{stem}.xml", "application/xml", await asyncio.to_thread(render_ubl_credit_note, doc, lines, groups)
     return f"{stem}.pdf", "application/pdf", await asyncio.to_thread(render_facturx_credit_note, doc, lines, groups, pdf)
-
-
-async def _tax_status(session: AsyncSession, account_id: str, note: CreditNote) -> str:
-    from quire.customers.repository import get_customer
-    from quire.invoices.models import Invoice
-
-    if note.invoice_id:
-        invoice = await session.get(Invoice, note.invoice_id)
-        if invoice is not None and invoice.account_id == account_id:
-            return invoice.customer_tax_status
-    customer = await get_customer(session, account_id, note.customer_id)
-    return customer.tax_status if customer is not None else "TAXED"

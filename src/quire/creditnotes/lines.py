@@ -9,6 +9,8 @@ written.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.core import clock
@@ -21,11 +23,12 @@ from quire.creditnotes import repository as repo
 from quire.creditnotes.lifecycle import Action, check
 from quire.creditnotes.models import CreditNote, CreditNoteLineItem, CreditNoteLineItemGroup
 from quire.creditnotes.schemas import CreditGroupCreate, CreditGroupUpdate, CreditLineCreate, CreditLineFields
-from quire.creditnotes.service import get_credit_note
+from quire.creditnotes.service import get_credit_note, tax_status_of
 from quire.invoices.calculation import Totals, line_totals
 from quire.invoices.lines import MAX_AMOUNT_MINOR
 from quire.invoices.models import InvoiceLineItem
 from quire.invoices.schemas import MAX_GROUPS, MAX_LINE_ITEMS
+from quire.tax.rules import effective_tax_rate
 
 _Row = CreditNote | CreditNoteLineItem | CreditNoteLineItemGroup
 
@@ -83,12 +86,17 @@ async def _guard(
     await creditable.check_amount(session, invoice, gross_minor=gross_minor, line=invoice_line, replacing_line_id=replacing)
 
 
-def _fill(item: CreditNoteLineItem, data: CreditLineFields, minor: tuple[int, int, int]) -> None:
+async def _stored_tax_rate(session: AsyncSession, note: CreditNote, requested: Decimal) -> Decimal:
+    """Same rule as invoice lines (docs/tax.md): 0 for a tax-exempt or reverse-charged customer."""
+    return effective_tax_rate(await tax_status_of(session, note), requested)
+
+
+def _fill(item: CreditNoteLineItem, data: CreditLineFields, tax_rate: Decimal, minor: tuple[int, int, int]) -> None:
     item.title = data.title
     item.description = data.description
     item.quantity = data.quantity
     item.rate = data.rate
-    item.tax_rate = data.tax_rate
+    item.tax_rate = tax_rate
     item.rate_display = data.rate_display
     item.external_ids = [x.model_dump() for x in data.external_ids]
     item.net_total_minor, item.total_tax_minor, item.gross_total_minor = minor
@@ -104,14 +112,15 @@ async def add_line(
     invoice_line = await creditable.invoice_line_of(session, note, data.line_item_id) if data.line_item_id else None
     if await repo.count_lines(session, note.id) >= MAX_LINE_ITEMS:
         raise ValidationFailed(f"A credit note holds at most {MAX_LINE_ITEMS} line items")
-    minor = _minor(line_totals(data.quantity, data.rate, data.tax_rate, note.currency), note.currency)
+    tax_rate = await _stored_tax_rate(session, note, data.tax_rate)
+    minor = _minor(line_totals(data.quantity, data.rate, tax_rate, note.currency), note.currency)
     await _guard(session, note, minor[2], invoice_line, None)
     item = CreditNoteLineItem(
         id=uuid7(), account_id=account_id, credit_note_id=note.id, index=note.next_line_index, group_id=data.group_id,
         invoice_line_item_id=invoice_line.id if invoice_line else None,
         price_id=invoice_line.price_id if invoice_line else None, created_at=clock.now(),
     )
-    _fill(item, data, minor)
+    _fill(item, data, tax_rate, minor)
     note.next_line_index += 1
     session.add(item)
     await session.flush()
@@ -132,12 +141,13 @@ async def update_line(
     """Replace the line's values; its group, credited invoice line and index stay."""
     note = await editable_note(session, account_id, credit_note_id)
     item = await _line(session, note, line_id)
-    minor = _minor(line_totals(data.quantity, data.rate, data.tax_rate, note.currency), note.currency)
+    tax_rate = await _stored_tax_rate(session, note, data.tax_rate)
+    minor = _minor(line_totals(data.quantity, data.rate, tax_rate, note.currency), note.currency)
     invoice_line = None
     if item.invoice_line_item_id is not None and note.invoice_id is not None:
         invoice_line = await repo.invoice_line(session, account_id, note.invoice_id, item.invoice_line_item_id)
     await _guard(session, note, minor[2], invoice_line, item.id)
-    _fill(item, data, minor)
+    _fill(item, data, tax_rate, minor)
     await session.flush()
     await recalculate(session, note)
     return note, item

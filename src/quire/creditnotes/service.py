@@ -195,3 +195,17 @@ async def list_credit_notes(
         id_column=CreditNote.id,
         sort_name=sort_by.value,
     )
+
+
+async def tax_status_of(session: AsyncSession, note: CreditNote) -> str:
+    """The tax status that governs the note's lines: that of the invoice it credits (as snapshotted on
+    the invoice), or of its customer when it stands alone."""
+    from quire.customers.repository import get_customer
+    from quire.invoices.models import Invoice
+
+    if note.invoice_id:
+        invoice = await session.get(Invoice, note.invoice_id)
+        if invoice is not None and invoice.account_id == note.account_id:
+            return invoice.customer_tax_status
+    customer = await get_customer(session, note.account_id, note.customer_id)
+    return customer.tax_status if customer is not None else "TAXED"

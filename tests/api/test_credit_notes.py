@@ -525,3 +525,20 @@ def test_reverse_charged_and_exempt_credits_carry_no_tax(client: ApiClient) -> N
     assert credit_line(client, standalone["id"], taxRate="0.2")["totalTax"] == "0.00"
     taxed = new_note(client, issued_invoice(client)[0])
     assert credit_line(client, taxed["id"], taxRate="0.2")["totalTax"] == "2.00"
+
+
+def test_an_invoice_corrected_by_an_issued_credit_note_cannot_be_voided(client: ApiClient) -> None:
+    invoice, _ = issued_invoice(client)
+    note = new_note(client, invoice)
+    credit_line(client, note["id"])
+    assert action(client, invoice["id"], "void").status_code == 200  # a draft credit note does not block
+    invoice, _ = issued_invoice(client)
+    note = new_note(client, invoice)
+    credit_line(client, note["id"])
+    assert note_action(client, note["id"], "finalize").status_code == 200
+    refused = action(client, invoice["id"], "void")
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["error"]["type"] == "InvalidStateTransition"
+    assert "void" not in refused.json()["error"]["allowedActions"]
+    assert note_action(client, note["id"], "void").status_code == 200
+    assert action(client, invoice["id"], "void").status_code == 200

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.accounts import merchant
 from quire.core import clock
+from quire.core.errors import InvalidStateTransition
 from quire.core.numbering import format_number, next_number
 from quire.invoices.delivery import service as delivery
-from quire.invoices.lifecycle import Action, InvoiceStatus, check
+from quire.invoices.lifecycle import Action, InvoiceStatus, allowed_actions, check
 from quire.invoices.models import Invoice
 from quire.invoices.service import get_invoice
 
@@ -71,7 +73,25 @@ async def finalize_and_send(session: AsyncSession, account_id: str, invoice_id: 
 
 
 async def void(session: AsyncSession, account_id: str, invoice_id: str) -> Invoice:
-    """DRAFT, FINAL, or an unpaid/uncollectible SENT invoice → VOIDED (terminal)."""
+    """DRAFT, FINAL, or an unpaid/uncollectible SENT invoice → VOIDED (terminal).
+
+    An invoice already corrected by an issued credit note cannot be voided as well (that would cancel
+    the same amount twice): void the credit notes first, or keep correcting with credit notes.
+    """
+    from quire.creditnotes.models import CreditNote  # credit notes build on invoices, not the reverse
+
+    invoice = await get_invoice(session, account_id, invoice_id, lock=True)
+    issued = await session.scalar(
+        select(func.count()).select_from(CreditNote)
+        .where(CreditNote.invoice_id == invoice.id, CreditNote.status.in_(("FINAL", "SENT")))
+    )
+    if issued:
+        allowed = [a for a in allowed_actions(invoice.status, invoice.payment_status) if a != Action.VOID.value]
+        raise InvalidStateTransition(
+            f"Cannot void an invoice that {issued} issued credit note(s) already correct; void them first",
+            action=Action.VOID.value, currentStatus=invoice.status, paymentStatus=invoice.payment_status,
+            allowedActions=allowed,
+        )
     return await _transition(session, account_id, invoice_id, Action.VOID)
 
 

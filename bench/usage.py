@@ -272,7 +272,8 @@ def seed_rows(account_id: str, customers: int, events: int) -> Any:
         ts = start + timedelta(seconds=rng.random() * span)
         props = f'{{"amount": {rng.randint(0, 99999) / 100:.2f}, "region": "{rng.choice(("eu", "us", "apac"))}"}}'
         event_id = str(uuid.UUID(int=(int(ts.timestamp() * 1000) << 80) | (0x7 << 76) | (2 << 62) | rng.getrandbits(62)))
-        yield (event_id, account_id, f"seed-{i}", f"seed-alias-{i % customers}", "api_call" if i % 10 else "other", ts, props, ts, 1)
+        kind = "other" if rng.random() < 0.1 else "api_call"  # 10% noise of another event type
+        yield (event_id, account_id, f"seed-{i}", f"seed-alias-{i % customers}", kind, ts, props, ts, 1)
 
 
 async def seed(settings: Settings, account_id: str, customers: int, events: int) -> dict[str, Any]:

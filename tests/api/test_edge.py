@@ -104,5 +104,7 @@ def test_nul_characters_are_400_everywhere(client: ApiClient) -> None:
     ):
         assert response.status_code == 400, response.text
         assert response.json()["error"]["type"] == "ValidationError"
+    nested = client.post("/customers", json={**body, "legalName": "ok", "address": {**body["address"], "town": "x\u0000"}})
+    assert nested.json()["error"]["fields"][0]["field"] == "address.town"
     for path in ("/customers/abc%00def", "/invoices/abc%00def", "/customers/by-alias/a%00b"):
         assert client.get(path).status_code == 404, path

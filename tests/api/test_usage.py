@@ -256,6 +256,7 @@ def test_metric_bad_input_is_400(client: ApiClient, body: dict[str, Any], field:
     '{"customerAlias": "a", "eventType": "x", "eventProperties": [1]}',
     '{"customerAlias": "", "eventType": "x"}',
     '{"customerAlias": "a", "eventType": "x", "eventTimestamp": "0001-01-01T00:00:00+01:00"}',
+    '{"customerAlias": "a", "eventType": "x", "eventTimestamp": "2024-03-01T10:00:00"}',
     '{"customerAlias": "a\\ud800", "eventType": "x"}',
     '{"customerAlias": "a", "eventType": "x", "eventProperties": {"k\\udfff": 1}}',
     '{"customerAlias": "a", "eventType": "x", "eventProperties": {"k": ["\\u0000"]}}',
@@ -360,3 +361,11 @@ def test_csv_upload_bad_requests(client: ApiClient) -> None:
     assert accepted.status_code == 201 and accepted.json()["filename"].startswith("caf")
     status = _wait(client, accepted.json()["id"])
     assert (status["status"], status["acceptedCount"], status["rejectedCount"]) == ("COMPLETED", 1, 1)
+
+
+def test_idempotency_key_replays_the_stored_event(client: ApiClient) -> None:
+    body = {"customerAlias": "idem", "eventType": "api_call", "eventProperties": {"n": 1}}
+    first = client.post("/usage-events", json=body, headers={"Idempotency-Key": "k-1"})
+    again = client.post("/usage-events", json=body, headers={"Idempotency-Key": "k-1"})
+    assert first.status_code == again.status_code == 201 and first.json() == again.json()
+    assert len(client.get("/usage-events").json()["items"]) == 1

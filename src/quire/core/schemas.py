@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic.alias_generators import to_camel
 
 from quire.core.clock import isoformat_z
+from quire.core.errors import ValidationFailed
 
 
 class ApiModel(BaseModel):
@@ -34,23 +35,38 @@ class RequestModel(ApiModel):
     def _no_nul_characters(cls, data: Any) -> Any:
         # PostgreSQL text cannot hold U+0000, and no UTF-8 database can hold an unpaired surrogate
         # ("\ud800" is valid JSON): refuse both for every database alike (400, not a 500 at INSERT).
-        if _contains_nul(data):
-            raise ValueError("text must not contain the NUL character (U+0000) or unpaired surrogates")
+        where = _unstorable_at(data)
+        if where is not None:
+            # A QuireError passes through pydantic untouched: the 400 names the offending field.
+            raise ValidationFailed(
+                f"{where or 'body'}: text must not contain the NUL character (U+0000) or unpaired surrogates",
+                field=where or "body",
+            )
         return data
 
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
-def _contains_nul(value: Any) -> bool:
-    """True if any string in ``value`` holds U+0000 or an unpaired surrogate."""
+def _unstorable_at(value: Any, path: str = "") -> str | None:
+    """The path (``address.town``, ``items[2]``) of the first string holding U+0000 or an unpaired
+    surrogate, or None; ``""`` is the value itself."""
     if isinstance(value, str):
-        return _UNSTORABLE.search(value) is not None
+        return path if _UNSTORABLE.search(value) is not None else None
     if isinstance(value, dict):
-        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+        for key, item in value.items():
+            inner = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and _UNSTORABLE.search(key) is not None:
+                return inner
+            found = _unstorable_at(item, inner)
+            if found is not None:
+                return found
     if isinstance(value, list):
-        return any(_contains_nul(v) for v in value)
-    return False
+        for index, item in enumerate(value):
+            found = _unstorable_at(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
 
 
 def _aware_utc(value: datetime) -> datetime:

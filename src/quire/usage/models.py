@@ -96,7 +96,7 @@ class UsageMetric(Base):
     aggregation_property: Mapped[str | None] = mapped_column(String(255), nullable=True)
     grouping_property: Mapped[str | None] = mapped_column(String(255), nullable=True)
     unit: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    # {property: [value, ...]}: values as the client sent them (strings, integers, booleans, decimals as text).
+    # {property: [value, ...]}: values as the client sent them (strings, integers, floats, booleans).
     property_filters: Mapped[dict[str, list[Any]]] = mapped_column(JSON, default=dict)
     properties_to_negate: Mapped[list[str]] = mapped_column(JSON, default=list)
     case_sensitive: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -186,10 +186,10 @@ async def list_uploads(session: AsyncSession, account_id: str, params: PageParam
 
 def needs_worker(upload: UsageEventUpload) -> bool:
     """A waiting upload whose worker may be gone (a restart between upload and processing)."""
-    waited = clock.now() - upload.created_at
-    return upload.status == "PENDING" and waited > timedelta(seconds=30) or (
-        upload.status == "PROCESSING" and upload.claimed_at is not None and clock.now() - upload.claimed_at > STALE_AFTER
-    )
+    now = clock.now()
+    if upload.status == "PENDING":
+        return now - upload.created_at > timedelta(seconds=30)
+    return upload.status == "PROCESSING" and upload.claimed_at is not None and now - upload.claimed_at > STALE_AFTER
 
 
 async def _process(session: AsyncSession, upload: UsageEventUpload) -> None:

@@ -19,7 +19,8 @@ def parse_timestamp(value: object) -> datetime:
     """An ISO-8601 timestamp or date as aware UTC.
 
     ``2023-09-20`` is midnight UTC; ``2023-09-20T15:13:11+03:00`` is converted to UTC; a timestamp
-    without an offset is taken as UTC (docs/usage.md#timestamps).
+    without a zone is refused, as everywhere in Quire (``core.schemas.AwareDateTime``): it would be
+    billed in whichever period the guess put it.
     """
     if not isinstance(value, str):
         raise ValueError("must be an ISO-8601 timestamp string")
@@ -30,11 +31,14 @@ def parse_timestamp(value: object) -> datetime:
         if not _DATETIME.match(text):
             raise ValueError
         parsed = datetime.fromisoformat(text)
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
+    except ValueError:
+        raise ValueError(f"{value[:64]!r} is not an ISO-8601 timestamp such as 2024-01-31T12:00:00Z") from None
+    if parsed.tzinfo is None:
+        raise ValueError(f"{value[:64]!r} has no zone: end it with Z or an offset such as +01:00")
+    try:
         return parsed.astimezone(UTC)
     except (ValueError, OverflowError):
-        raise ValueError(f"{value[:64]!r} is not an ISO-8601 timestamp such as 2024-01-31T12:00:00Z") from None
+        raise ValueError(f"{value[:64]!r} is out of range once converted to UTC") from None
 
 
 def period_bounds(start: date, end_inclusive: date) -> tuple[datetime, datetime]:

@@ -1,0 +1,1 @@
+"""Seat types, seat snapshots and seat balances (docs/usage.md#seats)."""

@@ -1,0 +1,1 @@
+"""Usage events, usage metrics and their calculation (docs/usage.md)."""

@@ -97,13 +97,13 @@ def api_router(**kwargs: Any) -> APIRouter:
     return APIRouter(route_class=ApiRoute, **kwargs)
 
 
-def session_of(request: Request) -> AsyncSession:
+async def session_of(request: Request) -> AsyncSession:
     """FastAPI dependency: the request's session (opened by ``ApiRoute``)."""
     session: AsyncSession = request.state.session
     return session
 
 
-def account_of(request: Request) -> str:
+async def account_of(request: Request) -> str:
     """FastAPI dependency: the authenticated caller's account id."""
     account_id: str = request.state.account_id
     return account_id

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
+import os
 import re
+import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -267,8 +270,54 @@ def _ordered(items: Any) -> list[Mapping[str, Any]]:
 
 
 def _font_files() -> tuple[Path, Path] | None:
-    """DejaVu Sans regular and bold, if this machine has both."""
-    return _find_dejavu()
+    """DejaVu Sans regular and bold, if this machine has both, cut down to the scripts invoices use."""
+    found = _find_dejavu()
+    return None if found is None else _subset_fonts(found)
+
+
+#: What a cut-down face keeps: Latin (with extensions), Greek, Cyrillic, general punctuation, currency
+#: symbols, letterlike symbols, arrows, maths operators, geometric shapes. Anything else is replaced by
+#: ``clean_text`` exactly as for a glyph the full face lacks (DejaVu has no CJK either).
+_SUBSET_RANGES: tuple[tuple[int, int], ...] = (
+    (0x20, 0x24F), (0x370, 0x3FF), (0x400, 0x4FF), (0x2000, 0x206F), (0x20A0, 0x20CF),
+    (0x2100, 0x214F), (0x2190, 0x21FF), (0x2200, 0x22FF), (0x25A0, 0x25FF),
+)
+
+
+@functools.lru_cache(maxsize=4)
+def _subset_fonts(fonts: tuple[Path, Path]) -> tuple[Path, Path]:
+    """Write (once per machine, atomically) and return subsets of ``fonts``.
+
+    fpdf2 parses the whole font file for every document and subsets it again on output; with DejaVu's
+    ~6,000 glyphs that was 60 % of a 20-line render (docs/performance.md). A ~1,300-glyph face halves it.
+    Any failure falls back to the full files.
+    """
+    try:
+        from fontTools import subset
+
+        folder = Path(tempfile.gettempdir()) / f"quire-fonts-{os.getuid()}"
+        folder.mkdir(mode=0o700, exist_ok=True)
+        out: list[Path] = []
+        for source in fonts:
+            stat = source.stat()
+            tag = hashlib.sha256(f"{source}:{stat.st_size}:{stat.st_mtime_ns}:{_SUBSET_RANGES}".encode()).hexdigest()[:16]
+            target = folder / f"{source.stem}-{tag}.ttf"
+            if not target.is_file():
+                options = subset.Options()
+                options.layout_features = []
+                options.notdef_outline = True
+                options.drop_tables += ["GPOS", "GSUB", "GDEF", "FFTM"]
+                font = subset.load_font(str(source), options)
+                subsetter = subset.Subsetter(options)
+                subsetter.populate(unicodes=[cp for low, high in _SUBSET_RANGES for cp in range(low, high + 1)])
+                subsetter.subset(font)
+                partial = folder / f"{target.name}.{os.getpid()}.tmp"
+                subset.save_font(font, str(partial), options)
+                os.replace(partial, target)
+            out.append(target)
+        return out[0], out[1]
+    except Exception:  # noqa: BLE001 - a read-only temp dir or an odd font: render with the full faces
+        return fonts
 
 
 @functools.lru_cache(maxsize=1)

@@ -62,3 +62,18 @@ def test_tampered_or_foreign_cursor_is_400(client: ApiClient) -> None:
         response = client.get("/customers", params=params)
         assert response.status_code == 400, params
     assert client.get("/customers", params={"limit": 1, "after": after}).status_code == 200
+
+
+def test_total_is_left_out_above_the_counting_cap(client: ApiClient, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The live server runs in this process: lowering the cap shows both sides of it."""
+    import quire.core.pagination as pagination
+
+    monkeypatch.setattr(pagination, "MAX_COUNTED", 3)
+    for n in range(5):
+        assert client.post("/customers", json=customer_body(legalName=f"Capped {n} Ltd")).status_code == 201
+    page = client.get("/customers", params={"limit": 2}).json()
+    assert len(page["items"]) == 2 and "totalResultSize" not in page["pagination"]
+    narrow = client.get("/customers", params={"legalName": "Capped 1"}).json()
+    assert narrow["pagination"]["totalResultSize"] == 1
+    monkeypatch.setattr(pagination, "MAX_COUNTED", 5)
+    assert client.get("/customers").json()["pagination"]["totalResultSize"] == 5

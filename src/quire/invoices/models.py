@@ -22,6 +22,11 @@ class Invoice(Base):
         Index("ix_invoices_account_gross", "account_id", "gross_total_minor", "id"),
         Index("ix_invoices_account_name", "account_id", "customer_legal_company_name", "id"),
         Index("ix_invoices_account_accounting_date", "account_id", "accounting_date", "id"),
+        # The date and payment-status filters of GET /invoices (migration 0008).
+        Index("ix_invoices_account_due_date", "account_id", "due_date"),
+        Index("ix_invoices_account_issue_date", "account_id", "issue_date"),
+        Index("ix_invoices_account_sent_date", "account_id", "sent_date"),
+        Index("ix_invoices_account_payment_created", "account_id", "payment_status", "created_at", "id"),
         UniqueConstraint("account_id", "invoice_number", name="uq_invoices_account_number"),
     )
 

@@ -1,0 +1,50 @@
+"""The Alembic chains build exactly the schema the models describe, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.ext.asyncio import create_async_engine
+
+import quire.models as models
+from quire.config import Settings
+from quire.core.migrate import upgrade
+from tests.support import create_pg_database, drop_pg_database, in_ci
+
+
+def _diff(database_url: str) -> list[object]:
+    async def run() -> list[object]:
+        engine = create_async_engine(Settings(database_url=database_url).async_database_url)
+        try:
+            async with engine.connect() as conn:
+                return await conn.run_sync(
+                    lambda sync: list(compare_metadata(MigrationContext.configure(sync), models.Base.metadata))
+                )
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def test_sqlite_schema_matches_the_models() -> None:
+    url = f"sqlite:///{tempfile.mkdtemp()}/migrated.db"
+    upgrade(Settings(database_url=url))
+    assert _diff(url) == []
+
+
+def test_postgresql_schema_matches_the_models() -> None:
+    try:
+        url = create_pg_database()
+    except Exception as exc:  # noqa: BLE001 - any failure to reach PostgreSQL decides the test's fate
+        if in_ci():
+            pytest.fail(f"CI=true requires PostgreSQL: {exc!r}", pytrace=False)
+        pytest.skip(f"PostgreSQL not reachable: {exc!r}")
+    try:
+        upgrade(Settings(database_url=url))
+        assert _diff(url) == []
+    finally:
+        drop_pg_database(url)

@@ -14,6 +14,7 @@ from quire.config import Settings, get_settings
 from quire.core.db import make_engine, make_sessionmaker
 from quire.core.idempotency import purge_forever
 from quire.core.http import EdgeMiddleware, install_error_handlers
+from quire.core.runtime import BACKGROUND, Background, configure_sessions
 from quire.core.versioning import LATEST_VERSION
 from quire.accounts.router import router as accounts_router
 from quire.catalogue.router import router as catalogue_router
@@ -38,9 +39,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
         app.state.outbox = start_outbox(app.state.sessionmaker, settings, app.state.write_lock)
+        app.state.background = Background(app.state.sessionmaker, app.state.write_lock)
+        configure_sessions(app.state.sessionmaker, settings, **{BACKGROUND: app.state.background})
         ttl = timedelta(hours=settings.idempotency_ttl_hours)
         purge = asyncio.create_task(purge_forever(app.state.sessionmaker, ttl), name="quire-idempotency-purge")
         yield
+        await app.state.background.drain()
         await app.state.outbox.stop()
         purge.cancel()
         await engine.dispose()

@@ -8,7 +8,9 @@ servers side by side), so code below the routers reads them from the session rat
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import event
@@ -20,8 +22,9 @@ _SETTINGS = "quire.settings"
 
 
 def configure_sessions(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, **services: Any) -> None:
-    """Every session of ``sessionmaker`` carries ``settings`` and the named ``services``."""
-    sessionmaker.configure(info={_SETTINGS: settings, **services})
+    """Every session of ``sessionmaker`` carries ``settings`` and the named ``services`` (added to those
+    attached before)."""
+    sessionmaker.configure(info={**sessionmaker.kw.get("info", {}), _SETTINGS: settings, **services})
 
 
 def settings_of(session: AsyncSession) -> Settings:
@@ -37,3 +40,46 @@ def service_of(session: AsyncSession, name: str) -> Any:
 def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
     """Call ``callback`` once, after the session's current transaction commits (never on rollback)."""
     event.listen(session.sync_session, "after_commit", lambda _session: callback(), once=True)
+
+
+BACKGROUND = "quire.background"
+
+
+class Background:
+    """Work the app runs after a request's transaction commits, in sessions of its own.
+
+    Used for what must happen but need not hold the request's locks (the issued PDF, rendered after
+    the numbering transaction commits: docs/performance.md). Each job gets the app's sessionmaker and
+    SQLite write lock; failures are logged, never raised into a request.
+    """
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], write_lock: asyncio.Lock | None) -> None:
+        self.sessionmaker = sessionmaker
+        self.write_lock = write_lock
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def spawn(self, job: Callable[[Background], Awaitable[None]], name: str) -> None:
+        task = asyncio.get_running_loop().create_task(self._guarded(job, name), name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _guarded(self, job: Callable[[Background], Awaitable[None]], name: str) -> None:
+        try:
+            await job(self)
+        except Exception:  # noqa: BLE001 - background work must not take the app down
+            logging.getLogger("quire").exception("background job %s failed", name)
+
+    async def drain(self) -> None:
+        """Wait for the jobs in flight (app shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+def after_commit_spawn(session: AsyncSession, job: Callable[[Background], Awaitable[None]], name: str) -> bool:
+    """Run ``job`` in the background once the session's transaction commits; False when the session has
+    no background service (scripts, the CLI): the caller then does the work inline."""
+    background = service_of(session, BACKGROUND)
+    if not isinstance(background, Background):
+        return False
+    after_commit(session, lambda: background.spawn(job, name))
+    return True

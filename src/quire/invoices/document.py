@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.core import clock
+from quire.core.db import sqlite_write_transaction
+from quire.core.runtime import Background, after_commit_spawn
 from quire.core.ids import uuid7
 from quire.invoices import present
 from quire.invoices import repository as repo
@@ -25,6 +30,7 @@ from quire.invoices.models import Invoice
 from quire.invoices.service import get_invoice
 
 PDF = "application/pdf"
+_ISSUED_STATUSES = {InvoiceStatus.FINAL.value, InvoiceStatus.SENT.value}
 _ON_DEMAND = {InvoiceStatus.DRAFT.value, InvoiceStatus.IN_PROGRESS.value}
 
 
@@ -51,14 +57,8 @@ async def render_pdf(session: AsyncSession, invoice: Invoice) -> bytes:
     return await asyncio.to_thread(render_invoice_pdf, *await document_parts(session, invoice))
 
 
-async def store_pdf(session: AsyncSession, invoice: Invoice, kind: DocumentKind) -> InvoiceDocument:
-    """Render and keep the document of ``kind`` in the caller's transaction; an existing one is
-    returned untouched (a stored document is never re-rendered)."""
-    existing = await stored.document(session, invoice.id, kind)
-    if existing is not None:
-        return existing
-    content = await render_pdf(session, invoice)
-    document = InvoiceDocument(
+def _document_row(invoice: Invoice, kind: DocumentKind, content: bytes) -> InvoiceDocument:
+    return InvoiceDocument(
         id=uuid7(),
         account_id=invoice.account_id,
         invoice_id=invoice.id,
@@ -70,9 +70,54 @@ async def store_pdf(session: AsyncSession, invoice: Invoice, kind: DocumentKind)
         sha256=hashlib.sha256(content).hexdigest(),
         created_at=clock.now(),
     )
+
+
+async def store_pdf(session: AsyncSession, invoice: Invoice, kind: DocumentKind) -> InvoiceDocument:
+    """Render and keep the document of ``kind`` in the caller's transaction; an existing one is
+    returned untouched (a stored document is never re-rendered)."""
+    existing = await stored.document(session, invoice.id, kind)
+    if existing is not None:
+        return existing
+    document = _document_row(invoice, kind, await render_pdf(session, invoice))
     session.add(document)
     await session.flush()
     return document
+
+
+def store_issued_pdf_after_commit(session: AsyncSession, invoice: Invoice) -> bool:
+    """Queue the ISSUED PDF to be rendered and stored once the finalizing transaction has committed.
+
+    Rendering takes tens of milliseconds of CPU; inside the transaction it held the account's number
+    counter (and, on SQLite, the database) for that long, so finalizations queued behind one another
+    (docs/performance.md). The finalized invoice cannot change any more, so rendering it a moment later
+    gives the same document; a download in between renders the same bytes on demand. False when the
+    session has no background service (the caller then stores it inline).
+    """
+    return after_commit_spawn(session, _issued_pdf_job(invoice.id), name=f"issued-pdf-{invoice.id}")
+
+
+def _issued_pdf_job(invoice_id: str) -> Callable[[Background], Awaitable[None]]:
+    async def job(background: Background) -> None:
+        async with background.sessionmaker() as session:  # read and render, holding no lock
+            invoice = await session.get(Invoice, invoice_id)
+            if invoice is None or invoice.status not in _ISSUED_STATUSES:
+                return  # voided meanwhile: its VOIDED copy is the record
+            if await stored.document(session, invoice_id, DocumentKind.ISSUED) is not None:
+                return  # a send stored it first
+            row = _document_row(invoice, DocumentKind.ISSUED, await render_pdf(session, invoice))
+        token = sqlite_write_transaction.set(True)
+        try:
+            async with background.write_lock or nullcontext(), background.sessionmaker() as session:
+                if await stored.document(session, invoice_id, DocumentKind.ISSUED) is None:
+                    session.add(row)
+                    try:
+                        await session.commit()
+                    except IntegrityError:
+                        await session.rollback()  # stored concurrently by a send: same document
+        finally:
+            sqlite_write_transaction.reset(token)
+
+    return job
 
 
 async def current_pdf(session: AsyncSession, invoice: Invoice) -> tuple[str, bytes]:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quire.core.pagination import Page, PageParams
 from quire.invoices.delivery import emails, hosted
 from quire.invoices.delivery.models import DocumentKind
-from quire.invoices.document import store_pdf
+from quire.invoices.document import store_issued_pdf_after_commit, store_pdf
 from quire.invoices.lifecycle import Action, InvoiceStatus
 from quire.invoices.models import Invoice
 from quire.invoices.service import get_invoice
@@ -21,7 +21,8 @@ from quire.outbox.models import OutboxEmail
 
 async def after_transition(session: AsyncSession, invoice: Invoice, action: Action) -> None:
     """
-    * numbered now (finalize, finalize-and-send): store the ISSUED PDF, issue the hosted link;
+    * finalize: issue the hosted link; the ISSUED PDF is rendered and stored just after commit;
+    * finalize-and-send: store the ISSUED PDF now (the email attaches it), issue the hosted link;
     * voided: store the VOIDED PDF (a draft voided in one step gets only that one) and a hosted link;
     * sent (send, finalize-and-send): queue the email with the ISSUED PDF attached. Invoices numbered
       before documents were stored get theirs now.
@@ -31,7 +32,13 @@ async def after_transition(session: AsyncSession, invoice: Invoice, action: Acti
         await store_pdf(session, invoice, DocumentKind.VOIDED)
         await hosted.issue(session, invoice)
         return
-    if action in (Action.FINALIZE, Action.FINALIZE_AND_SEND, Action.SEND):
+    if action is Action.FINALIZE:
+        # Nothing is sent yet: render after commit, off the numbering lock (document.py).
+        await hosted.issue(session, invoice)
+        if not store_issued_pdf_after_commit(session, invoice):
+            await store_pdf(session, invoice, DocumentKind.ISSUED)
+        return
+    if action in (Action.FINALIZE_AND_SEND, Action.SEND):
         document = await store_pdf(session, invoice, DocumentKind.ISSUED)
         link = await hosted.issue(session, invoice)
         if status == InvoiceStatus.SENT.value:

@@ -105,11 +105,18 @@ class Run:
             self.extra["phases_s"][name] = round(time.perf_counter() - began, 1)
 
     def timed(self, fn: Any, *args: Any) -> None:
-        """Run a workload and emit its rows, noting its wall time (set-up and warm-up included)."""
+        """Run a workload and emit its rows, noting its wall time (set-up and warm-up included) and, for
+        Quire, the exceptions its server logged meanwhile (the peer reads its own log)."""
         began = time.perf_counter()
+        target = args[0] if args and isinstance(args[0], qw.Target) else None
+        mark = servers.log_size(target.server.log_path) if target else 0
         rows = fn(*args)
         if rows:
             rows[0].notes["wall_s"] = round(time.perf_counter() - began, 1)
+            if target is not None:
+                causes = servers.log_causes(target.server.log_path, mark, "unhandled error")
+                if causes:
+                    rows[0].notes["causes"] = causes
         self.emit(rows)
 
     def emit(self, rows: list[report.Row]) -> None:

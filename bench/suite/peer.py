@@ -168,15 +168,7 @@ class Peer:
         return {**numbering_check(numbers), "states": dict(states)}
 
     def log_causes(self, since: int) -> dict[str, int]:
-        """The exception behind each 500 in gunicorn's log after byte ``since``: Django logs every one as
-        "Internal Server Error: <path>" and a traceback; the last exception line is the cause."""
-        text = self.log.read_bytes()[since:].decode("utf-8", "replace")
-        causes: Counter[str] = Counter()
-        for chunk in text.split("Internal Server Error:")[1:]:
-            found = re.findall(r"^([A-Za-z_][\w.]*(?:Error|Exception|Locked)\b[^\n]{0,70})", chunk, re.M)
-            if found:
-                causes[found[-1]] += 1
-        return dict(causes.most_common(4))
+        return servers.log_causes(self.log, since, "Internal Server Error:")
 
 
 def _urls(t: Target, creds: dict[str, Any], provider: int) -> tuple[str, str]:
@@ -212,15 +204,16 @@ def full_flow(peer: Peer, opts: Options) -> list[Row]:
     provider, customer = _urls(t, creds, creds["providers"][0])
     numbers: list[Any] = []
     completed = 0
-    mark = peer.log.stat().st_size
+    mark = 0
 
     async def go() -> Any:
-        nonlocal completed
+        nonlocal completed, mark
 
         async def warm(client: Any, rec: Recorder, _i: int) -> None:
             await _flow(creds, provider, customer, [], client, rec)
 
         await run_clients(make, opts.concurrency, warm, seconds=opts.warmup)
+        mark = servers.log_size(peer.log)  # causes are counted for the measured part only
 
         async def one(client: Any, rec: Recorder, _i: int) -> None:
             nonlocal completed

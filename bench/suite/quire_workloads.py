@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 import sqlite3
+import time
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -126,8 +127,6 @@ def create_invoice(t: Target, opts: Options, creds: dict[str, str]) -> list[Row]
 
 
 async def _flow(customers: list[str], numbers: list[str], client: Any, rec: Recorder, i: int) -> bool:
-    import time
-
     began = time.perf_counter()
     r = await rec.call("POST /invoices", client, "POST", "/invoices",
                        json_body={"currency": "GBP", "customerId": customers[i % len(customers)], "memo": "Thanks"})
@@ -204,16 +203,20 @@ def _query(params: dict[str, str]) -> str:
 
 
 def list_invoices(t: Target, opts: Options, creds: dict[str, str], seeded: seed.Seeded) -> list[Row]:
-    """Each client takes the next filter, reads page 1, follows ``after`` to page ``list_depth``, then reads
-    one page from a cursor at a random depth of the 1M rows (minted like Quire's own, same secret)."""
+    """Each client takes the next filter and reads page 1; then one page from a cursor at a random depth
+    of the seeded rows (minted like Quire's own, same secret: what a client that had paged that far would
+    send); then it follows page 1's ``after`` cursor to page ``list_depth``."""
     make = _client_factory(t, opts, creds)
     rnd = random.Random(7)
+    until = [0.0]  # a client stops between pages once the run's time is up (pages can be slow at 1M rows)
 
     async def one(client: Any, rec: Recorder, i: int) -> None:
         patterns = _patterns(seeded, rnd)
         name, params, jump = patterns[(i + len(rec.latencies.get("~page 1", []))) % len(patterns)]
         after = None
         for depth in range(1, opts.list_depth + 1):
+            if time.perf_counter() > until[0]:
+                return
             q = dict(params, after=after) if after else params
             bucket = "~page 1" if depth == 1 else f"~pages 2-{opts.list_depth}"
             r = await rec.call("GET /invoices", client, "GET", _query(q), also=(bucket, f"~filter {name}"))
@@ -222,15 +225,17 @@ def list_invoices(t: Target, opts: Options, creds: dict[str, str], seeded: seed.
             after = r.json().get("pagination", {}).get("after")
             if not after:
                 break
-        if jump and seeded.anchors:
-            cursor = seed.deep_cursor(rnd.choice(seeded.anchors))
-            if cursor:
-                await rec.call("GET /invoices", client, "GET", _query(dict(params, after=cursor)),
-                               also=("~deep page (cursor at random depth)", f"~filter {name}"))
+            if depth == 1 and jump and seeded.anchors and time.perf_counter() <= until[0]:
+                cursor = seed.deep_cursor(rnd.choice(seeded.anchors))
+                if cursor:
+                    await rec.call("GET /invoices", client, "GET", _query(dict(params, after=cursor)),
+                                   also=("~deep page (cursor at random depth)", f"~filter {name}"))
 
     async def go() -> Any:
+        until[0] = time.perf_counter() + opts.warmup
         await run_clients(make, opts.concurrency, one, seconds=opts.warmup)
         _window(t)
+        until[0] = time.perf_counter() + opts.seconds
         return await run_clients(make, opts.concurrency, one, seconds=opts.seconds)
 
     rec, elapsed, _done = _run(go())

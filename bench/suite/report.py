@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+if __package__ in (None, ""):  # run as a script: python bench/suite/report.py results.json
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.suite.loadgen import OpStats, Recorder, percentile
 from bench.suite.servers import Sample
@@ -98,7 +102,7 @@ def note_lines(r: Row) -> list[str]:
     out = []
     n = r.notes.get("numbering")
     if n:
-        line = f"numbering (read from the database): {n['numbered']} numbered, {n['duplicates']} duplicates, {n['gaps']} gaps"
+        line = f"numbering (read from the database, warm-up included): {n['numbered']} numbered, {n['duplicates']} duplicates, {n['gaps']} gaps"
         if "expected" in n:
             line += f", {n['missing']} missing of {n['expected']} finalized"
         if n.get("states"):
@@ -140,10 +144,9 @@ def ratios(rows: list[Row]) -> list[str]:
             continue
         p = peers[r.database]
         ratio = r.rate / p.rate if p.rate else float("inf")
-        lat = p.p50_ms / r.p50_ms if r.p50_ms else float("inf")
-        out.append(f"{r.database:<10} {r.server:<16} {r.rate:>8.1f} inv/s vs {p.server} {p.rate:>7.1f} inv/s: "
-                   f"{ratio:>6.1f}x the throughput, flow p50 {r.p50_ms:.0f} ms vs {p.p50_ms:.0f} ms "
-                   f"({lat:.1f}x faster); peer errors {p.errors}")
+        out.append(f"{r.database:<10} {r.server:<12} {r.rate:>7.1f} inv/s vs {p.server} {p.rate:>6.1f} inv/s = "
+                   f"{ratio:5.2f}x; flow p50 {r.p50_ms:.0f} vs {p.p50_ms:.0f} ms, p99 {r.p99_ms:.0f} vs {p.p99_ms:.0f} ms; "
+                   f"errors {r.errors} vs {p.errors}")
     return out
 
 
@@ -194,3 +197,30 @@ def write_json(path: Path, info: dict[str, Any], args: dict[str, Any], rows: lis
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"machine": info, "args": args, "rows": [r.as_json() for r in rows],
                                 "written": time.strftime("%Y-%m-%dT%H:%M:%S"), **extra}, indent=1, default=str))
+
+
+def markdown(path: Path, subrows: bool = False) -> str:
+    """A results file as a Markdown table (for README.md and docs/performance.md):
+    ``.venv/bin/python bench/suite/report.py bench/results/bench-....json``."""
+    data = json.loads(path.read_text())
+    m = data["machine"]
+    out = [f"{m['date']}, {m['cpus']} CPUs ({m['cpu_model']}), {m['ram_gb']} GB RAM, Python {m['python']}, "
+           f"Quire {m.get('commit', '?')}; load average at start {m['load_avg_at_start']}; "
+           f"{data['args']['concurrency']} clients, {data['args']['seconds']:g} s per workload, "
+           f"{data['args']['invoices']:,} seeded invoices.", "",
+           "| database | server | workload | requests | errors | rate | p50 ms | p95 ms | p99 ms | max RSS MB |",
+           "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in data["rows"]:
+        if r["sub"] and not subrows:
+            continue
+        name = r["workload"].strip()
+        if r["sub"]:
+            name = "&nbsp;&nbsp;" + name
+        out.append(f"| {r['database']} | {r['server']} | {name} | {r['requests']} | {r['errors']} | "
+                   f"{r['rate']:.1f} {r['unit']} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} | "
+                   f"{r['max_rss_mb']:.0f} |")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(markdown(Path(sys.argv[1]), subrows="--sub" in sys.argv))

@@ -261,6 +261,32 @@ class ServerProcess:
             pass
 
 
+def log_causes(log: Path, since: int, marker: str) -> dict[str, int]:
+    """The exception behind each logged 5xx after byte ``since`` of a server log: each report starts with
+    ``marker`` (Quire: "unhandled error"; Django: "Internal Server Error:") and its last exception line
+    is the cause (the outermost of a chain)."""
+    import re
+    from collections import Counter
+
+    try:
+        text = log.read_bytes()[since:].decode("utf-8", "replace")
+    except OSError:
+        return {}
+    causes: Counter[str] = Counter()
+    for chunk in text.split(marker)[1:]:
+        found = re.findall(r"^([A-Za-z_][\w.]*(?:Error|Exception|Locked|Timeout)\b[^\n]{0,90})", chunk, re.M)
+        if found:
+            causes[found[-1]] += 1
+    return dict(causes.most_common(4))
+
+
+def log_size(log: Path) -> int:
+    try:
+        return log.stat().st_size
+    except OSError:
+        return 0
+
+
 def quire_server(kind: str, workers: int, database_url: str, log_dir: Path, secret_key: str) -> ServerProcess:
     """``uvicorn``: ``quire serve --workers N`` exactly as users run it; ``granian``: granian's ASGI
     interface over the same app factory (``quire.app:create_app``)."""

@@ -141,12 +141,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
+def start_server(url: str, workdir: Path, workers: int = 1) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     env = {**os.environ, "QUIRE_DATABASE_URL": url, "QUIRE_MAX_BODY_BYTES": str(64 * 1024 * 1024)}
     log = open(workdir / f"server-{port}.log", "wb")  # noqa: SIM115 - lives as long as the server
     quire = Path(sys.executable).with_name("quire")
-    proc = subprocess.Popen([str(quire), "serve", "--no-migrate", "--port", str(port)], env=env, stdout=log, stderr=log)
+    proc = subprocess.Popen([str(quire), "serve", "--no-migrate", "--port", str(port), "--workers", str(workers)],
+                            env=env, stdout=log, stderr=log)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -382,7 +383,7 @@ def run(kind: str, args: argparse.Namespace, workdir: Path) -> None:
     try:
         upgrade(settings)
         cred = new_account(settings)
-        proc, port = start_server(url, workdir)
+        proc, port = start_server(url, workdir, args.workers)
         print(f"\n== {kind} ==")
         if args.seconds > 0:
             single = asyncio.run(ingest_single(port, cred, args.seconds, args.concurrency))
@@ -422,6 +423,7 @@ def main() -> None:
     p.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
     p.add_argument("--seconds", type=float, default=5, help="seconds of single-event ingest (0 skips it)")
     p.add_argument("--concurrency", type=int, default=8)
+    p.add_argument("--workers", type=int, default=1, help="uvicorn workers of the server (production: 2)")
     p.add_argument("--csv-files", type=int, default=3)
     p.add_argument("--csv-rows", type=int, default=20_000)
     p.add_argument("--events", type=int, default=200_000, help="events seeded for the aggregation (default 200,000)")

@@ -26,31 +26,23 @@ async def _parts(session: AsyncSession, note: CreditNote) -> tuple[dict[str, Any
     return doc, lines, groups
 
 
-async def credit_note_pdf(session: AsyncSession, account_id: str, credit_note_id: str) -> tuple[str, bytes]:
-    """Render the credit note as it stands now (``pdf.render_credit_note_pdf``, the invoices' layout);
-    the file is named after its number, or its id while it has none."""
-    note = await get_credit_note(session, account_id, credit_note_id)
-    from quire.invoices.pdf import render_credit_note_pdf
-
-    # Rendering is CPU-bound: it runs in a worker thread, off the event loop.
-    pdf = await asyncio.to_thread(render_credit_note_pdf, *await _parts(session, note))
-    return f"{note.credit_note_number or note.id}.pdf", pdf
-
-
 async def credit_note_download(session: AsyncSession, account_id: str, credit_note_id: str, fmt: str) -> tuple[str, str, bytes]:
     """``GET /credit-notes/{id}/download[?format=pdf|ubl|facturx]``: (file name, media type, bytes).
     The e-invoice formats are Quire extensions (docs/einvoice.md)."""
     from quire.einvoice import render_facturx_credit_note, render_ubl_credit_note
+    from quire.invoices.pdf import render_credit_note_pdf
 
-    filename, pdf = await credit_note_pdf(session, account_id, credit_note_id)
-    if fmt == "pdf":
-        return filename, "application/pdf", pdf
     note = await get_credit_note(session, account_id, credit_note_id)
     doc, lines, groups = await _parts(session, note)
-    # The e-invoice needs the VAT category of zero-rated lines: the tax status of the credited
-    # invoice, or of the customer when the note stands alone.
-    doc.setdefault("customerTaxStatus", await tax_status_of(session, note))
-    stem = filename.removesuffix(".pdf")
+    stem = note.credit_note_number or note.id  # named after its number, or its id while it has none
     if fmt == "ubl":
-        return f"{stem}.xml", "application/xml", await asyncio.to_thread(render_ubl_credit_note, doc, lines, groups)
-    return f"{stem}.pdf", "application/pdf", await asyncio.to_thread(render_facturx_credit_note, doc, lines, groups, pdf)
+        # The e-invoice needs the VAT category of zero-rated lines: the tax status of the credited
+        # invoice, or of the customer when the note stands alone.
+        ubl_doc = {"customerTaxStatus": await tax_status_of(session, note), **doc}
+        return f"{stem}.xml", "application/xml", await asyncio.to_thread(render_ubl_credit_note, ubl_doc, lines, groups)
+    # Rendering is CPU-bound: it runs in a worker thread, off the event loop.
+    pdf = await asyncio.to_thread(render_credit_note_pdf, doc, lines, groups)
+    if fmt == "pdf":
+        return f"{stem}.pdf", "application/pdf", pdf
+    fx_doc = {"customerTaxStatus": await tax_status_of(session, note), **doc}
+    return f"{stem}.pdf", "application/pdf", await asyncio.to_thread(render_facturx_credit_note, fx_doc, lines, groups, pdf)

@@ -130,11 +130,6 @@ async def current_pdf(session: AsyncSession, invoice: Invoice) -> tuple[str, byt
     return filename_of(invoice), await render_pdf(session, invoice)
 
 
-async def invoice_pdf(session: AsyncSession, account_id: str, invoice_id: str) -> tuple[str, bytes]:
-    """``GET /invoices/{id}/download``: the file name (after the number, or the id for drafts) and bytes."""
-    return await current_pdf(session, await get_invoice(session, account_id, invoice_id))
-
-
 async def invoice_download(session: AsyncSession, account_id: str, invoice_id: str, fmt: str) -> tuple[str, str, bytes]:
     """``GET /invoices/{id}/download[?format=pdf|ubl|facturx]``: (file name, media type, bytes).
 
@@ -144,11 +139,12 @@ async def invoice_download(session: AsyncSession, account_id: str, invoice_id: s
     from quire.einvoice import render_facturx, render_ubl
 
     invoice = await get_invoice(session, account_id, invoice_id)
-    filename, pdf = await current_pdf(session, invoice)
     if fmt == "pdf":
+        filename, pdf = await current_pdf(session, invoice)
         return filename, PDF, pdf
     parts = await document_parts(session, invoice)
-    stem = filename.removesuffix(".pdf")
-    if fmt == "ubl":
+    stem = filename_of(invoice).removesuffix(".pdf")
+    if fmt == "ubl":  # no PDF needed: do not render one
         return f"{stem}.xml", "application/xml", await asyncio.to_thread(render_ubl, *parts)
+    _, pdf = await current_pdf(session, invoice)
     return f"{stem}.pdf", PDF, await asyncio.to_thread(render_facturx, *parts, pdf)

@@ -14,6 +14,7 @@ from quire.config import Settings, get_settings
 from quire.core.db import make_engine, make_sessionmaker
 from quire.core.idempotency import purge_forever
 from quire.core.http import EdgeMiddleware, install_error_handlers
+from quire.core.routing import install_routes
 from quire.core.runtime import BACKGROUND, Background, configure_sessions
 from quire.core.versioning import LATEST_VERSION
 from quire.accounts.router import router as accounts_router
@@ -61,16 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
-    app.include_router(customers_router)
-    app.include_router(invoices_router)
-    app.include_router(catalogue_router)
-    app.include_router(delivery_router)
-    app.include_router(hosted_router)
-    app.include_router(tax_router)
-    app.include_router(creditnotes_router)
-    app.include_router(usage_router)
-    app.include_router(seats_router)
-    app.include_router(accounts_router)
+    install_routes(app, (customers_router, invoices_router, catalogue_router, delivery_router, hosted_router,
+                         tax_router, creditnotes_router, usage_router, seats_router, accounts_router))
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict[str, str]:

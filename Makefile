@@ -22,7 +22,10 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 
 install: $(VENV)/.installed
 
+# Also Debian's chromium + chromium-driver for tests/browser (apt-get; instant once installed). Outside CI a
+# machine where that cannot be done only warns, and those tests skip; with CI=true it fails.
 install-test: $(VENV)/.installed-test
+	bash scripts/ensure-browser
 
 $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e ".[bench]"

@@ -48,7 +48,13 @@ async def get_customer(session: AsyncSession, account_id: str, customer_id: str,
 
 async def get_active_customer(session: AsyncSession, account_id: str, customer_id: str) -> Customer:
     """For new documents: the customer must exist (404) and not be archived (400)."""
-    customer = await get_customer(session, account_id, customer_id)
+    return billable(await repo.get_customer(session, account_id, customer_id), customer_id)
+
+
+def billable(customer: Customer | None, customer_id: str) -> Customer:
+    """``get_active_customer``'s checks on a customer loaded some other way (None: not found)."""
+    if customer is None:
+        raise NotFound.of("Customer", customer_id)
     if customer.archived_at is not None:
         raise CustomerArchived(f"Customer {customer_id!r} is archived and cannot be billed", field="customerId")
     return customer

@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Float, Select, case, cast, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quire.accounts.models import Account
 from quire.core.ids import is_uuid
+from quire.customers.models import Customer
 from quire.invoices.models import Invoice, InvoiceLineItem, InvoiceLineItemGroup, InvoiceSettings
+from quire.tax.models import TaxRegistration
 
 
 async def get_invoice(session: AsyncSession, account_id: str, invoice_id: str, *, lock: bool = False) -> Invoice | None:
@@ -20,6 +24,44 @@ async def get_invoice(session: AsyncSession, account_id: str, invoice_id: str, *
     if lock:
         stmt = stmt.with_for_update()
     return (await session.scalars(stmt)).one_or_none()
+
+
+@dataclass(frozen=True)
+class CreationFacts:
+    """What a new invoice copies, read in one round trip: the customer, the account's merchant
+    settings (stored JSON), and the first tax registration of the customer and of the merchant."""
+
+    customer: Customer | None
+    merchant_settings: dict[str, Any] | None = None
+    customer_tax_id: str | None = None
+    merchant_tax_id: str | None = None
+
+
+async def creation_facts(session: AsyncSession, account_id: str, customer_id: str) -> CreationFacts:
+    if not is_uuid(customer_id):
+        return CreationFacts(None)
+
+    def first_registration(owner: Any) -> Any:
+        return (
+            select(TaxRegistration.tax_identifier)
+            .where(TaxRegistration.account_id == account_id, owner)
+            .order_by(TaxRegistration.created_at, TaxRegistration.id)
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    stmt = (
+        select(
+            Customer,
+            Account.merchant_settings,
+            first_registration(TaxRegistration.customer_id == Customer.id),
+            first_registration(TaxRegistration.merchant_id == account_id),
+        )
+        .join(Account, Account.id == Customer.account_id)
+        .where(Customer.account_id == account_id, Customer.id == customer_id)
+    )
+    row = (await session.execute(stmt)).one_or_none()
+    return CreationFacts(None) if row is None else CreationFacts(*row)
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,12 @@ from quire.core import clock
 from quire.core.errors import NotFound, ValidationFailed
 from quire.core.ids import uuid7
 from quire.core.pagination import Page, PageParams, paginate
-from quire.customers.service import get_active_customer
+from quire.customers.service import billable
 from quire.invoices import repository as repo
 from quire.invoices.lifecycle import Action, InvoiceStatus, PaymentStatus, check
 from quire.invoices.models import Invoice
 from quire.invoices.repository import InvoiceFilters
 from quire.invoices.schemas import InvoiceCreate, InvoiceFields, InvoiceSortBy, InvoiceUpdate
-from quire.tax import registrations as tax_registrations
 
 DEFAULT_PAYMENT_OPTIONS = ["BANK_TRANSFER"]
 DEFAULT_RENDER_SETTINGS = {"paymentLinkDisplay": "SHOW_PAYMENT_LINK"}
@@ -38,14 +37,13 @@ async def create_invoice(session: AsyncSession, account_id: str, data: InvoiceCr
     """A DRAFT with zero totals. Omitted customer fields are copied from the customer now (a
     snapshot: later edits of the customer do not rewrite this invoice); merchantDetails likewise.
     ``customerTaxId`` defaults to the customer's first tax registration (docs/tax.md)."""
-    customer = await get_active_customer(session, account_id, data.customer_id)
-    settings = await merchant.load(session, account_id)
-    details = merchant.merchant_details(settings)
-    if details is not None and "taxId" not in details:
+    facts = await repo.creation_facts(session, account_id, data.customer_id)  # one query for all of these
+    customer = billable(facts.customer, data.customer_id)
+    details = merchant.merchant_details(merchant.parse_settings(facts.merchant_settings))
+    if details is not None and "taxId" not in details and facts.merchant_tax_id is not None:
         # The seller's tax id: the merchant settings' taxId, else the merchant's first tax registration.
-        if (merchant_tax_id := await tax_registrations.merchant_tax_id(session, account_id)) is not None:
-            details["taxId"] = merchant_tax_id
-    customer_tax_id = data.customer_tax_id or await tax_registrations.customer_tax_id(session, account_id, customer.id)
+        details["taxId"] = facts.merchant_tax_id
+    customer_tax_id = data.customer_tax_id or facts.customer_tax_id
     now = clock.now()
     billing_address = data.customer_billing_address.model_dump(exclude_none=True) if data.customer_billing_address else customer.address
     shipping_address = (

@@ -17,6 +17,7 @@ from quire.core.money import (
     decimal_str,
     format_amount,
     from_minor,
+    minor_to_str,
     minor_units,
     parse_decimal,
     quantize,
@@ -480,3 +481,14 @@ def test_allocate_properties(total: Decimal, weights: list[Decimal], currency: s
                 assert part == 0  # a zero weight gets nothing
             elif rounded_total != 0:
                 assert part == 0 or (part > 0) == (rounded_total > 0)  # never the opposite sign
+
+
+@given(st.integers(min_value=-(10**20), max_value=10**20), st.sampled_from(sorted(CURRENCIES)))
+def test_minor_to_str_is_format_amount_of_from_minor(units: int, currency: str) -> None:
+    """The presenters' integer fast path writes exactly what the Decimal path writes."""
+    assert minor_to_str(units, currency) == format_amount(from_minor(units, currency), currency)
+
+
+def test_minor_to_str_examples() -> None:
+    assert [minor_to_str(u, "GBP") for u in (0, 5, -5, 100, -123456)] == ["0.00", "0.05", "-0.05", "1.00", "-1234.56"]
+    assert [minor_to_str(u, c) for u, c in ((1101, "JPY"), (-7, "KRW"), (-1, "EUR"))] == ["1101", "-7", "-0.01"]

@@ -36,6 +36,7 @@ class InvalidDecimal(ValueError):
 
 
 @cache
+@cache
 def minor_units(currency: str) -> int:
     if currency not in CURRENCIES:
         raise UnknownCurrency(f"{currency!r} is not one of the supported currencies")
@@ -71,6 +72,16 @@ def to_minor(amount: Decimal, currency: str) -> int:
 def from_minor(units: int, currency: str) -> Decimal:
     with localcontext(_CONTEXT):
         return Decimal(units).scaleb(-minor_units(currency)).quantize(_exponent(currency))
+
+
+def minor_to_str(units: int, currency: str) -> str:
+    """``format_amount(from_minor(units, currency), currency)`` in integer arithmetic: the presenters'
+    hot path (three amounts per invoice in every list page). Equal by construction and by a property test."""
+    places = minor_units(currency)
+    if places == 0:
+        return str(units)
+    whole, part = divmod(abs(units), 10**places)
+    return f"{'-' if units < 0 else ''}{whole}.{part:0{places}d}"
 
 
 def parse_decimal(

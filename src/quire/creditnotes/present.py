@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quire.core.money import decimal_str, format_amount, from_minor
+from quire.core.money import decimal_str, minor_to_str
 from quire.core.schemas import Address, KeyValuePair
 from quire.creditnotes.models import CreditNote, CreditNoteLineItem, CreditNoteLineItemGroup
 from quire.creditnotes.schemas import CreditGroupRead, CreditLineRead, CreditNoteRead
@@ -10,7 +10,7 @@ from quire.invoices.schemas import ExternalId
 
 
 def _amount(minor: int, currency: str) -> str:
-    return format_amount(from_minor(minor, currency), currency)
+    return minor_to_str(minor, currency)
 
 
 def credit_note(note: CreditNote) -> CreditNoteRead:

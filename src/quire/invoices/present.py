@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quire.core.money import decimal_str, format_amount, from_minor
+from quire.core.money import decimal_str, minor_to_str
 from quire.core.schemas import Address, KeyValuePair
 from quire.invoices.models import Invoice, InvoiceLineItem, InvoiceLineItemGroup, InvoiceSettings
 from quire.invoices.schemas import (
@@ -18,7 +18,7 @@ from quire.invoices.schemas import (
 
 
 def _amount(minor: int, currency: str) -> str:
-    return format_amount(from_minor(minor, currency), currency)
+    return minor_to_str(minor, currency)
 
 
 def invoice(inv: Invoice) -> InvoiceRead:

@@ -1,39 +1,42 @@
-"""Invoice PDF engines compared on the same invoice: fpdf2 (Quire's renderer today), Typst (PyPI `typst`)
-and WeasyPrint + Jinja2. Issue 4 asks for the measurement; the findings are in docs/pdf-engines.md.
+"""Invoice PDF engines compared on the same invoice: Quire's renderer (Typst, through its render
+process pool), the same template compiled in-process, and WeasyPrint + Jinja2. Issue 4 asked for the
+measurement; the findings and the decision are in docs/pdf-engines.md.
 
     python bench/pdf_engines.py                 # every engine that imports, all measurements
-    python bench/pdf_engines.py --engines typst --no-cold
+    python bench/pdf_engines.py --engines quire --no-cold
 
-    # a scratch environment with everything (what docs/pdf-engines.md used):
-    python3 -m venv /tmp/pdfbench && /tmp/pdfbench/bin/pip install fastapi ... (pyproject's dependencies) \
-        typst weasyprint pypdfium2 packaging && /tmp/pdfbench/bin/python bench/pdf_engines.py
+    # WeasyPrint too (not a Quire dependency):
+    python3 -m venv /tmp/pdfbench && /tmp/pdfbench/bin/pip install -e . weasyprint pypdfium2 packaging \
+        && /tmp/pdfbench/bin/python bench/pdf_engines.py
 
-Any Python with Quire's dependencies will do (the repo's src/ is put on sys.path when quire is not
-installed); the engines under test are optional: `pip install typst` and `pip install weasyprint`
-(WeasyPrint also needs Pango from the OS: Debian's libpango-1.0-0 and libpangoft2-1.0-0, and is about
-twice as fast on small documents with libharfbuzz-subset0). An engine
-that cannot be imported is reported with the reason, not skipped silently.
+Any Python with Quire installed will do (the repo's src/ is put on sys.path when quire is not
+installed); WeasyPrint is optional: `pip install weasyprint` (it also needs Pango from the OS: Debian's
+libpango-1.0-0 and libpangoft2-1.0-0, and is about twice as fast on small documents with
+libharfbuzz-subset0). An engine that cannot be imported is reported with the reason, not skipped silently.
 
 The invoice: GBP, the shapes render_invoice_pdf() takes (API camelCase JSON, money as decimal strings),
 N lines of which the last quarter sit in one group, one line title carrying € ¥ ₩ zł, a Polish
 customer (Łódź). Every timed render gets a different invoice (other quantities, hence other amounts and
 totals, and another number), so no engine can serve a cached result; one untimed render warms up first.
-Typst and WeasyPrint render from templates in bench/pdf_templates/ fed by one view model built here
-with Babel through quire.invoices.pdf's own formatters; that Python work is inside the timing.
 
 Per engine: median and p95 (nearest rank) of --runs-small renders of --small lines and of --runs-large
 renders of --large lines; the PDF's size and pages; what pypdf extracts (number, customer, every line
 title, the three totals, "Page 1 of N", the table header on every page that has lines, each of € ¥ ₩ zł); the fonts
 embedded; the installed size of the engine's Python distributions (and the part Quire does not already
 install) and the OS libraries it loads; a cold start in a fresh process (imports, set-up and the first
-20-line render) and that process's resident memory after 1 and after --memory-renders different
---large-line invoices. Sample PDFs, page-1 PNGs (when pypdfium2 is installed) and a JSON record go to --out.
+20-line render); and memory in that fresh process after --memory-renders different --large-line invoices
+and --memory-small-renders different --small-line ones: for the pool engines both the calling process
+(the API's part: it imports quire.app first) and the render process (resident after each render, its
+peak, how often it released Typst's cache). Sample PDFs, page-1 PNGs (when pypdfium2 is installed) and a
+JSON record go to --out.
 
-Engines: fpdf2 (quire.invoices.pdf.render_invoice_pdf as is); typst (bench/pdf_templates/invoice.typ,
-system fonts allowed, so DejaVu Sans where installed); typst-bundled-fonts (only the fonts inside the
-wheel, as on a machine with no fonts installed); weasyprint (bench/pdf_templates/invoice.html.j2 +
-invoice.css); weasyprint-fonttools (the same, subsetting fonts with fontTools as WeasyPrint does when
-Debian's libharfbuzz-subset0 is missing).
+Engines: quire (quire.invoices.pdf.render_invoice_pdf: the production path, a render process from
+quire.documents with its default memory settings); quire-in-process (the same template and view model
+compiled by Typst in the calling process: no pool, no memory bound); quire-bundled-fonts (the pool with
+QUIRE_PDF_SYSTEM_FONTS=0: only the fonts inside the typst wheel, as on a machine with no fonts
+installed); weasyprint (bench/pdf_templates/invoice.html.j2 + invoice.css); weasyprint-fonttools (the
+same, subsetting fonts with fontTools as WeasyPrint does when Debian's libharfbuzz-subset0 is missing).
+The fpdf2 renderer Quire used before is gone; its figures stay in docs/pdf-engines.md.
 """
 
 from __future__ import annotations
@@ -47,7 +50,6 @@ import math
 import os
 import platform
 import re
-import resource
 import shutil
 import statistics
 import subprocess
@@ -68,12 +70,13 @@ except ImportError:
     sys.path.insert(0, str(ROOT / "src"))
 from quire.invoices import pdf as qpdf  # noqa: E402
 
-ENGINES = ("fpdf2", "typst", "typst-bundled-fonts", "weasyprint", "weasyprint-fonttools")
+ENGINES = ("quire", "quire-in-process", "quire-bundled-fonts", "weasyprint", "weasyprint-fonttools")
+POOL_ENGINES = ("quire", "quire-bundled-fonts")
 # The engine's own top-level distributions (their dependencies are followed from the metadata).
 ENGINE_DISTS = {
-    "fpdf2": ("fpdf2",),
-    "typst": ("typst",),
-    "typst-bundled-fonts": ("typst",),
+    "quire": ("typst",),
+    "quire-in-process": ("typst",),
+    "quire-bundled-fonts": ("typst",),
     "weasyprint": ("weasyprint", "jinja2"),
     "weasyprint-fonttools": ("weasyprint", "jinja2"),
 }
@@ -200,7 +203,8 @@ def _date_range(start: Any, end: Any) -> str:
 def view_model(
     invoice: Mapping[str, Any], lines: Sequence[Mapping[str, Any]], groups: Sequence[Mapping[str, Any]]
 ) -> dict[str, Any]:
-    """Everything the templates print, as strings: the same content and order as the fpdf2 renderer."""
+    """Everything the WeasyPrint template prints, as strings: the content and order of Quire's own view
+    model (quire.invoices.pdf.document_model), as it was when the engines were compared."""
     currency = _s(invoice.get("currency")).upper()
     m = invoice.get("merchantDetails") or {}
     number = _s(invoice.get("invoiceNumber"))
@@ -299,24 +303,38 @@ def view_model(
 Render = Callable[[Mapping[str, Any], Sequence[Mapping[str, Any]], Sequence[Mapping[str, Any]]], bytes]
 
 
-def make_fpdf2() -> Render:
-    return qpdf.render_invoice_pdf
+#: The render pools the pool engines made in this process (to read their render process's memory).
+POOLS: dict[str, Any] = {}
 
 
-def make_typst(bundled_fonts_only: bool = False, tagged: bool = True) -> Render:
-    import typst
+def make_quire(bundled_fonts_only: bool = False) -> Render:
+    """The production path: quire.invoices.pdf.render_invoice_pdf, which sends the document to a render
+    process (quire.documents.pool) with the default memory settings."""
+    from quire.documents.pool import PoolSettings, RenderPool, pool
 
-    # One compiler for the process: the fonts are found once and Typst's memoisation is kept. The
-    # template is given as a path: with typst 0.15.2 a Compiler made from source *bytes* fails on its
-    # second compile() ("file not found (searched at .../__typst_py_bytes__.typ)").
-    compiler = typst.Compiler(str(TEMPLATES / "invoice.typ"), root=str(TEMPLATES),
-                              ignore_system_fonts=bundled_fonts_only)
+    if not bundled_fonts_only:
+        POOLS["quire"] = pool()
+        POOLS["quire"].ping()  # start the render process (the untimed warm-up render would too)
+        return qpdf.render_invoice_pdf
+    # The render process reads QUIRE_PDF_SYSTEM_FONTS when it starts (main() removes it afterwards).
+    os.environ["QUIRE_PDF_SYSTEM_FONTS"] = "0"
+    own = POOLS["quire-bundled-fonts"] = RenderPool(PoolSettings.from_env())
+    own.ping()
+    return lambda invoice, lines, groups: own.render("invoice", invoice, lines, groups)
+
+
+def make_quire_in_process(tagged: bool = True) -> Render:
+    """Quire's template and view model, compiled by Typst in this process: no pool, no memory bound."""
+    from quire.documents import typst_render
+
+    typst_render.start()
 
     def render(invoice: Mapping[str, Any], lines: Sequence[Mapping[str, Any]], groups: Sequence[Mapping[str, Any]]) -> bytes:
-        data = json.dumps(view_model(invoice, lines, groups), ensure_ascii=False)
-        out = compiler.compile(format="pdf", sys_inputs={"data": data}, timestamp=FIXED_TIMESTAMP, pdf_tags=tagged)
-        assert isinstance(out, bytes)
-        return out
+        saved, typst_render.PDF_TAGS = typst_render.PDF_TAGS, tagged
+        try:
+            return typst_render.render_model(qpdf.document_model("invoice", invoice, lines, groups))
+        finally:
+            typst_render.PDF_TAGS = saved
 
     return render
 
@@ -362,17 +380,25 @@ def weasyprint_subsetter() -> str:
 
 
 def make_engine(name: str) -> Render:
-    if name == "fpdf2":
-        return make_fpdf2()
-    if name == "typst":
-        return make_typst()
-    if name == "typst-bundled-fonts":
-        return make_typst(bundled_fonts_only=True)
+    if name == "quire":
+        return make_quire()
+    if name == "quire-in-process":
+        return make_quire_in_process()
+    if name == "quire-bundled-fonts":
+        return make_quire(bundled_fonts_only=True)
     if name == "weasyprint":
         return make_weasyprint()
     if name == "weasyprint-fonttools":
         return make_weasyprint(force_fonttools=True)
     raise ValueError(name)
+
+
+def close_engine(name: str) -> None:
+    pool = POOLS.pop(name, None)
+    if pool is not None:
+        pool.shutdown()
+    if name == "quire-bundled-fonts":
+        os.environ.pop("QUIRE_PDF_SYSTEM_FONTS", None)
 
 
 def engine_version(name: str) -> str:
@@ -544,34 +570,64 @@ def system_libraries() -> dict[str, Any]:
     return libs
 
 
-def _rss_mb() -> float:
+def _status_mb(field: str) -> float:
     for row in Path("/proc/self/status").read_text().splitlines():
-        if row.startswith("VmRSS:"):
+        if row.startswith(f"{field}:"):
             return int(row.split()[1]) / 1024
     return float("nan")
 
 
-def _child(engine: str, t0: float, large: int, renders: int) -> None:
-    """Runs in the fresh interpreter of cold_start(): prints one JSON line."""
+def _rss_mb() -> float:
+    return _status_mb("VmRSS")
+
+
+def _child(engine: str, t0: float, large: int, renders: int, small: int, small_renders: int) -> None:
+    """Runs in the fresh interpreter of cold_start(): prints one JSON line. For the pool engines this
+    process stands for the API process (it imports the app first); the render process is measured apart."""
+    pooled = engine in POOL_ENGINES
+    if pooled:
+        import quire.app  # noqa: F401 - what an API worker has loaded
     render = make_engine(engine)
-    render(*build_invoice(20))
+    render(*build_invoice(small))
     first_ms = (time.perf_counter() - t0) * 1000
-    rss = []
+    pool = POOLS.get(engine)
+
+    def compiling_process_rss() -> float:
+        return pool.last_stats["rss_mb"] if pool is not None else _rss_mb()
+
+    large_rss: list[float] = []
     for variant in range(renders):
         render(*build_invoice(large, variant))
-        rss.append(_rss_mb())
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"first_render_ms": first_ms, "rss_after_first_large_mb": round(rss[0], 1),
-                      "rss_after_all_large_mb": round(rss[-1], 1), "large_renders": renders, "peak_rss_mb": round(peak, 1)}))
+        large_rss.append(compiling_process_rss())
+    small_rss: list[float] = []
+    for variant in range(small_renders):
+        render(*build_invoice(small, 1000 + variant))
+        small_rss.append(compiling_process_rss())
+    out: dict[str, Any] = {
+        "first_render_ms": first_ms, "large_renders": renders, "small_renders": small_renders,
+        "rss_after_first_large_mb": round(large_rss[0], 1), "rss_max_large_mb": round(max(large_rss), 1),
+        "rss_after_all_large_mb": round(large_rss[-1], 1),
+        "rss_max_small_mb": round(max(small_rss), 1) if small_rss else None,
+        "calling_process_rss_mb": round(_rss_mb(), 1),
+        # VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork and exec from the bench's own process.
+        "calling_process_peak_mb": round(_status_mb("VmHWM"), 1),
+        "typst_imported_by_calling_process": "typst" in sys.modules,
+    }
+    if pool is not None:
+        stats = pool.ping()
+        out.update({"render_process_peak_mb": round(stats["peak_mb"], 1), "render_process_releases": stats["releases"],
+                    "render_process_renders": stats["renders"], "render_process_retired": pool.retired})
+    print(json.dumps(out))
 
 
-def cold_start(engine: str, large: int, renders: int) -> dict[str, Any]:
-    """A fresh interpreter: imports + set-up + the first 20-line render (ms, from before the imports),
-    then ``renders`` different ``large``-line invoices, with the resident memory after the first and the last."""
+def cold_start(engine: str, large: int, renders: int, small: int, small_renders: int) -> dict[str, Any]:
+    """A fresh interpreter: imports + set-up + the first ``small``-line render (ms, from before the
+    imports), then ``renders`` different ``large``-line invoices and ``small_renders`` different
+    ``small``-line ones, with the resident memory of the process that compiles after each."""
     code = (
         "import time; t0 = time.perf_counter(); import sys; "
         f"sys.path.insert(0, {str(ROOT / 'bench')!r}); import pdf_engines; "
-        f"pdf_engines._child({engine!r}, t0, {large}, {renders})"
+        f"pdf_engines._child({engine!r}, t0, {large}, {renders}, {small}, {small_renders})"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=str(ROOT))
     if proc.returncode != 0:
@@ -625,9 +681,19 @@ def table(results: Mapping[str, Any], small: int, large: int) -> str:
     row(f"{small} lines, same input again: median (ms)", lambda r: f"{r['same_input_ms']:.1f}")
     row(f"{large} lines: median / p95 (ms)", lambda r: f"{r['large']['median_ms']:.0f} / {r['large']['p95_ms']:.0f}")
     row(f"cold: import + set-up + first {small}-line render (ms)", lambda r: f"{r['cold']['first_render_ms']:.0f}")
-    row(f"RSS after 1 / {{n}} different {large}-line renders (MB)".replace("{n}", str(next(
-        (r["cold"]["large_renders"] for r in results.values() if "cold" in r and "large_renders" in r["cold"]), "N"))),
-        lambda r: f"{r['cold']['rss_after_first_large_mb']:.0f} / {r['cold']['rss_after_all_large_mb']:.0f}")
+    def cold(key: str, fmt: str = "{:.0f}") -> Callable[[dict[str, Any]], str]:
+        return lambda r: fmt.format(r["cold"][key])
+
+    n_large = next((r["cold"]["large_renders"] for r in results.values() if "large_renders" in r.get("cold", {})), "N")
+    n_small = next((r["cold"]["small_renders"] for r in results.values() if "small_renders" in r.get("cold", {})), "N")
+    row(f"compiling process RSS after 1 / max over {n_large} different {large}-line renders (MiB)",
+        lambda r: f"{r['cold']['rss_after_first_large_mb']:.0f} / {r['cold']['rss_max_large_mb']:.0f}")
+    row(f"compiling process RSS, max over {n_small} different {small}-line renders after those (MiB)", cold("rss_max_small_mb"))
+    row("render process: peak RSS (VmHWM, MiB); cache releases / renders",
+        lambda r: f"{r['cold']['render_process_peak_mb']:.0f}; {r['cold']['render_process_releases']} / {r['cold']['render_process_renders']}")
+    row("calling (API) process RSS at the end / peak (MiB); imported typst",
+        lambda r: f"{r['cold']['calling_process_rss_mb']:.0f} / {r['cold']['calling_process_peak_mb']:.0f}; "
+                  f"{'yes' if r['cold']['typst_imported_by_calling_process'] else 'no'}")
     row(f"PDF size {small} / {large} lines (KB)", lambda r: f"{r['small_bytes'] / 1024:.1f} / {r['large_bytes'] / 1024:.1f}")
     row("  without PDF tags (KB)", lambda r: f"{r['untagged_bytes'][0] / 1024:.1f} / {r['untagged_bytes'][1] / 1024:.1f}")
     row(f"pages {small} / {large} lines", lambda r: f"{r['check_small']['pages']} / {r['check_large']['pages']}")
@@ -666,8 +732,10 @@ def main() -> None:
     p.add_argument("--runs-small", type=int, default=20)
     p.add_argument("--runs-large", type=int, default=3)
     p.add_argument("--no-cold", action="store_true", help="skip the fresh-process start-up and memory measurement")
-    p.add_argument("--memory-renders", type=int, default=12,
-                   help="different --large invoices rendered in the fresh process before its memory is read")
+    p.add_argument("--memory-renders", type=int, default=40,
+                   help="different --large invoices rendered in the fresh process, memory read after each")
+    p.add_argument("--memory-small-renders", type=int, default=200,
+                   help="then different --small invoices, memory read after each")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="sample PDFs, PNGs and results.json")
     args = p.parse_args()
 
@@ -694,15 +762,16 @@ def main() -> None:
         r["large"] = time_renders(render, args.large, args.runs_large)
         r["same_input_ms"] = time_same_input(render, args.small, args.runs_small)
         r["footprint"] = footprint(name)
-        r["subsetter"] = {"fpdf2": "fontTools (in fpdf2)", "weasyprint-fonttools": "fontTools (forced)"}.get(
-            name, "Typst's own" if name.startswith("typst") else None)
+        r["subsetter"] = {"weasyprint-fonttools": "fontTools (forced)"}.get(
+            name, "Typst's own" if name.startswith("quire") else None)
         if name == "weasyprint":
             r["subsetter"] = weasyprint_subsetter()
-        if name == "typst":  # tagged (accessible) PDF is typst-py's default; what the tags cost in bytes
-            untagged = make_typst(tagged=False)
+        if name == "quire-in-process":  # Quire's PDFs are tagged (accessible); what the tags cost in bytes
+            untagged = make_quire_in_process(tagged=False)
             r["untagged_bytes"] = [len(untagged(*small)), len(untagged(*large))]
+        close_engine(name)
         if not args.no_cold:
-            r["cold"] = cold_start(name, args.large, args.memory_renders)
+            r["cold"] = cold_start(name, args.large, args.memory_renders, args.small, args.memory_small_renders)
         print(f"[{name}] {args.small} lines median {r['small']['median_ms']:.1f} ms, "
               f"{args.large} lines median {r['large']['median_ms']:.0f} ms", file=sys.stderr, flush=True)
 

@@ -17,6 +17,7 @@ from quire.core.http import EdgeMiddleware, install_error_handlers
 from quire.core.routing import install_routes
 from quire.core.runtime import BACKGROUND, Background, configure_sessions
 from quire.core.versioning import LATEST_VERSION
+from quire.documents import shutdown as shutdown_render_pool
 from quire.accounts.router import router as accounts_router
 from quire.catalogue.router import router as catalogue_router
 from quire.customers.router import router as customers_router
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.background.drain()
         await app.state.outbox.stop()
         purge.cancel()
+        await asyncio.to_thread(shutdown_render_pool)  # the PDF render processes (started at the first render)
         await engine.dispose()
 
     app = FastAPI(

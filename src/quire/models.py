@@ -5,7 +5,7 @@ from quire.catalogue.models import ListPrice, Plan, PlanVersion, PlanVersionPric
 from quire.core.db import Base
 from quire.core.idempotency import IdempotencyRecord
 from quire.core.numbering import DocumentCounter
-from quire.creditnotes.models import CreditNote, CreditNoteLineItem, CreditNoteLineItemGroup
+from quire.creditnotes.models import CreditNote, CreditNoteDocument, CreditNoteLineItem, CreditNoteLineItemGroup
 from quire.customers.models import Customer, CustomerAlias, CustomerSettings
 from quire.invoices.delivery.models import InvoiceDocument, InvoiceHostedLink
 from quire.invoices.models import Invoice, InvoiceLineItem, InvoiceLineItemGroup, InvoiceSettings
@@ -19,7 +19,7 @@ __all__ = [
     "IdempotencyRecord", "Invoice", "InvoiceLineItem", "InvoiceLineItemGroup", "InvoiceSettings",
     "InvoiceDocument", "InvoiceHostedLink", "OutboxEmail",
     "TaxRate", "TaxRateUse", "TaxRegistration",
-    "CreditNote", "CreditNoteLineItem", "CreditNoteLineItemGroup",
+    "CreditNote", "CreditNoteDocument", "CreditNoteLineItem", "CreditNoteLineItemGroup",
     "ListPrice", "Plan", "PlanVersion", "PlanVersionPrice", "Price", "Product",
     "SeatChange", "SeatSnapshot", "SeatType", "UsageEvent", "UsageEventUpload", "UsageMetric",
 ]

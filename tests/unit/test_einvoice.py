@@ -13,11 +13,11 @@ from typing import Any
 
 import facturx
 import pytest
-from fpdf import FPDF
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
-from pypdf import PdfReader
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from quire.core.money import format_amount
 from quire.einvoice import (
@@ -304,18 +304,48 @@ def test_facturx_validator_catches_a_broken_document() -> None:
     tampered = xml.replace(b"<ram:DuePayableAmount>1199.99<", b"<ram:DuePayableAmount>1199.98<")
     assert tampered != xml
     assert fatal(schematron_findings(tampered, "cii"))
-    # fpdf2's own output lacks the output intent and PDF/A metadata that the Factur-X wrapper adds.
-    plain_pdf = render_invoice_pdf(gbp_invoice(), GBP_LINES, [])
-    assert {"PDFA-6.2.3", "PDFA-6.6.4"} <= {f.rule for f in pdfa3_findings(plain_pdf)}
+    # The checker catches a PDF that is not PDF/A (no output intent, no PDF/A metadata)...
+    assert {"PDFA-6.2.3", "PDFA-6.6.4"} <= {f.rule for f in pdfa3_findings(plain_pdf())}
+    # ...and Quire's own PDFs are PDF/A-3b before any wrapping (Typst, pdf_standards="a-3b").
+    assert pdfa3_findings(render_invoice_pdf(gbp_invoice(), GBP_LINES, [])) == []
+
+
+def plain_pdf(*, font: bool = False) -> bytes:
+    """A one-page PDF made without Typst: no output intent, no XMP; with ``font``, text in the standard
+    (unembedded) Helvetica, as the earlier fpdf2 renderer wrote on a server without DejaVu."""
+    writer = PdfWriter()
+    page = writer.add_blank_page(595, 842)
+    content = DecodedStreamObject()
+    if font:
+        helvetica = DictionaryObject({NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+                                      NameObject("/BaseFont"): NameObject("/Helvetica")})
+        page[NameObject("/Resources")] = DictionaryObject(
+            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(helvetica)})})
+        content.set_data(b"BT /F1 12 Tf 72 770 Td (Invoice INV-00042) Tj ET")
+    else:
+        content.set_data(b"0.2 0.3 0.5 rg 72 700 200 40 re f")
+    page[NameObject("/Contents")] = writer._add_object(content)
+    writer.generate_file_identifiers()  # PDF/A wants a trailer /ID; fpdf2 wrote one
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def test_facturx_refuses_a_pdf_with_unembedded_fonts() -> None:
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("Helvetica", size=12)
-    pdf.cell(text="Invoice INV-00042")
     with pytest.raises(EInvoicePdfNotArchivable, match="Helvetica"):
-        render_facturx(gbp_invoice(), GBP_LINES, [], bytes(pdf.output()))
+        render_facturx(gbp_invoice(), GBP_LINES, [], plain_pdf(font=True))
+
+
+def test_facturx_gives_a_pdf_without_an_output_intent_the_srgb_one() -> None:
+    # A PDF stored by the earlier renderer has no output intent: the wrapper adds sRGB2014.
+    pdf = render_facturx(gbp_invoice(), GBP_LINES, [], plain_pdf())
+    assert_valid(pdfa3_findings(pdf))
+    root: Any = PdfReader(io.BytesIO(pdf)).trailer["/Root"]
+    [intent] = root["/OutputIntents"]
+    assert intent.get_object()["/OutputConditionIdentifier"] == "sRGB IEC61966-2.1"
+    # Typst's own intent is kept, not doubled.
+    ours: Any = PdfReader(io.BytesIO(_facturx("gbp-3-lines-20pct"))).trailer["/Root"]
+    assert len(ours["/OutputIntents"]) == 1
 
 
 # --- refusals -------------------------------------------------------------------------------------

@@ -250,33 +250,64 @@ def test_unicode_heavy_invoice_renders() -> None:
     assert "€118.99" in text or "EUR 118.99" in text
 
 
-def test_unicode_falls_back_to_latin1_helvetica_without_dejavu(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pdf_module, "_font_files", lambda: None)
+def test_characters_no_font_has_are_printed_as_question_marks() -> None:
+    # This machine's fonts (DejaVu Sans, and the fonts in the typst wheel) have no CJK and no emoji:
+    # PDF/A forbids printing a missing glyph, so they become "?" (fullwidth letters fold to ASCII).
     doc, lines, groups = unicode_invoice()
-    _, _, text = render(doc, lines, groups)
-    assert "Zürich" in text and "Ølstue" in text
-    assert "EUR 118.99" in text
-    assert "Lódz" in text  # Ł → L and ź → z; ó is latin-1 already
-    assert "KRW" in text
+    data, _, text = render(doc, lines, groups)
+    assert "Zürich Ølstue ?? €" in text
+    assert "Café crème ☕ ??" in text
+    assert "FULL" in text
+    assert "\x00" not in text
+    assert PdfReader(io.BytesIO(data)).metadata["/Subject"] == f"Invoice INV-0042 for {UNICODE_NAME}"  # metadata keeps them
+
+
+def test_without_system_fonts_the_fonts_in_the_typst_wheel_draw_the_invoice(monkeypatch: pytest.MonkeyPatch) -> None:
+    from quire.documents.pool import PoolSettings, RenderPool
+
+    monkeypatch.setenv("QUIRE_PDF_SYSTEM_FONTS", "0")  # read by the render process the pool spawns
+    pool = RenderPool(PoolSettings())
+    try:
+        doc, lines, groups = unicode_invoice()
+        data = pool.render("invoice", doc, lines, groups)
+    finally:
+        pool.shutdown()
+    reader = PdfReader(io.BytesIO(data))
+    text = reader.pages[0].extract_text()
+    for expected in ("Zürich", "Ølstue", "€118.99", "Łódź", "₩1,000", "INV-0042"):
+        assert expected in text, expected
+    fonts = {str(f.get_object()["/BaseFont"]) for f in reader.pages[0]["/Resources"]["/Font"].values()}
+    assert any("Libertinus" in f for f in fonts), fonts  # the wheel's fonts (it also has DejaVu Sans *Mono*)
+    assert not any("DejaVuSans" in f and "Mono" not in f for f in fonts), fonts
 
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ("Zürich Ølstue 東京 €", "Zürich Ølstue ?? EUR"),
-        ("€5 and 5 € each", "EUR 5 and 5 EUR each"),
-        ("₩1,000", "KRW 1,000"),
-        ("zł", "zl"),
-        ("Œuvre – “ok”…", "OEuvre - \"ok\"..."),
-        ("a\x00b\u200bc\ud800d", "abcd"),
-        ("line\nbreak", "line break"),
-        ("ＡＢＣ", "ABC"),
-        ("e\u0301", "é"),
+        ("Zürich Ølstue 東京 €", "Zürich Ølstue 東京 €"),  # glyphs are the renderer's business
+        ("a\x00b\u200bc\ud800d\x07", "abcd"),  # controls, zero-width, lone surrogates, bells
+        ("line\nbreak\r\nthere", "line break there"),
+        ("tab\there\u00a0and\u2003space", "tab here and space"),
+        ("e\u0301", "é"),  # NFC
+        ("\u202eevil\u202c", "evil"),  # bidi overrides
+        ("#set text(red) *bold* $x$ @ref <l> \\", "#set text(red) *bold* $x$ @ref <l> \\"),  # never markup
     ],
 )
-def test_latin1_transliteration(raw: str, expected: str) -> None:
+def test_clean_text(raw: str, expected: str) -> None:
     assert pdf_module.clean_text(raw) == expected
-    expected.encode("latin-1")
+
+
+def test_clean_text_multiline() -> None:
+    assert pdf_module.clean_text(" first\r\n\tsecond \u2028third ", multiline=True) == "first\nsecond\nthird"
+
+
+def test_invoice_text_is_never_typst_markup() -> None:
+    markup = '#set page(fill: red) *bold* _em_ $x^2$ #import "x.typ" `raw` <label> @ref \\ ] ) }'
+    lines = [line(markup, "1", "1", "0.2", "1.00", "0.20", 0, description=markup)]
+    _, _, text = render(invoice(memo=markup, customerLegalCompanyName=markup, netTotal="1.00", totalTax="0.20",
+                                grossTotal="1.20"), lines, [])
+    flat = re.sub(r"\s+", " ", text)
+    assert flat.count(re.sub(r"\s+", " ", markup)) >= 4  # customer, line title, its description, memo
 
 
 def test_minimal_documents_never_raise() -> None:

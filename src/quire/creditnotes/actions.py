@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quire.accounts import merchant
 from quire.core import clock
 from quire.core.numbering import format_number, next_number
-from quire.creditnotes import creditable
+from quire.creditnotes import creditable, delivery
 from quire.creditnotes.lifecycle import Action, CreditNoteStatus, check
 from quire.creditnotes.models import CreditNote
 from quire.creditnotes.service import get_credit_note
@@ -49,6 +49,8 @@ async def _transition(session: AsyncSession, account_id: str, credit_note_id: st
     note.status = target.value
     note.updated_at = now
     await session.flush()
+    # Stored PDF and queued email commit with the status change (docs/delivery.md).
+    await delivery.after_transition(session, note, action)
     return note
 
 
@@ -58,7 +60,8 @@ async def finalize(session: AsyncSession, account_id: str, credit_note_id: str) 
 
 
 async def send(session: AsyncSession, account_id: str, credit_note_id: str) -> CreditNote:
-    """FINAL or SENT → SENT (re-sending is allowed and moves the sent date)."""
+    """FINAL or SENT → SENT (re-sending is allowed and moves the sent date); the credit note email is
+    queued in the outbox (sent after commit), one more per send."""
     return await _transition(session, account_id, credit_note_id, Action.SEND)
 
 

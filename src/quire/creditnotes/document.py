@@ -1,4 +1,11 @@
-"""The credit note as a document: gather what the shared renderer needs, in the API's own JSON shapes."""
+"""The credit note as a document: gather what the shared renderer needs (the API's own JSON shapes),
+render it off the event loop, store it once it is issued, and serve the stored copy.
+
+As for invoices (``quire.invoices.document``), through the same ``quire.core.stored_documents``: a
+numbered credit note's PDF is rendered once and kept in ``credit_note_documents`` (ISSUED when it is
+finalized, VOIDED when it is voided), so what the customer downloaded or was emailed never changes.
+Drafts are rendered on demand. See docs/credit-notes.md and docs/delivery.md.
+"""
 
 from __future__ import annotations
 
@@ -8,41 +15,60 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.core.clock import isoformat_z
+from quire.core.stored_documents import PDF, DocumentStore
 from quire.creditnotes import present
 from quire.creditnotes import repository as repo
-from quire.creditnotes.models import CreditNote
+from quire.creditnotes.lifecycle import CreditNoteStatus
+from quire.creditnotes.models import CreditNote, CreditNoteDocument
 from quire.creditnotes.service import get_credit_note, tax_status_of
+from quire.invoices.document import as_json
 
 
-def _json(model: Any) -> dict[str, Any]:
-    return model.model_dump(by_alias=True, exclude_none=True, mode="json")  # type: ignore[no-any-return]
+def filename_of(note: CreditNote) -> str:
+    """Named after its number, or its id while it has none."""
+    return f"{note.credit_note_number or note.id}.pdf"
 
 
 async def _parts(session: AsyncSession, note: CreditNote) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
-    doc = _json(present.credit_note(note))
+    doc = as_json(present.credit_note(note))
     doc["createdAt"] = isoformat_z(note.created_at)  # not on the wire; makes the PDF's creation date deterministic
-    lines = [_json(present.line(item, note.currency)) for item in await repo.lines_of(session, note.id)]
-    groups = [_json(present.group(g, note.currency)) for g in await repo.groups_of(session, note.id)]
+    lines = [as_json(present.line(item, note.currency)) for item in await repo.lines_of(session, note.id)]
+    groups = [as_json(present.group(g, note.currency)) for g in await repo.groups_of(session, note.id)]
     return doc, lines, groups
+
+
+async def render_pdf(session: AsyncSession, note: CreditNote) -> bytes:
+    """The credit note as it stands now. Rendering is CPU-bound: it runs in a render process
+    (quire.documents), awaited without holding a thread."""
+    from quire.documents import render_pdf_async
+    from quire.invoices.pdf import CREDIT_NOTE
+
+    return await render_pdf_async(CREDIT_NOTE, *await _parts(session, note))
+
+
+#: The credit note's stored PDFs.
+STORE: DocumentStore[CreditNote, CreditNoteDocument] = DocumentStore(
+    CreditNoteDocument, CreditNote, "credit_note_id", render_pdf, filename_of,
+    issued={CreditNoteStatus.FINAL.value, CreditNoteStatus.SENT.value}, on_demand={CreditNoteStatus.DRAFT.value},
+)
 
 
 async def credit_note_download(session: AsyncSession, account_id: str, credit_note_id: str, fmt: str) -> tuple[str, str, bytes]:
     """``GET /credit-notes/{id}/download[?format=pdf|ubl|facturx]``: (file name, media type, bytes).
-    The e-invoice formats are Quire extensions (docs/einvoice.md)."""
+    The PDF of a numbered credit note is the stored one (its Factur-X embeds it). The e-invoice formats
+    are Quire extensions (docs/einvoice.md)."""
     from quire.einvoice import render_facturx_credit_note, render_ubl_credit_note
-    from quire.invoices.pdf import render_credit_note_pdf
 
     note = await get_credit_note(session, account_id, credit_note_id)
-    doc, lines, groups = await _parts(session, note)
-    stem = note.credit_note_number or note.id  # named after its number, or its id while it has none
-    if fmt == "ubl":
-        # The e-invoice needs the VAT category of zero-rated lines: the tax status of the credited
-        # invoice, or of the customer when the note stands alone.
-        ubl_doc = {"customerTaxStatus": await tax_status_of(session, note), **doc}
-        return f"{stem}.xml", "application/xml", await asyncio.to_thread(render_ubl_credit_note, ubl_doc, lines, groups)
-    # Rendering is CPU-bound: it runs in a worker thread, off the event loop.
-    pdf = await asyncio.to_thread(render_credit_note_pdf, doc, lines, groups)
     if fmt == "pdf":
-        return f"{stem}.pdf", "application/pdf", pdf
-    fx_doc = {"customerTaxStatus": await tax_status_of(session, note), **doc}
-    return f"{stem}.pdf", "application/pdf", await asyncio.to_thread(render_facturx_credit_note, fx_doc, lines, groups, pdf)
+        filename, pdf = await STORE.current(session, note)
+        return filename, PDF, pdf
+    doc, lines, groups = await _parts(session, note)
+    stem = filename_of(note).removesuffix(".pdf")
+    # The e-invoice needs the VAT category of zero-rated lines: the tax status of the credited
+    # invoice, or of the customer when the note stands alone.
+    e_doc = {"customerTaxStatus": await tax_status_of(session, note), **doc}
+    if fmt == "ubl":
+        return f"{stem}.xml", "application/xml", await asyncio.to_thread(render_ubl_credit_note, e_doc, lines, groups)
+    _, pdf = await STORE.current(session, note)
+    return f"{stem}.pdf", PDF, await asyncio.to_thread(render_facturx_credit_note, e_doc, lines, groups, pdf)

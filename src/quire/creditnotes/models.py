@@ -15,6 +15,7 @@ from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, Strin
 from sqlalchemy.orm import Mapped, mapped_column
 
 from quire.core.db import Base, ExactDecimal, UTCDateTime
+from quire.core.stored_documents import StoredDocument
 
 
 class CreditNote(Base):
@@ -107,3 +108,16 @@ class CreditNoteLineItem(Base):
     total_tax_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     gross_total_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CreditNoteDocument(StoredDocument, Base):
+    """A credit note's stored PDF (``quire.core.stored_documents``, as for invoices): ISSUED when it is
+    numbered, VOIDED when it is voided; one per credit note and kind."""
+
+    __tablename__ = "credit_note_documents"
+    __table_args__ = (
+        UniqueConstraint("credit_note_id", "kind", name="uq_credit_note_documents_note_kind"),
+        Index("ix_credit_note_documents_account_note", "account_id", "credit_note_id"),
+    )
+
+    credit_note_id: Mapped[str] = mapped_column(ForeignKey("credit_notes.id", ondelete="CASCADE"))

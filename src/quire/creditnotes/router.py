@@ -13,7 +13,7 @@ from quire.core.errors import ValidationFailed
 from quire.core.http import account_of, api_router, session_of
 from quire.core.pagination import PageParams, ascending_page_params, page_params
 from quire.core.schemas import IsoDate
-from quire.creditnotes import actions, lines, present, service
+from quire.creditnotes import actions, delivery, lines, present, service
 from quire.creditnotes.document import credit_note_download
 from quire.creditnotes.repository import CreditNoteFilters
 from quire.creditnotes.schemas import (
@@ -26,11 +26,15 @@ from quire.creditnotes.schemas import (
     CreditLinePage,
     CreditLineRead,
     CreditNoteCreate,
+    CreditNoteEmailPage,
+    CreditNoteEmailRead,
     CreditNotePage,
     CreditNoteRead,
     CreditNoteSortBy,
     CreditNoteUpdate,
+    email_read,
 )
+from quire.outbox.routes import add_email_routes
 
 router = api_router()
 Session = Annotated[AsyncSession, Depends(session_of)]
@@ -115,6 +119,14 @@ async def finalize_and_send(id: str, session: Session, account: Account) -> Cred
 @router.post("/credit-notes/{id}/void", response_model=CreditNoteRead, operation_id="postCreditNotesByIdVoid", tags=CN)
 async def void(id: str, session: Session, account: Account) -> CreditNoteRead:
     return present.credit_note(await actions.void(session, account, id))
+
+
+# Delivery (Quire extension): GET /credit-notes/{id}/emails, POST /credit-notes/{id}/emails/{emailId}/retry.
+add_email_routes(
+    router, path="/credit-notes/{id}", operation="CreditNotesById", noun="a credit note",
+    subject_type=delivery.SUBJECT_TYPE, get=service.get_credit_note, read=email_read, read_model=CreditNoteEmailRead,
+    page_model=CreditNoteEmailPage, tags=["Delivery (Quire extension)"],
+)
 
 
 # --- line items -------------------------------------------------------------------------------------

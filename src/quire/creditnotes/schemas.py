@@ -31,6 +31,8 @@ from quire.core.schemas import (
     Timestamp,
 )
 from quire.invoices.schemas import Emails, ExternalId, Ident, LinkInfo, Metadata, Quantity, Rate, RateDisplay, TaxRate
+from quire.outbox.models import OutboxEmail
+from quire.outbox.schemas import EmailFields, email_fields
 
 CreditNoteStatusName = Literal[CREDIT_NOTE_STATUS]  # type: ignore[valid-type]
 TaxId = Annotated[str, Field(max_length=64)]
@@ -184,3 +186,19 @@ def check_period(start: datetime | None, end: datetime | None) -> None:
     if start is not None and end is not None and end < start:
         raise ValidationFailed("billingPeriodEnd must not be before billingPeriodStart", field="billingPeriodEnd")
 
+
+
+# --- delivery (Quire extension, as for invoices: docs/delivery.md) -----------------------------------
+
+
+class CreditNoteEmailRead(EmailFields):
+    credit_note_id: str
+
+
+class CreditNoteEmailPage(ApiModel):
+    items: list[CreditNoteEmailRead]
+    pagination: PaginationMeta
+
+
+def email_read(row: OutboxEmail) -> CreditNoteEmailRead:
+    return CreditNoteEmailRead(credit_note_id=row.subject_id, **email_fields(row))

@@ -5,10 +5,11 @@ PDF/A-3B and the Factur-X conformance level) is done by the maintained ``factur-
 (Akretion, BSD). Quire checks the document first (same rules as the UBL file) and then makes the
 PDF/A-3 parts that library leaves to the caller:
 
-- every font must be embedded: a PDF rendered with fpdf2's core Helvetica (when the server has no
-  DejaVu fonts) is refused with a 500 ``EInvoicePdfNotArchivable`` rather than mislabelled;
-- an output intent with an ICC profile for the DeviceRGB colours fpdf2 draws with (the ICC's own
-  ``sRGB2014.icc``, shipped by fpdf2) is added;
+- every font must be embedded: a PDF that uses a font it does not embed (an invoice stored by the
+  fpdf2 renderer Quire used before Typst, on a server without DejaVu) is refused with a 500
+  ``EInvoicePdfNotArchivable`` rather than mislabelled;
+- an sRGB output intent: Quire's own PDFs are PDF/A-3b from Typst and carry one already; a PDF without
+  one (stored by the earlier renderer) gets the ICC's ``sRGB2014.icc``, shipped in ``einvoice/data``;
 - the document information dictionary may hold only what the XMP metadata also says, so the
   ``/Keywords`` entry (which ``factur-x`` writes but does not put in XMP) is dropped.
 """
@@ -59,16 +60,30 @@ def unembedded_fonts(pdf_bytes: bytes) -> list[str]:
 
 
 def _srgb_profile() -> bytes:
-    """The ICC's sRGB2014 profile (ICC v2, freely redistributable), as shipped by fpdf2 ≥ 2.8."""
-    icc = files("fpdf").joinpath("data", "color_profiles", "sRGB2014.icc")
-    if not icc.is_file():
-        raise EInvoicePdfNotArchivable("fpdf2 ships no sRGB2014.icc: upgrade fpdf2 to 2.8 or later for PDF/A-3 output")
-    return icc.read_bytes()
+    """The ICC's sRGB2014 profile (ICC v2; free to copy and embed, see data/sRGB2014.icc.LICENSE)."""
+    return files("quire.einvoice").joinpath("data", "sRGB2014.icc").read_bytes()
+
+
+def _has_pdfa_output_intent(root: Any) -> bool:
+    intents = root.get("/OutputIntents")
+    return any(i.get_object().get("/S") == "/GTS_PDFA1" for i in (intents.get_object() if intents is not None else ()))
 
 
 def _archival(pdf_bytes: bytes) -> bytes:
-    """Add the sRGB output intent and drop the info entry XMP does not carry (PDF/A-3 §6.2.3, §6.6)."""
+    """Add the sRGB output intent if there is none and drop the info entry XMP does not carry
+    (PDF/A-3 §6.2.3, §6.6)."""
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_bytes)))
+    info = writer._info.get_object() if writer._info is not None else None
+    if isinstance(info, DictionaryObject):
+        info.pop(NameObject("/Keywords"), None)
+    if not _has_pdfa_output_intent(writer.root_object):
+        _add_output_intent(writer)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _add_output_intent(writer: PdfWriter) -> None:
     profile = DecodedStreamObject()
     profile.set_data(_srgb_profile())
     profile[NameObject("/N")] = NumberObject(3)
@@ -81,20 +96,14 @@ def _archival(pdf_bytes: bytes) -> bytes:
         NameObject("/DestOutputProfile"): writer._add_object(profile.flate_encode()),
     })
     writer.root_object[NameObject("/OutputIntents")] = ArrayObject([writer._add_object(intent)])
-    info = writer._info.get_object() if writer._info is not None else None
-    if isinstance(info, DictionaryObject):
-        info.pop(NameObject("/Keywords"), None)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 def _embed(doc: Document, xml: bytes, pdf_bytes: bytes) -> bytes:
     missing = unembedded_fonts(pdf_bytes)
     if missing:
         raise EInvoicePdfNotArchivable(
-            f"The PDF uses fonts it does not embed ({', '.join(missing)}), so it cannot become PDF/A-3: "
-            "install the DejaVu fonts on the server (Debian: fonts-dejavu-core)"
+            f"The PDF uses fonts it does not embed ({', '.join(missing)}), so it cannot become PDF/A-3 "
+            "(a PDF stored by Quire's earlier renderer on a server without the DejaVu fonts)"
         )
     title = f"{doc.seller.name}: {'Invoice' if doc.kind is Kind.INVOICE else 'Credit note'} {doc.number}"
     metadata = {

@@ -1,35 +1,26 @@
 """The invoice as a document: gather what the renderer needs (the API's own JSON shapes), render it
 off the event loop, store it once it is issued, and serve the stored copy.
 
-A numbered invoice's PDF is rendered once, in the transaction that numbers it, and the bytes are
-kept in ``invoice_documents``: what a customer downloaded or received by email never changes, even
-if the renderer does. Drafts are rendered on demand. See docs/delivery.md.
+A numbered invoice's PDF is rendered once and the bytes are kept in ``invoice_documents``
+(``quire.core.stored_documents``): what a customer downloaded or received by email never changes,
+even if the renderer does. Drafts are rendered on demand. See docs/delivery.md.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-from collections.abc import Awaitable, Callable
-from contextlib import nullcontext
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quire.core import clock
-from quire.core.db import sqlite_write_transaction
-from quire.core.runtime import Background, after_commit_spawn
-from quire.core.ids import uuid7
+from quire.core.stored_documents import PDF, DocumentKind, DocumentStore
 from quire.invoices import present
 from quire.invoices import repository as repo
-from quire.invoices.delivery import repository as stored
-from quire.invoices.delivery.models import DocumentKind, InvoiceDocument
+from quire.invoices.delivery.models import InvoiceDocument
 from quire.invoices.lifecycle import InvoiceStatus
 from quire.invoices.models import Invoice
 from quire.invoices.service import get_invoice
 
-PDF = "application/pdf"
 _ISSUED_STATUSES = {InvoiceStatus.FINAL.value, InvoiceStatus.SENT.value}
 _ON_DEMAND = {InvoiceStatus.DRAFT.value, InvoiceStatus.IN_PROGRESS.value}
 
@@ -51,83 +42,36 @@ async def document_parts(session: AsyncSession, invoice: Invoice) -> tuple[dict[
 
 
 async def render_pdf(session: AsyncSession, invoice: Invoice) -> bytes:
-    """The invoice as it stands now. Rendering is CPU-bound: it runs in a worker thread."""
-    from quire.invoices.pdf import render_invoice_pdf
+    """The invoice as it stands now. Rendering is CPU-bound: it runs in a render process
+    (quire.documents), awaited without holding a thread."""
+    from quire.documents import render_pdf_async
+    from quire.invoices.pdf import INVOICE
 
-    return await asyncio.to_thread(render_invoice_pdf, *await document_parts(session, invoice))
+    return await render_pdf_async(INVOICE, *await document_parts(session, invoice))
 
 
-def _document_row(invoice: Invoice, kind: DocumentKind, content: bytes) -> InvoiceDocument:
-    return InvoiceDocument(
-        id=uuid7(),
-        account_id=invoice.account_id,
-        invoice_id=invoice.id,
-        kind=kind.value,
-        filename=filename_of(invoice),
-        content_type=PDF,
-        content=content,
-        size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        created_at=clock.now(),
-    )
+#: The invoice's stored PDFs (``quire.core.stored_documents``).
+STORE: DocumentStore[Invoice, InvoiceDocument] = DocumentStore(
+    InvoiceDocument, Invoice, "invoice_id", render_pdf, filename_of, issued=_ISSUED_STATUSES, on_demand=_ON_DEMAND
+)
 
 
 async def store_pdf(session: AsyncSession, invoice: Invoice, kind: DocumentKind) -> InvoiceDocument:
     """Render and keep the document of ``kind`` in the caller's transaction; an existing one is
     returned untouched (a stored document is never re-rendered)."""
-    existing = await stored.document(session, invoice.id, kind)
-    if existing is not None:
-        return existing
-    document = _document_row(invoice, kind, await render_pdf(session, invoice))
-    session.add(document)
-    await session.flush()
-    return document
+    return await STORE.store(session, invoice, kind)
 
 
 def store_issued_pdf_after_commit(session: AsyncSession, invoice: Invoice) -> bool:
-    """Queue the ISSUED PDF to be rendered and stored once the finalizing transaction has committed.
-
-    Rendering takes tens of milliseconds of CPU; inside the transaction it held the account's number
-    counter (and, on SQLite, the database) for that long, so finalizations queued behind one another
-    (docs/performance.md). The finalized invoice cannot change any more, so rendering it a moment later
-    gives the same document; a download in between renders the same bytes on demand. False when the
-    session has no background service (the caller then stores it inline).
-    """
-    return after_commit_spawn(session, _issued_pdf_job(invoice.id), name=f"issued-pdf-{invoice.id}")
-
-
-def _issued_pdf_job(invoice_id: str) -> Callable[[Background], Awaitable[None]]:
-    async def job(background: Background) -> None:
-        async with background.sessionmaker() as session:  # read and render, holding no lock
-            invoice = await session.get(Invoice, invoice_id)
-            if invoice is None or invoice.status not in _ISSUED_STATUSES:
-                return  # voided meanwhile: its VOIDED copy is the record
-            if await stored.document(session, invoice_id, DocumentKind.ISSUED) is not None:
-                return  # a send stored it first
-            row = _document_row(invoice, DocumentKind.ISSUED, await render_pdf(session, invoice))
-        token = sqlite_write_transaction.set(True)
-        try:
-            async with background.write_lock or nullcontext(), background.sessionmaker() as session:
-                if await stored.document(session, invoice_id, DocumentKind.ISSUED) is None:
-                    session.add(row)
-                    try:
-                        await session.commit()
-                    except IntegrityError:
-                        await session.rollback()  # stored concurrently by a send: same document
-        finally:
-            sqlite_write_transaction.reset(token)
-
-    return job
+    """Queue the ISSUED PDF to be rendered and stored once the finalizing transaction has committed
+    (``DocumentStore.store_issued_after_commit``); False when the caller must store it inline."""
+    return STORE.store_issued_after_commit(session, invoice)
 
 
 async def current_pdf(session: AsyncSession, invoice: Invoice) -> tuple[str, bytes]:
     """Drafts: rendered now. Numbered invoices: the stored VOIDED document if voided, else the ISSUED
     one. An invoice numbered before documents were stored is rendered (and stored at its next action)."""
-    if invoice.status not in _ON_DEMAND:
-        document = await stored.latest_document(session, invoice.id)
-        if document is not None:
-            return document.filename, document.content
-    return filename_of(invoice), await render_pdf(session, invoice)
+    return await STORE.current(session, invoice)
 
 
 async def invoice_download(session: AsyncSession, account_id: str, invoice_id: str, fmt: str) -> tuple[str, str, bytes]:

@@ -34,7 +34,7 @@ class OutboxEmail(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
-    # What the message is about: ("invoice", invoice id); credit notes will add theirs.
+    # What the message is about: ("invoice", invoice id) or ("credit_note", credit note id).
     subject_type: Mapped[str] = mapped_column(String(32))
     subject_id: Mapped[str] = mapped_column(String(36))
     status: Mapped[str] = mapped_column(String(16))

@@ -1,10 +1,19 @@
-"""The invoice email: to the invoice's ``customerEmails``, CC the merchant, the issued PDF attached,
-a link to the hosted page, plain-text and HTML parts from templates (Sequence's behaviour, §14)."""
+"""The emails of issued documents: to the document's ``customerEmails``, CC the merchant, the stored
+PDF attached, plain-text and HTML parts from templates (Sequence's behaviour, §14).
+
+``document_email`` is what every document's email shares (recipients, sender, layout, attachment);
+the invoice's adds the amount due, the due date and a link to the hosted page. Credit notes compose
+theirs with it too (``quire.creditnotes.delivery``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quire.core.stored_documents import StoredDocument
 from quire.core.runtime import settings_of
 from quire.core.templates import render
 from quire.invoices.delivery.hosted import url_of
@@ -19,36 +28,56 @@ from quire.outbox.models import OutboxEmail
 SUBJECT_TYPE = "invoice"
 
 
-def compose(invoice: Invoice, document: InvoiceDocument, hosted_url: str, *, reply_to: str | None) -> Email:
-    wire = present_invoice(invoice)
-    merchant = invoice.merchant_details or {}
+def document_email(
+    *,
+    template: str,
+    subject: str,
+    customer_emails: Sequence[str],
+    merchant_details: dict[str, Any] | None,
+    document: StoredDocument,
+    reply_to: str | None,
+    **context: Any,
+) -> Email:
+    """The email of a document to its customer: To ``customer_emails`` (each once), CC the merchant's
+    email unless already a recipient, From shown as the merchant, Reply-To ``reply_to`` or the
+    merchant, ``subject`` + " from <merchant>", ``<template>.txt.j2`` and ``<template>.html.j2``
+    rendered with ``context`` plus ``merchant_name``, ``merchant_email`` and ``filename``, and
+    ``document`` attached."""
+    merchant = merchant_details or {}
     merchant_name = one_line(str(merchant.get("legalCompanyName", "")))
     merchant_email = str(merchant.get("email", "")) or None
-    amount = format_money(wire.gross_total, invoice.currency)
-    number = invoice.invoice_number or invoice.id
-    to = unique(list(invoice.customer_emails))
-    context = {
-        "number": number,
-        "amount": amount,
-        "due_date": format_date(invoice.due_date.isoformat() if invoice.due_date else ""),
-        "issue_date": format_date(invoice.issue_date.isoformat() if invoice.issue_date else ""),
-        "customer_name": invoice.customer_legal_company_name,
-        "merchant_name": merchant_name,
-        "merchant_email": merchant_email or "",
-        "memo": invoice.memo or "",
-        "hosted_url": hosted_url,
-        "filename": document.filename,
-    }
-    subject = f"Invoice {number} for {amount}" + (f" from {merchant_name}" if merchant_name else "")
+    to = unique(list(customer_emails))
+    values = {**context, "merchant_name": merchant_name, "merchant_email": merchant_email or "", "filename": document.filename}
     return Email(
         to=to,
         cc=unique([merchant_email], without=to) if merchant_email else [],
-        subject=subject,
-        text=render("invoice_email.txt.j2", **context),
-        html=render("invoice_email.html.j2", **context),
+        subject=subject + (f" from {merchant_name}" if merchant_name else ""),
+        text=render(f"{template}.txt.j2", **values),
+        html=render(f"{template}.html.j2", **values),
         reply_to=reply_to or merchant_email,
         sender_name=merchant_name or None,
         attachments=(Attachment(document.filename, document.content_type, document.content),),
+    )
+
+
+def compose(invoice: Invoice, document: InvoiceDocument, hosted_url: str, *, reply_to: str | None) -> Email:
+    amount = format_money(present_invoice(invoice).gross_total, invoice.currency)
+    number = invoice.invoice_number or invoice.id
+    return document_email(
+        template="invoice_email",
+        subject=f"Invoice {number} for {amount}",
+        customer_emails=invoice.customer_emails,
+        merchant_details=invoice.merchant_details,
+        document=document,
+        reply_to=reply_to,
+        noun="invoice",
+        number=number,
+        amount=amount,
+        due_date=format_date(invoice.due_date.isoformat() if invoice.due_date else ""),
+        issue_date=format_date(invoice.issue_date.isoformat() if invoice.issue_date else ""),
+        customer_name=invoice.customer_legal_company_name,
+        memo=invoice.memo or "",
+        hosted_url=hosted_url,
     )
 
 

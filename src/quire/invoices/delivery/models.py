@@ -3,40 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from quire.core.db import Base, UTCDateTime
+from quire.core.stored_documents import DocumentKind, StoredDocument
+
+__all__ = ["DocumentKind", "InvoiceDocument", "InvoiceHostedLink"]
 
 
-class DocumentKind(StrEnum):
-    """``ISSUED``: rendered once when the invoice is numbered (finalize, finalize-and-send) and never
-    changed; it is what emails attach. ``VOIDED``: rendered when the invoice is voided, with the VOID
-    mark; from then on downloads serve it. The ISSUED one is kept for the record."""
+class InvoiceDocument(StoredDocument, Base):
+    """An invoice's stored PDF (``quire.core.stored_documents``): one per invoice and kind."""
 
-    ISSUED = "ISSUED"
-    VOIDED = "VOIDED"
-
-
-class InvoiceDocument(Base):
     __tablename__ = "invoice_documents"
     __table_args__ = (
         UniqueConstraint("invoice_id", "kind", name="uq_invoice_documents_invoice_kind"),
         Index("ix_invoice_documents_account_invoice", "account_id", "invoice_id"),
     )
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    account_id: Mapped[str] = mapped_column(String(36))
     invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(16))
-    filename: Mapped[str] = mapped_column(String(255))
-    content_type: Mapped[str] = mapped_column(String(64))
-    content: Mapped[bytes] = mapped_column(LargeBinary)
-    size: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class InvoiceHostedLink(Base):

@@ -1,21 +1,11 @@
-"""Queries of stored documents and hosted links."""
+"""Queries of hosted links (stored documents: ``quire.invoices.document.STORE``)."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quire.invoices.delivery.models import DocumentKind, InvoiceDocument, InvoiceHostedLink
-
-
-async def document(session: AsyncSession, invoice_id: str, kind: DocumentKind) -> InvoiceDocument | None:
-    stmt = select(InvoiceDocument).where(InvoiceDocument.invoice_id == invoice_id, InvoiceDocument.kind == kind.value)
-    return (await session.scalars(stmt)).first()
-
-
-async def latest_document(session: AsyncSession, invoice_id: str) -> InvoiceDocument | None:
-    """The VOIDED document if there is one, else the ISSUED one."""
-    return await document(session, invoice_id, DocumentKind.VOIDED) or await document(session, invoice_id, DocumentKind.ISSUED)
+from quire.invoices.delivery.models import InvoiceHostedLink
 
 
 async def link_of(session: AsyncSession, invoice_id: str) -> InvoiceHostedLink | None:

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.core.http import account_of, api_router, error_response, session_of
-from quire.core.pagination import PageParams, page_params
 from quire.core.runtime import settings_of
 from quire.core.templates import render
-from quire.invoices.delivery import hosted, service
+from quire.invoices.delivery import emails, hosted
 from quire.invoices.delivery.schemas import EmailPage, EmailRead, HostedLinkRead, email_read
 from quire.invoices.document import current_pdf
+from quire.invoices.service import get_invoice
+from quire.outbox.routes import add_email_routes
 
 router = api_router()
 public_router = APIRouter()
@@ -42,19 +43,10 @@ PAGE_HEADERS = {
 }
 
 
-@router.get("/invoices/{id}/emails", response_model=EmailPage, operation_id="getInvoicesByIdEmails", tags=DELIVERY,
-            summary="The emails sent (or queued) for an invoice, with their delivery status")
-async def get_emails(id: str, session: Session, account: Account,
-                     params: Annotated[PageParams, Depends(page_params)]) -> EmailPage:
-    page = await service.list_emails(session, account, id, params)
-    return EmailPage(items=[email_read(row) for row in page.items], pagination=page.meta)
-
-
-@router.post("/invoices/{id}/emails/{emailId}/retry", response_model=EmailRead,
-             operation_id="postInvoicesByIdEmailsByEmailIdRetry", tags=DELIVERY,
-             summary="Queue a FAILED, NOT_CONFIGURED or PENDING email for delivery now")
-async def retry_email(id: str, email_id: Annotated[str, Path(alias="emailId")], session: Session, account: Account) -> EmailRead:
-    return email_read(await service.retry_email(session, account, id, email_id))
+add_email_routes(
+    router, path="/invoices/{id}", operation="InvoicesById", noun="an invoice", subject_type=emails.SUBJECT_TYPE,
+    get=get_invoice, read=email_read, read_model=EmailRead, page_model=EmailPage, tags=DELIVERY,
+)
 
 
 @router.get("/invoices/{id}/hosted-link", response_model=HostedLinkRead, operation_id="getInvoicesByIdHostedLink",

@@ -2,37 +2,16 @@
 
 from __future__ import annotations
 
-from pydantic import Field
-
 from quire.core.pagination import PaginationMeta
 from quire.core.schemas import ApiModel, Timestamp
+from quire.outbox.models import OutboxEmail
+from quire.outbox.schemas import EmailAttachment, EmailFields, email_fields
+
+__all__ = ["EmailAttachment", "EmailPage", "EmailRead", "HostedLinkRead", "email_read"]
 
 
-class EmailAttachment(ApiModel):
-    filename: str
-    content_type: str
-    size: int
-
-
-class EmailRead(ApiModel):
-    id: str
+class EmailRead(EmailFields):
     invoice_id: str
-    status: str = Field(description="PENDING, SENDING, SENT, FAILED or NOT_CONFIGURED")
-    from_: str = Field(alias="from")
-    reply_to: str | None = None
-    to: list[str]
-    cc: list[str]
-    subject: str
-    message_id: str
-    attachments: list[EmailAttachment]
-    attempts: int
-    max_attempts: int
-    last_attempt_at: Timestamp | None = None
-    next_attempt_at: Timestamp | None = None
-    last_error: str | None = None
-    sent_at: Timestamp | None = None
-    created_at: Timestamp
-    updated_at: Timestamp
 
 
 class EmailPage(ApiModel):
@@ -47,27 +26,5 @@ class HostedLinkRead(ApiModel):
     rotated_at: Timestamp | None = None
 
 
-def email_read(row: object) -> EmailRead:
-    from quire.outbox.models import OutboxEmail
-
-    assert isinstance(row, OutboxEmail)
-    return EmailRead(
-        id=row.id,
-        invoice_id=row.subject_id,
-        status=row.status,
-        from_=row.from_address,
-        reply_to=row.reply_to,
-        to=list(row.to_addresses),
-        cc=list(row.cc_addresses),
-        subject=row.subject,
-        message_id=row.message_id,
-        attachments=[EmailAttachment.model_validate(a) for a in row.attachments],
-        attempts=row.attempts,
-        max_attempts=row.max_attempts,
-        last_attempt_at=row.last_attempt_at,
-        next_attempt_at=row.next_attempt_at,
-        last_error=row.last_error,
-        sent_at=row.sent_at,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+def email_read(row: OutboxEmail) -> EmailRead:
+    return EmailRead(invoice_id=row.subject_id, **email_fields(row))

@@ -4,19 +4,13 @@ transaction, after the status change, so the document, the hosted link and the q
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quire.core.pagination import Page, PageParams
 from quire.invoices.delivery import emails, hosted
 from quire.invoices.delivery.models import DocumentKind
 from quire.invoices.document import store_issued_pdf_after_commit, store_pdf
 from quire.invoices.lifecycle import Action, InvoiceStatus
 from quire.invoices.models import Invoice
-from quire.invoices.service import get_invoice
-from quire.outbox import service as outbox
-from quire.outbox.models import OutboxEmail
 
 
 async def after_transition(session: AsyncSession, invoice: Invoice, action: Action) -> None:
@@ -43,14 +37,3 @@ async def after_transition(session: AsyncSession, invoice: Invoice, action: Acti
         link = await hosted.issue(session, invoice)
         if status == InvoiceStatus.SENT.value:
             await emails.enqueue(session, invoice, document, link)
-
-
-async def list_emails(session: AsyncSession, account_id: str, invoice_id: str, params: PageParams) -> Page[Any]:
-    """The emails of an invoice (404 if the invoice is not the account's)."""
-    invoice = await get_invoice(session, account_id, invoice_id)
-    return await outbox.list_emails(session, account_id, subject_type=emails.SUBJECT_TYPE, subject_id=invoice.id, params=params)
-
-
-async def retry_email(session: AsyncSession, account_id: str, invoice_id: str, email_id: str) -> OutboxEmail:
-    invoice = await get_invoice(session, account_id, invoice_id)
-    return await outbox.retry(session, account_id, subject_type=emails.SUBJECT_TYPE, subject_id=invoice.id, email_id=email_id)

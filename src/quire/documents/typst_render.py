@@ -1,0 +1,259 @@
+"""The render process's side: Typst compiles the PDF template with a document's view model.
+
+Only the render processes import this module (and ``typst``); the API process talks to them through
+``quire.documents.pool``. One ``typst.Compiler`` per process is kept for its life: the fonts are found
+once, and Typst's memoisation (comemo) makes repeated work cheap.
+
+That memoisation is also the memory problem. typst-py 0.15 evicts, after every compile, the cached
+results not used by the last 10 compiles (``comemo::evict(10)``) and offers no other control: ten
+different 500-line invoices hold about 0.45 GB. So when a render leaves the process above ``trim_mb``
+resident, the pool asks it to ``trim``: compiling an empty document ``_AGEING_COMPILES`` times ages
+every cached result of the invoices out, and ``malloc_trim`` hands the freed memory back to the OS.
+The pool retires the process if that still leaves it above its hard limit (docs/pdf-engines.md).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import datetime as dt
+import json
+import os
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import typst
+
+from quire.invoices.pdf import document_model
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates" / "pdf"
+TEMPLATE = TEMPLATE_DIR / "document.typ"
+
+#: Every PDF is PDF/A-3b: the stored PDF is what the Factur-X download wraps (docs/einvoice.md).
+PDF_STANDARD = "a-3b"
+#: Tagged (accessible) PDF: reading order and table structure for screen readers (docs/pdf-engines.md).
+PDF_TAGS = True
+#: Empty compiles that age every cached result out (typst-py evicts what the last 10 did not use).
+_AGEING_COMPILES = 12
+_MISSING_GLYPH = re.compile(r'the text `"((?:[^"\\]|\\.)*)"` could not be displayed')
+
+# What to print for characters no installed font can draw (before NFKC and the last resort, "?").
+_SUBSTITUTES: dict[str, str] = {
+    "€": "EUR", "₩": "KRW", "₹": "INR", "₽": "RUB", "₺": "TRY", "₪": "ILS", "฿": "THB", "₫": "VND",
+    "₱": "PHP", "₴": "UAH", "₦": "NGN", "₡": "CRC", "₸": "KZT", "₲": "PYG", "₭": "LAK", "₮": "MNT",
+    "₼": "AZN", "₾": "GEL", "₿": "BTC", "₵": "GHS", "₨": "Rs", "‘": "'", "’": "'", "“": '"', "”": '"',
+    "–": "-", "—": "-", "−": "-", "…": "...", "•": "*", "→": "->", "≤": "<=", "≥": ">=", "≠": "!=",
+}
+
+
+class RenderError(RuntimeError):
+    """The template could not be rendered (a plain exception: it crosses the process boundary)."""
+
+
+class _State:
+    compiler: Any = None
+    blank: Any = None
+    #: Grapheme clusters no font here can draw → what is printed instead; learnt from Typst's
+    #: PDF/A errors, kept for the life of the process.
+    missing: dict[str, str] = {}
+    single: dict[int, str] = {}
+    libc: Any = None
+
+
+def _font_paths() -> list[str]:
+    """Extra font folders (``QUIRE_PDF_FONT_PATHS``, ``os.pathsep``-separated) besides the system's."""
+    return [p for p in os.environ.get("QUIRE_PDF_FONT_PATHS", "").split(os.pathsep) if p]
+
+
+def start() -> None:
+    """Process initialiser: make the compilers (finds the fonts once)."""
+    if _State.compiler is None:
+        _State.compiler = typst.Compiler(
+            str(TEMPLATE), root=str(TEMPLATE_DIR), font_paths=_font_paths(),
+            # QUIRE_PDF_SYSTEM_FONTS=0: only the fonts in the typst wheel (what a machine without fonts gets)
+            ignore_system_fonts=os.environ.get("QUIRE_PDF_SYSTEM_FONTS", "1") == "0",
+        )
+        # An empty in-memory document (bytes are passed to each compile: typst-py 0.15 cannot
+        # compile a Compiler's own bytes input twice).
+        _State.blank = typst.Compiler(root=str(TEMPLATE_DIR), ignore_system_fonts=True)
+        try:
+            _State.libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+            _State.libc.malloc_trim  # glibc only
+        except (OSError, AttributeError):
+            _State.libc = None
+
+
+class _Counters:
+    renders = 0
+    releases = 0
+
+
+def render(
+    kind: str,
+    doc: Mapping[str, Any],
+    lines: Sequence[Mapping[str, Any]],
+    groups: Sequence[Mapping[str, Any]],
+    trim_mb: float = 0.0,
+) -> tuple[bytes, dict[str, float]]:
+    """(the PDF, this process's resident MiB afterwards). Runs in a render process.
+
+    The pool releases Typst's cache between renders (``trim``); with ``trim_mb`` > 0 a process that is
+    still above it (the release went to another process of the pool) releases it first."""
+    if trim_mb:
+        trim(trim_mb)
+    try:
+        pdf = render_model(document_model(kind, doc, lines, groups))
+    except RenderError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - Typst's own exception types do not cross processes
+        raise RenderError(f"{type(exc).__name__}: {exc}") from None
+    _Counters.renders += 1
+    return pdf, {"pid": os.getpid(), "rss_mb": resident_mb()}
+
+
+def trim(trim_mb: float) -> dict[str, float]:
+    """Release Typst's cache if this process is above ``trim_mb`` resident; its figures afterwards."""
+    start()
+    if resident_mb() > trim_mb:
+        release_memory()
+        _Counters.releases += 1
+    return {"pid": os.getpid(), "rss_mb": resident_mb()}
+
+
+def render_model(model: Mapping[str, Any]) -> bytes:
+    """The PDF of a view model (``quire.invoices.pdf.document_model``), in this process."""
+    start()
+    timestamp = _timestamp(model.get("created_at"))
+    for _ in range(3):
+        data = json.dumps(_substituted(model) if _State.missing else model, ensure_ascii=False)
+        try:
+            out = _State.compiler.compile(
+                format="pdf", sys_inputs={"data": data}, pdf_standards=PDF_STANDARD, timestamp=timestamp, pdf_tags=PDF_TAGS,
+            )
+        except typst.TypstError as exc:
+            clusters = _missing_glyphs(exc)
+            if not clusters:
+                if "PDF/A" in (getattr(exc, "message", "") or str(exc)):
+                    break  # a PDF/A objection this code does not know: the plain PDF below
+                raise RenderError(_describe(exc)) from None
+            for cluster in clusters:
+                _learn_missing(cluster)
+            continue
+        assert isinstance(out, bytes)
+        return out
+    # Still refused as PDF/A: a plain PDF rather than no PDF.
+    data = json.dumps(_substituted(model) if _State.missing else model, ensure_ascii=False)
+    out = _State.compiler.compile(format="pdf", sys_inputs={"data": data}, timestamp=timestamp, pdf_tags=PDF_TAGS)
+    assert isinstance(out, bytes)
+    return out
+
+
+def release_memory() -> None:
+    """Age every cached Typst result of earlier documents out, then return freed memory to the OS."""
+    start()
+    for _ in range(_AGEING_COMPILES):
+        _State.blank.compile(input=b" ", format="svg")
+    if _State.libc is not None:
+        _State.libc.malloc_trim(0)
+
+
+def resident_mb() -> float:
+    """This process's resident set (VmRSS), in MiB; 0 where /proc is not available."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            pages = int(f.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1048576
+
+
+def _peak_mb() -> float:
+    """The process's high-water mark of resident memory (VmHWM), in MiB."""
+    try:
+        with open("/proc/self/status") as f:
+            for row in f:
+                if row.startswith("VmHWM:"):
+                    return int(row.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return 0.0
+
+
+def ping() -> dict[str, float]:
+    """pid, resident and peak MiB, renders and cache releases so far: for the pool, tests, the benchmark."""
+    start()
+    return {"pid": os.getpid(), "rss_mb": resident_mb(), "peak_mb": _peak_mb(),
+            "renders": _Counters.renders, "releases": _Counters.releases}
+
+
+# --- details ---------------------------------------------------------------------------------------
+
+
+def _timestamp(value: Any) -> dt.datetime:
+    text = str(value or "")
+    try:
+        stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        stamp = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=dt.timezone.utc)
+    return stamp.astimezone(dt.timezone.utc).replace(microsecond=0)  # typst takes whole seconds
+
+
+def _describe(exc: Exception) -> str:
+    message = getattr(exc, "message", "") or str(exc)
+    return f"Typst could not render the document: {message}"
+
+
+def _unescape(rust: str) -> str:
+    """A Rust ``{:?}`` string body back to text (``\\u{1f680}``, ``\\n``, ``\\"`` …)."""
+    def one(m: re.Match[str]) -> str:
+        s = m.group(0)
+        if s.startswith("\\u{"):
+            return chr(int(s[3:-1], 16))
+        return {"\\n": "\n", "\\t": "\t", "\\r": "\r", "\\0": "\0"}.get(s, s[1:])
+
+    return re.sub(r"\\u\{[0-9a-fA-F]+\}|\\.", one, rust)
+
+
+def _missing_glyphs(exc: Exception) -> list[str]:
+    found = _MISSING_GLYPH.findall(getattr(exc, "diagnostic", "") or "") or _MISSING_GLYPH.findall(str(exc))
+    return list(dict.fromkeys(_unescape(f) for f in found if f))
+
+
+def _learn_missing(cluster: str) -> None:
+    replacement = _SUBSTITUTES.get(cluster)
+    if replacement is None:
+        folded = unicodedata.normalize("NFKC", cluster)
+        if folded == cluster:
+            folded = "".join(c for c in unicodedata.normalize("NFKD", cluster) if not unicodedata.combining(c))
+        replacement = folded if folded and folded != cluster and folded not in _State.missing else "?"
+    if any(part in _State.missing for part in replacement):
+        replacement = "?"
+    _State.missing[cluster] = replacement
+    for known, printed in list(_State.missing.items()):  # "が" → "か" is no use once "か" is missing too
+        if cluster in printed:
+            _State.missing[known] = "?"
+    _State.single = {ord(k): v for k, v in _State.missing.items() if len(k) == 1}
+
+
+#: Document metadata (XMP, the info dictionary) needs no glyphs: it keeps every character.
+_METADATA_KEYS = frozenset({"title", "subject", "author"})
+
+
+def _substituted(value: Any, top: bool = True) -> Any:
+    if isinstance(value, str):
+        out = value.translate(_State.single)
+        for cluster, replacement in _State.missing.items():
+            if len(cluster) > 1 and cluster in out:
+                out = out.replace(cluster, replacement)
+        return out
+    if isinstance(value, Mapping):
+        return {k: v if top and k in _METADATA_KEYS else _substituted(v, False) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_substituted(v, False) for v in value]
+    return value
+

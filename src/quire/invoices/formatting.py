@@ -1,0 +1,231 @@
+"""How documents print values: money, numbers, percentages and dates (Babel, ``en_GB``), addresses and
+payment details. Shared by the PDF (``quire.invoices.pdf``), the hosted invoice page and the emails.
+
+Everything here takes the API's own JSON values (money as decimal strings, ISO dates) and never
+raises on odd input: what cannot be read is printed as given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from babel import Locale
+from babel.numbers import format_currency, format_decimal
+
+__all__ = [
+    "LOCALE",
+    "address_lines",
+    "bank_sections",
+    "date_range",
+    "format_date",
+    "format_money",
+    "format_number",
+    "format_percent",
+]
+
+LOCALE = "en_GB"
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def text(value: Any) -> str:
+    """``value`` as stripped text; ``None`` → ``""``."""
+    if value is None:
+        return ""
+    return value.strip() if isinstance(value, str) else str(value)
+
+
+def mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def decimal(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        result = Decimal(value) if isinstance(value, (Decimal, int, str)) else Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError):
+        return None
+    return result if result.is_finite() else None
+
+
+def format_money(value: Any, currency: str, *, exact: bool = False) -> str:
+    """``"1440.6"``, ``"GBP"`` → ``"£1,440.60"``; ``exact`` keeps sub-minor digits (unit prices)."""
+    amount = decimal(value)
+    if amount is None:
+        return text(value)
+    code = currency.strip().upper() if isinstance(currency, str) else ""
+    try:
+        if code:
+            return format_currency(amount, code, locale=LOCALE, decimal_quantization=not exact)
+        return format_decimal(amount, locale=LOCALE, decimal_quantization=False)
+    except (ArithmeticError, ValueError, TypeError, LookupError):
+        return f"{code} {amount}".strip()
+
+
+def format_number(value: Any) -> str:
+    """Quantities: ``"1200.5"`` → ``"1,200.5"``, every digit kept."""
+    number = decimal(value)
+    if number is None:
+        return text(value)
+    try:
+        return format_decimal(number, locale=LOCALE, decimal_quantization=False)
+    except (ArithmeticError, ValueError, TypeError, LookupError):
+        return str(number)
+
+
+def format_percent(fraction: Any) -> str:
+    """``"0.2"`` → ``"20%"``, ``"0.125"`` → ``"12.5%"``."""
+    number = decimal(fraction)
+    if number is None:
+        return text(fraction)
+    return f"{format_number(number * 100)}%"
+
+
+def format_date(value: Any) -> str:
+    """ISO ``"2026-11-24"`` (or a timestamp starting so) → ``"24 Nov 2026"``; anything else as is."""
+    value_text = text(value)
+    try:
+        day = dt.date.fromisoformat(value_text[:10])
+    except ValueError:
+        return value_text
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def date_range(start: Any, end: Any) -> str:
+    """``"1 Oct 2026 – 31 Oct 2026"``; one date when both are the same day or one is missing."""
+    first, last = format_date(start), format_date(end)
+    if first and last:
+        return first if first == last else f"{first} – {last}"
+    return first or last
+
+
+@functools.lru_cache(maxsize=1)
+def _territories() -> Mapping[str, str]:
+    try:
+        return Locale.parse(LOCALE).territories
+    except Exception:  # noqa: BLE001 - a missing locale only costs country names
+        return {}
+
+
+def address_lines(address: Any) -> list[str]:
+    """An address as documents print it: street lines, town/state/postcode, country name."""
+    a = mapping(address)
+    town_state = ", ".join(part for part in (text(a.get("town")), text(a.get("state"))) if part)
+    locality = " ".join(part for part in (town_state, text(a.get("postcode"))) if part)
+    country = text(a.get("country"))
+    country_name = _territories().get(country.upper(), country) if country else ""
+    return [line for line in (text(a.get("line1")), text(a.get("line2")), locality, country_name) if line]
+
+
+def ordered(items: Any) -> list[Mapping[str, Any]]:
+    """The dicts of ``items`` by their ``index`` (then their given order); anything else is dropped."""
+    if not isinstance(items, Iterable) or isinstance(items, (str, bytes, Mapping)):
+        return []
+    rows = [item for item in items if isinstance(item, Mapping)]
+
+    def key(pair: tuple[int, Mapping[str, Any]]) -> tuple[int, int, int]:
+        index = pair[1].get("index")
+        if isinstance(index, int) and not isinstance(index, bool):
+            return (0, index, pair[0])
+        return (1, 0, pair[0])
+
+    return [row for _, row in sorted(enumerate(rows), key=key)]
+
+
+def bank_sections(merchant_details: Any) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The payment-details sections (title, label/value rows) printed for ``merchantDetails``; the
+    PDF and the hosted invoice page show the same."""
+    m = mapping(merchant_details)
+    sections: list[tuple[str, list[tuple[str, str]]]] = []
+
+    def add(title: str, rows: list[tuple[str, Any]]) -> None:
+        kept = [(label, text(value)) for label, value in rows if text(value)]
+        if kept:
+            sections.append((title, kept))
+
+    def one_line(address: Any) -> str:
+        return ", ".join(address_lines(address))
+
+    iban = re.sub(r"\s+", "", text(m.get("iban")))
+    add("", [("IBAN", " ".join(iban[i : i + 4] for i in range(0, len(iban), 4)))])
+    uk = mapping(m.get("ukAccountDetails"))
+    sort_code = text(uk.get("sortCode"))
+    if re.fullmatch(r"\d{6}", sort_code):
+        sort_code = f"{sort_code[:2]}-{sort_code[2:4]}-{sort_code[4:]}"
+    add("UK bank transfer", [("Sort code", sort_code), ("Account number", uk.get("accountNumber"))])
+    ach = mapping(m.get("usAchDetails"))
+    add(
+        "US ACH",
+        [
+            ("Account name", ach.get("accountName")),
+            ("Bank", ach.get("bankName")),
+            ("Routing number", ach.get("bankRoutingNumber")),
+            ("Account number", ach.get("accountNumber")),
+        ],
+    )
+    wire = mapping(m.get("usWireDetails"))
+    add(
+        "US wire",
+        [
+            ("Account name", wire.get("accountName")),
+            ("Bank", wire.get("bankName")),
+            ("Bank address", one_line(wire.get("bankAddress"))),
+            ("Routing number", wire.get("bankRoutingNumber")),
+            ("Account number", wire.get("accountNumber")),
+            ("SWIFT/BIC", wire.get("swiftCode")),
+        ],
+    )
+    ca = mapping(m.get("caBankAccountDetails"))
+    add(
+        "Canadian bank transfer",
+        [
+            ("Institution number", ca.get("institutionNumber")),
+            ("Transit number", ca.get("transitNumber")),
+            ("Account number", ca.get("accountNumber")),
+        ],
+    )
+    cai = mapping(m.get("canadianInternationalDestination"))
+    middle = mapping(cai.get("intermediaryBank"))
+    add(
+        "International transfer (Canada)",
+        [
+            ("Account name", cai.get("legalName")),
+            ("Bank", cai.get("bankName")),
+            ("Bank address", one_line(cai.get("bankAddress"))),
+            ("Institution number", cai.get("institutionNumber")),
+            ("Transit number", cai.get("transitNumber")),
+            ("Account number", cai.get("accountNumber")),
+            ("SWIFT/BIC", cai.get("swiftCode")),
+            ("Intermediary bank", middle.get("bankName")),
+            ("Intermediary address", one_line(middle.get("bankAddress"))),
+            ("Intermediary SWIFT", middle.get("swiftCode")),
+            ("Intermediary routing", middle.get("routingNumber")),
+        ],
+    )
+    au = mapping(m.get("australianDestination"))
+    add(
+        "Australian bank transfer",
+        [
+            ("Account name", au.get("legalName")),
+            ("BSB", au.get("bsb")),
+            ("Account number", au.get("accountNumber")),
+            ("SWIFT/BIC", au.get("swiftCode")),
+        ],
+    )
+    if sections:
+        header: list[tuple[str, Any]] = [("Beneficiary", m.get("legalCompanyName"))]
+        if m.get("includeBeneficiaryAddressInPaymentDetails") is True:
+            header.append(("Beneficiary address", one_line(m.get("address"))))
+        kept = [(label, text(value)) for label, value in header if text(value)]
+        if kept:
+            if sections[0][0] == "":
+                sections[0] = ("", kept + sections[0][1])
+            else:
+                sections.insert(0, ("", kept))
+    return sections

@@ -1,0 +1,60 @@
+"""Wire shape of an outbox message (Quire extension; camelCase like the rest). Each domain names its
+own model after it, adding the id of what the message is about (``invoiceId``, ``creditNoteId``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from quire.core.schemas import ApiModel, Timestamp
+from quire.outbox.models import OutboxEmail
+
+
+class EmailAttachment(ApiModel):
+    filename: str
+    content_type: str
+    size: int
+
+
+class EmailFields(ApiModel):
+    id: str
+    status: str = Field(description="PENDING, SENDING, SENT, FAILED or NOT_CONFIGURED")
+    from_: str = Field(alias="from")
+    reply_to: str | None = None
+    to: list[str]
+    cc: list[str]
+    subject: str
+    message_id: str
+    attachments: list[EmailAttachment]
+    attempts: int
+    max_attempts: int
+    last_attempt_at: Timestamp | None = None
+    next_attempt_at: Timestamp | None = None
+    last_error: str | None = None
+    sent_at: Timestamp | None = None
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+def email_fields(row: OutboxEmail) -> dict[str, Any]:
+    """The ``EmailFields`` of a row, as keyword arguments."""
+    return {
+        "id": row.id,
+        "status": row.status,
+        "from_": row.from_address,
+        "reply_to": row.reply_to,
+        "to": list(row.to_addresses),
+        "cc": list(row.cc_addresses),
+        "subject": row.subject,
+        "message_id": row.message_id,
+        "attachments": [EmailAttachment.model_validate(a) for a in row.attachments],
+        "attempts": row.attempts,
+        "max_attempts": row.max_attempts,
+        "last_attempt_at": row.last_attempt_at,
+        "next_attempt_at": row.next_attempt_at,
+        "last_error": row.last_error,
+        "sent_at": row.sent_at,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+    }

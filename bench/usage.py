@@ -141,13 +141,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(url: str, workdir: Path, workers: int = 1) -> tuple[subprocess.Popen[bytes], int]:
+def start_server(url: str, workdir: Path, workers: int = 1, server: str = "uvicorn") -> tuple[subprocess.Popen[bytes], int]:
+    """``quire serve`` (uvicorn), or granian's ASGI interface over the same app factory (the bench extra)."""
     port = free_port()
     env = {**os.environ, "QUIRE_DATABASE_URL": url, "QUIRE_MAX_BODY_BYTES": str(64 * 1024 * 1024)}
     log = open(workdir / f"server-{port}.log", "wb")  # noqa: SIM115 - lives as long as the server
-    quire = Path(sys.executable).with_name("quire")
-    proc = subprocess.Popen([str(quire), "serve", "--no-migrate", "--port", str(port), "--workers", str(workers)],
-                            env=env, stdout=log, stderr=log)
+    if server == "granian":
+        argv = [str(Path(sys.executable).with_name("granian")), "--interface", "asgi", "--factory", "--host",
+                "127.0.0.1", "--port", str(port), "--workers", str(workers), "--no-ws", "--log-level", "warning",
+                "quire.app:create_app"]
+    else:
+        argv = [str(Path(sys.executable).with_name("quire")), "serve", "--no-migrate", "--port", str(port),
+                "--workers", str(workers)]
+    proc = subprocess.Popen(argv, env=env, stdout=log, stderr=log)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -383,7 +389,7 @@ def run(kind: str, args: argparse.Namespace, workdir: Path) -> None:
     try:
         upgrade(settings)
         cred = new_account(settings)
-        proc, port = start_server(url, workdir, args.workers)
+        proc, port = start_server(url, workdir, args.workers, args.server)
         print(f"\n== {kind} ==")
         if args.seconds > 0:
             single = asyncio.run(ingest_single(port, cred, args.seconds, args.concurrency))
@@ -404,6 +410,8 @@ def run(kind: str, args: argparse.Namespace, workdir: Path) -> None:
             print(f"ingest-csv     {bulk['per_s']:8.0f} events/s  ({bulk['events']} events in {bulk['files']} files, "
                   f"{bulk['seconds']:.2f} s; stored {after - before}; after re-uploading one file: {retried - before})")
             assert after - before == bulk["events"] and retried == after, "events lost or double-counted"
+        if args.events <= 0 or args.samples <= 0:
+            return  # ingest only (--events 0 or --samples 0): no seeding, no aggregation
         seeded = asyncio.run(seed(settings, cred.account_id, args.customers, args.events))
         print(f"seed           {seeded['events'] / seeded['seconds']:8.0f} rows/s   ({seeded['events']} events, "
               f"{seeded['customers']} customers, {seeded['seconds']:.1f} s)")
@@ -423,7 +431,9 @@ def main() -> None:
     p.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
     p.add_argument("--seconds", type=float, default=5, help="seconds of single-event ingest (0 skips it)")
     p.add_argument("--concurrency", type=int, default=8)
-    p.add_argument("--workers", type=int, default=1, help="uvicorn workers of the server (production: 2)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes of the server (production: 2)")
+    p.add_argument("--server", choices=("uvicorn", "granian"), default="uvicorn",
+                   help="uvicorn (`quire serve`) or granian (needs the bench extra)")
     p.add_argument("--csv-files", type=int, default=3)
     p.add_argument("--csv-rows", type=int, default=20_000)
     p.add_argument("--events", type=int, default=200_000, help="events seeded for the aggregation (default 200,000)")

@@ -20,6 +20,8 @@ import datetime as dt
 import json
 import os
 import re
+import shutil
+import tempfile
 import unicodedata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -27,6 +29,7 @@ from typing import Any
 
 import typst
 
+from quire.documents.logo import logo_file
 from quire.invoices.pdf import document_model
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates" / "pdf"
@@ -55,6 +58,7 @@ class RenderError(RuntimeError):
 
 class _State:
     compiler: Any = None
+    root: Path = TEMPLATE_DIR
     blank: Any = None
     #: Grapheme clusters no font here can draw → what is printed instead; learnt from Typst's
     #: PDF/A errors, kept for the life of the process.
@@ -71,8 +75,12 @@ def _font_paths() -> list[str]:
 def start() -> None:
     """Process initialiser: make the compilers (finds the fonts once)."""
     if _State.compiler is None:
+        # The template is compiled from a private folder of this process, which also holds the fetched
+        # logos (Typst reads files only under its root; the package folder may be read-only).
+        _State.root = Path(tempfile.mkdtemp(prefix="quire-typst-"))
+        shutil.copy(TEMPLATE, _State.root / TEMPLATE.name)
         _State.compiler = typst.Compiler(
-            str(TEMPLATE), root=str(TEMPLATE_DIR), font_paths=_font_paths(),
+            str(_State.root / TEMPLATE.name), root=str(_State.root), font_paths=_font_paths(),
             # QUIRE_PDF_SYSTEM_FONTS=0: only the fonts in the typst wheel (what a machine without fonts gets)
             ignore_system_fonts=os.environ.get("QUIRE_PDF_SYSTEM_FONTS", "1") == "0",
         )
@@ -105,7 +113,11 @@ def render(
     if trim_mb:
         trim(trim_mb)
     try:
-        pdf = render_model(document_model(kind, doc, lines, groups))
+        start()
+        model = document_model(kind, doc, lines, groups)
+        merchant = doc.get("merchantDetails") or {}
+        model["logo"] = logo_file(merchant.get("logoUrl") if isinstance(merchant, Mapping) else None, _State.root / "logos")
+        pdf = render_model(model)
     except RenderError:
         raise
     except Exception as exc:  # noqa: BLE001 - Typst's own exception types do not cross processes
@@ -135,6 +147,10 @@ def render_model(model: Mapping[str, Any]) -> bytes:
             )
         except typst.TypstError as exc:
             clusters = _missing_glyphs(exc)
+            if not clusters and model.get("logo"):
+                # An image Typst cannot decode (its first bytes looked right): the document without it.
+                model = {**model, "logo": None}
+                continue
             if not clusters:
                 if "PDF/A" in (getattr(exc, "message", "") or str(exc)):
                     break  # a PDF/A objection this code does not know: the plain PDF below

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+import uuid
+from typing import Any
 
 from quire.core.clock import today
 from tests.api.invoice_helpers import add_group, add_line, new_customer, new_invoice
-from tests.factories import SEED_INVOICE_REQUEST, address
-from tests.support import ApiClient
+from tests.factories import SEED_INVOICE_REQUEST, address, line_body
+from tests.support import ApiClient, LiveServer
 
 
 def test_seed_request_verbatim_is_echoed(client: ApiClient) -> None:
@@ -266,3 +268,27 @@ def test_stored_totals_equal_the_calculation_module(client: ApiClient) -> None:
         for group in client.get(f"/invoices/{iid}/line-item-groups").json()["items"]:
             want = expected.groups.get(group["id"], Totals.zero())
             assert Decimal(group["grossTotal"]) == want.gross and Decimal(group["netTotal"]) == want.net
+
+
+def test_an_invoice_holds_at_most_5000_lines(server: LiveServer, client: ApiClient) -> None:
+    """The 5,001st line is refused; below the limit the count is skipped (next_line_index bounds it)."""
+    from sqlalchemy import insert, update
+
+    from quire.invoices.models import Invoice, InvoiceLineItem
+    from quire.invoices.schemas import MAX_LINE_ITEMS
+    from tests.api.test_delivery import in_database
+
+    invoice = new_invoice(client)
+    first = add_line(client, invoice["id"])
+
+    async def fill(session: Any) -> None:  # 4,999 more lines straight into the table (5,000 in all)
+        row = {c: v for c, v in (await session.get(InvoiceLineItem, first["id"])).__dict__.items() if not c.startswith("_")}
+        rows = [{**row, "id": str(uuid.uuid4()), "index": i} for i in range(1, MAX_LINE_ITEMS)]
+        await session.execute(insert(InvoiceLineItem), rows)
+        await session.execute(update(Invoice).where(Invoice.id == invoice["id"]).values(next_line_index=MAX_LINE_ITEMS))
+
+    in_database(server, fill)
+    refused = client.post(f"/invoices/{invoice['id']}/line-items", json=line_body())
+    assert refused.status_code == 400 and "at most 5000 line items" in refused.json()["error"]["message"]
+    assert client.delete(f"/invoices/{invoice['id']}/line-items/{first['id']}").status_code == 200
+    assert client.post(f"/invoices/{invoice['id']}/line-items", json=line_body()).status_code == 201  # room again

@@ -60,7 +60,8 @@ async def recalculate(session: AsyncSession, invoice: Invoice, changed: InvoiceL
         _set_totals(changed, line_totals(changed.quantity, changed.rate, changed.tax_rate, currency), currency)
         await session.flush()
     sums = await repo.line_sums_by_group(session, invoice.id)
-    for grp in await repo.groups_of(session, invoice.id):
+    # An invoice that never had a group (next_group_index counts the groups ever added) has none to read.
+    for grp in await repo.groups_of(session, invoice.id) if invoice.next_group_index else ():
         net, tax, gross, _ = sums.get(grp.id, (0, 0, 0, 0))
         _set_minor(grp, net, tax, gross, currency)
     net = sum(v[0] for v in sums.values())
@@ -112,7 +113,8 @@ def _fill(item: InvoiceLineItem, data: LineItemWrite, tax_rate: Decimal) -> None
 async def add_line(session: AsyncSession, account_id: str, invoice_id: str, data: LineItemWrite) -> tuple[Invoice, InvoiceLineItem]:
     invoice = await editable_invoice(session, account_id, invoice_id)
     await _check_group(session, invoice, data.group_id)
-    if await repo.count_lines(session, invoice.id) >= MAX_LINE_ITEMS:
+    # next_line_index counts the lines ever added, so below the limit there is no need to count them.
+    if invoice.next_line_index >= MAX_LINE_ITEMS and await repo.count_lines(session, invoice.id) >= MAX_LINE_ITEMS:
         raise ValidationFailed(f"An invoice holds at most {MAX_LINE_ITEMS} line items")
     tax_rate = await _tax_rate(session, invoice, data)
     item = InvoiceLineItem(id=uuid7(), account_id=account_id, invoice_id=invoice.id, index=invoice.next_line_index,

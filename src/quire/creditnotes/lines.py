@@ -63,7 +63,8 @@ async def recalculate(session: AsyncSession, note: CreditNote) -> None:
     """Every group's and the note's totals as exact sums (minor units) of their lines' stored totals."""
     currency = note.currency
     sums = await repo.line_sums_by_group(session, note.id)
-    for grp in await repo.groups_of(session, note.id):
+    # A credit note that never had a group (next_group_index counts the groups ever added) has none to read.
+    for grp in await repo.groups_of(session, note.id) if note.next_group_index else ():
         _store(grp, sums.get(grp.id, (0, 0, 0)), currency)
     totals = list(sums.values())
     _store(note, (sum(v[0] for v in totals), sum(v[1] for v in totals), sum(v[2] for v in totals)), currency)
@@ -110,7 +111,8 @@ async def add_line(
         raise ValidationFailed("creditNoteId must be the id of the credit note in the path", field="creditNoteId")
     await _check_group(session, note, data.group_id)
     invoice_line = await creditable.invoice_line_of(session, note, data.line_item_id) if data.line_item_id else None
-    if await repo.count_lines(session, note.id) >= MAX_LINE_ITEMS:
+    # next_line_index counts the lines ever added, so below the limit there is no need to count them.
+    if note.next_line_index >= MAX_LINE_ITEMS and await repo.count_lines(session, note.id) >= MAX_LINE_ITEMS:
         raise ValidationFailed(f"A credit note holds at most {MAX_LINE_ITEMS} line items")
     tax_rate = await _stored_tax_rate(session, note, data.tax_rate)
     minor = _minor(line_totals(data.quantity, data.rate, tax_rate, note.currency), note.currency)

@@ -24,6 +24,7 @@ import shutil
 import tempfile
 import unicodedata
 from collections.abc import Mapping, Sequence
+from multiprocessing.util import Finalize
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,8 @@ def start() -> None:
         # The template is compiled from a private folder of this process, which also holds the fetched
         # logos (Typst reads files only under its root; the package folder may be read-only).
         _State.root = Path(tempfile.mkdtemp(prefix="quire-typst-"))
+        # Removed when the process exits (multiprocessing runs its finalizers in pool workers too).
+        Finalize(None, shutil.rmtree, args=(str(_State.root),), kwargs={"ignore_errors": True}, exitpriority=0)
         shutil.copy(TEMPLATE, _State.root / TEMPLATE.name)
         _State.compiler = typst.Compiler(
             str(_State.root / TEMPLATE.name), root=str(_State.root), font_paths=_font_paths(),

@@ -36,7 +36,6 @@ class InvalidDecimal(ValueError):
 
 
 @cache
-@cache
 def minor_units(currency: str) -> int:
     if currency not in CURRENCIES:
         raise UnknownCurrency(f"{currency!r} is not one of the supported currencies")

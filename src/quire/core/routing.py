@@ -34,17 +34,13 @@ class PathIndex(BaseRoute):
 
     def __init__(self, routes: Sequence[BaseRoute]) -> None:
         self.routes = list(routes)
-        order = {id(route): i for i, route in enumerate(self.routes)}
-        wildcards = [r for r in self.routes if first_segment(getattr(r, "path", "/{}")) == WILDCARD]
-        buckets: dict[str, list[BaseRoute]] = {}
-        for route in self.routes:
-            segment = first_segment(getattr(route, "path", "/{}"))
-            if segment != WILDCARD:
-                buckets.setdefault(segment, []).append(route)
+        segments = [first_segment(getattr(route, "path", "/{}")) for route in self.routes]
+        # Each bucket: its own routes and the wildcard ones, in registration order.
+        self._wildcards = [r for r, s in zip(self.routes, segments) if s == WILDCARD]
         self._buckets = {
-            segment: sorted([*routes, *wildcards], key=lambda r: order[id(r)]) for segment, routes in buckets.items()
+            segment: [r for r, s in zip(self.routes, segments) if s in (segment, WILDCARD)]
+            for segment in set(segments) - {WILDCARD}
         }
-        self._wildcards = wildcards
 
     def _candidates(self, scope: Scope) -> list[BaseRoute]:
         path: str = scope.get("path", "/")

@@ -71,7 +71,7 @@ class DocumentStore(Generic[O, D]):
     """The stored PDFs of one kind of owner.
 
     ``owner_key`` names the row's column holding the owner's id; ``render`` renders the owner as it is
-    now (in a worker thread); ``issued`` are the statuses whose ISSUED copy the after-commit job may
+    now (in a render process, quire.documents); ``issued`` are the statuses whose ISSUED copy the after-commit job may
     store; ``on_demand`` the statuses rendered on every download (drafts, with their DRAFT mark).
     """
 

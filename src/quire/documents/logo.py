@@ -55,8 +55,9 @@ def fetch(url: str) -> bytes | None:
 
 
 def logo_file(url: str | None, folder: Path) -> str | None:
-    """The logo of ``url`` saved under ``folder`` (named by its hash), as a path relative to ``folder``'s
-    parent's root convention: ``/logos/<sha256>.<kind>``; None when there is no usable logo."""
+    """The logo of ``url`` saved in ``folder`` (a folder directly under Typst's root) as
+    ``<sha256>.<kind>``, and returned as the path Typst resolves from its root: ``/<folder>/<file>``.
+    None when there is no usable logo."""
     if not url:
         return None
     now = time.monotonic()

@@ -10,6 +10,7 @@ databases can aggregate (docs/usage.md#numbers).
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring  # C-accelerated; what json.dumps(s, ensure_ascii=False) writes
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -101,7 +102,7 @@ def _write(value: Any, out: list[str]) -> None:
         out.append(str(value))
     elif isinstance(value, str):
         _check_text(value)
-        out.append(json.dumps(value, ensure_ascii=False))
+        out.append(encode_basestring(value))
     elif value is None:
         out.append("null")
     elif value is True:
@@ -121,7 +122,7 @@ def _write(value: Any, out: list[str]) -> None:
             if i:
                 out.append(",")
             _check_text(key)
-            out.append(json.dumps(key, ensure_ascii=False))
+            out.append(encode_basestring(key))
             out.append(":")
             _write(item, out)
         out.append("}")

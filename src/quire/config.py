@@ -43,6 +43,10 @@ class Settings:
     mail_max_attempts: int = 8
     mail_retry_base_seconds: float = 30.0
     mail_retry_max_seconds: float = 3600.0
+    # FastAPI's native OpenTelemetry (spans, metrics, logs through globally configured providers).
+    # Off by default: when off it costs nothing per request; when on, FastAPI checks the global
+    # providers on every request (~3% of the CPU of POST /usage-events, docs/performance.md).
+    opentelemetry: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -69,6 +73,7 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         mail_max_attempts=int(env.get("QUIRE_MAIL_MAX_ATTEMPTS", Settings.mail_max_attempts)),
         mail_retry_base_seconds=float(env.get("QUIRE_MAIL_RETRY_BASE_SECONDS", Settings.mail_retry_base_seconds)),
         mail_retry_max_seconds=float(env.get("QUIRE_MAIL_RETRY_MAX_SECONDS", Settings.mail_retry_max_seconds)),
+        opentelemetry=env.get("QUIRE_OPENTELEMETRY", "").strip().lower() in {"1", "true", "yes", "on"},
     )
 
 

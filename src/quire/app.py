@@ -27,6 +27,7 @@ from quire.invoices.delivery.router import router as delivery_router
 from quire.outbox.dispatcher import start_outbox
 from quire.tax.router import router as tax_router
 from quire.creditnotes.router import router as creditnotes_router
+from quire.usage.fastpath import EventWriter, UsageEventFastPath
 from quire.usage.router import router as usage_router
 from quire.seats.router import router as seats_router
 
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        app.state.event_writer = EventWriter(engine) if app.state.write_lock is None else None
         app.state.outbox = start_outbox(app.state.sessionmaker, settings, app.state.write_lock)
         app.state.background = Background(app.state.sessionmaker, app.state.write_lock)
         configure_sessions(app.state.sessionmaker, settings, **{BACKGROUND: app.state.background})
@@ -64,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_middleware(UsageEventFastPath)  # inside EdgeMiddleware: versions and the body limit apply
     app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
     install_routes(app, (customers_router, invoices_router, catalogue_router, delivery_router, hosted_router,
                          tax_router, creditnotes_router, usage_router, seats_router, accounts_router))

@@ -37,14 +37,23 @@ def parse_basic(header: str | None) -> tuple[str, str]:
     return client_id, secret
 
 
+def cached_account(header: str | None) -> str | None:
+    """The account of a header verified less than ``CACHE_SECONDS`` ago, without touching the database
+    (``None``: not cached, expired, or absent; ``authenticate`` decides)."""
+    if not header:
+        return None
+    hit = _cache.get(hashlib.sha256(header.encode()).digest())
+    return hit[0] if hit is not None and hit[1] > time.monotonic() else None
+
+
 async def authenticate(session: AsyncSession, header: str | None) -> str:
     """Return the caller's account id or raise 401."""
     client_id, secret = parse_basic(header)
+    cached = cached_account(header)
+    if cached is not None:
+        return cached
     key = hashlib.sha256((header or "").encode()).digest()
-    hit = _cache.get(key)
     now = time.monotonic()
-    if hit is not None and hit[1] > now:
-        return hit[0]
     account_id = await verify_credential(session, client_id, secret)
     if account_id is None:
         raise Unauthorized("Invalid API credentials")

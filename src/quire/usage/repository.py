@@ -19,7 +19,7 @@ from quire.usage.models import UsageEvent, UsageEventUpload, UsageMetric
 
 
 @cache
-def _upsert_statement(dialect: str) -> Any:
+def upsert_statement(dialect: str) -> Any:
     """INSERT ... ON CONFLICT (account_id, customer_event_id) DO UPDATE: the later event replaces the row.
     Built once per dialect (the ingest hot path)."""
     table = UsageEvent.__table__
@@ -35,7 +35,7 @@ async def upsert_events(session: AsyncSession, rows: Sequence[dict[str, Any]]) -
     """Store events; ``rows`` must have distinct ``customer_event_id`` values (one statement cannot
     update a row twice on PostgreSQL)."""
     if rows:
-        await session.execute(_upsert_statement(session.get_bind().dialect.name), list(rows))
+        await session.execute(upsert_statement(session.get_bind().dialect.name), list(rows))
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,54 @@ def parse_event_body(raw: bytes) -> NewEvent:
     )
 
 
+_EVENT_KEYS = frozenset({"customerAlias", "eventType", "customerEventId", "eventTimestamp", "eventProperties"})
+
+
+def _identifier(value: Any) -> bool:
+    return type(value) is str and 0 < len(value) <= 255
+
+
+def parse_event_fast(raw: bytes) -> NewEvent | None:
+    """``parse_event_body`` for the common body, several times cheaper, or ``None`` when unsure.
+
+    It takes only bodies that are strict UTF-8 without ``\\u`` escapes (so no string can hold U+0000
+    or a lone surrogate), with camelCase keys of ``UsageEventCreate`` only, each value of its exact
+    type and length; anything else returns ``None`` and ``parse_event_body`` decides, errors
+    included. Whenever it returns an event, it is the one ``parse_event_body`` returns (a property
+    test checks it: tests/unit/test_usage_fast_parse.py).
+    """
+    if b"\\u" in raw:
+        return None
+    try:
+        document = jsontext.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, jsontext.JsonTextError):
+        return None
+    if type(document) is not dict or not document.keys() <= _EVENT_KEYS:
+        return None
+    alias, event_type = document.get("customerAlias"), document.get("eventType")
+    customer_event_id = document.get("customerEventId")
+    stamp, properties = document.get("eventTimestamp"), document.get("eventProperties")
+    if not (_identifier(alias) and _identifier(event_type)):
+        return None
+    if customer_event_id is not None and not _identifier(customer_event_id):
+        return None
+    if properties is not None and type(properties) is not dict:
+        return None
+    timestamp = None
+    if stamp is not None:
+        if type(stamp) is not str or len(stamp) > 64:
+            return None
+        try:
+            timestamp = parse_timestamp(stamp)
+        except ValueError:
+            return None
+    try:
+        properties_json = jsontext.dumps(properties or {})
+    except (TypeError, jsontext.JsonTextError):
+        return None
+    return NewEvent(alias, event_type, customer_event_id, timestamp, properties_json)
+
+
 def new_event(
     *,
     customer_alias: str,
@@ -116,25 +164,31 @@ async def ingest_events(session: AsyncSession, account_id: str, events: Sequence
     ``customerEventId`` the event's id is used, so it supersedes nothing.
     """
     now = clock.now()
-    latest: dict[str, dict[str, Any]] = {}
+    latest: dict[str, StoredEvent] = {}
     for event in events:
-        event_id = uuid7()
-        customer_event_id = event.customer_event_id or event_id
-        latest.pop(customer_event_id, None)  # keep the last occurrence, in arrival order
-        latest[customer_event_id] = {
-            "id": event_id,
-            "account_id": account_id,
-            "customer_event_id": customer_event_id,
-            "customer_alias": event.customer_alias,
-            "event_type": event.event_type,
-            "event_timestamp": event.event_timestamp or now,
-            "event_properties": event.properties_json,
-            "received_at": now,
-            "revision": 1,
-        }
+        stored = stored_event(account_id, event, now)
+        latest.pop(stored.customer_event_id, None)  # keep the last occurrence, in arrival order
+        latest[stored.customer_event_id] = stored
     rows = list(latest.values())
-    await repo.upsert_events(session, rows)
-    return [StoredEvent(**row) for row in rows]
+    await repo.upsert_events(session, [vars(row) for row in rows])
+    return rows
+
+
+def stored_event(account_id: str, event: NewEvent, now: datetime) -> StoredEvent:
+    """The row of a new event received at ``now``: without a ``customerEventId`` its own id stands in,
+    so it supersedes nothing; without a timestamp it happened when received."""
+    event_id = uuid7()
+    return StoredEvent(
+        id=event_id,
+        account_id=account_id,
+        customer_event_id=event.customer_event_id or event_id,
+        customer_alias=event.customer_alias,
+        event_type=event.event_type,
+        event_timestamp=event.event_timestamp or now,
+        event_properties=event.properties_json,
+        received_at=now,
+        revision=1,
+    )
 
 
 def _filter_instant(value: str | None, name: str, *, after: bool) -> datetime | None:

@@ -51,6 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.background.drain()
         await app.state.outbox.stop()
         purge.cancel()
+        if app.state.event_writer is not None:
+            await app.state.event_writer.close()
         await asyncio.to_thread(shutdown_render_pool)  # the PDF render processes (started at the first render)
         await engine.dispose()
 

@@ -191,7 +191,9 @@ def test_a_batch_with_a_refused_event_writes_the_others(server: LiveServer, clie
             writer.MAX_FLUSHES = 1  # the first event goes alone, the three others wait and go as one batch
             events = [stored("w-0", "alone"), stored("w-1", "first"), stored("w-2", "orphan", str(uuid.uuid4())),
                       stored("w-1", "later")]
-            return await asyncio.gather(*(writer.write(e) for e in events), return_exceptions=True), writer
+            results = await asyncio.gather(*(writer.write(e) for e in events), return_exceptions=True)
+            await writer.close()
+            return results, writer
         finally:
             await engine.dispose()
 
@@ -218,6 +220,7 @@ def test_a_batch_of_concurrent_events_is_one_round_trip(server: LiveServer, clie
             await asyncio.gather(*(writer.write(StoredEvent(
                 id=str(uuid.uuid4()), account_id=account, customer_event_id=f"b-{i}", customer_alias="a", event_type="one-trip",
                 event_timestamp=now, event_properties="{}", received_at=now, revision=1)) for i in range(50)))
+            await writer.close()
             return writer
         finally:
             await engine.dispose()

@@ -18,8 +18,8 @@ dropped afterwards) it starts `quire serve` (one uvicorn worker, a separate proc
                   --samples random customers: latency over HTTP and of the SQL alone
   sum-all         the same metric for every customer for the month, in one query (calculate_all)
 
-The load generator runs in this process and shares the machine's CPUs with the server: the ingest
-figures are lower bounds. Figures and method: docs/usage.md#benchmarks.
+The load generator runs in this process (on uvloop unless --client-loop asyncio) and shares the
+machine's CPUs with the server: the ingest figures are lower bounds. Figures and method: docs/usage.md#benchmarks.
 """
 
 from __future__ import annotations
@@ -191,6 +191,26 @@ def pct(values: list[float], p: float) -> float:
 
 
 # --- workloads -------------------------------------------------------------------------------------
+
+
+def cpu_times() -> list[int]:
+    """The machine's CPU time counters (/proc/stat: user nice system idle iowait irq softirq steal)."""
+    try:
+        with open("/proc/stat") as stat:
+            return [int(x) for x in stat.readline().split()[1:9]]
+    except OSError:
+        return []
+
+
+def cpu_shares(before: list[int], after: list[int]) -> str:
+    """How the machine's CPUs were spent between two ``cpu_times``: busy, idle, and stolen by the
+    hypervisor (a VM's neighbours; high steal means the run measured a slower machine)."""
+    if not before or not after:
+        return "n/a"
+    d = [b - a for a, b in zip(before, after, strict=True)]
+    total = sum(d) or 1
+    busy = d[0] + d[1] + d[2] + d[5] + d[6]
+    return f"busy {100 * busy / total:.0f}%, idle {100 * (d[3] + d[4]) / total:.0f}%, steal {100 * d[7] / total:.0f}%"
 
 
 def event_body(i: int, prefix: str) -> bytes:
@@ -392,13 +412,16 @@ def run(kind: str, args: argparse.Namespace, workdir: Path) -> None:
         proc, port = start_server(url, workdir, args.workers, args.server)
         print(f"\n== {kind} ==")
         if args.seconds > 0:
+            before = cpu_times()
             single = asyncio.run(ingest_single(port, cred, args.seconds, args.concurrency))
+            machine = cpu_shares(before, cpu_times())
             stored = asyncio.run(count_events(settings, cred.account_id))
             resend = asyncio.run(resend_single(port, cred, min(1000, single["ok"])))
             again = asyncio.run(count_events(settings, cred.account_id))
             print(f"ingest-single  {single['per_s']:8.0f} events/s  p50 {single['p50_ms']:.1f} ms  p99 {single['p99_ms']:.1f} ms"
                   f"  ({single['ok']} ok, {single['errors']} errors; stored {stored}; after resending 1,000: {again}, "
                   f"{resend} errors)")
+            print(f"               machine during the run: {machine}")
             assert stored == single["ok"] and again == stored, "events lost or double-counted"
         if args.csv_files > 0:
             files = [csv_file(args.csv_rows, n) for n in range(args.csv_files)]
@@ -440,7 +463,13 @@ def main() -> None:
     p.add_argument("--customers", type=int, default=1000)
     p.add_argument("--samples", type=int, default=50, help="customers sampled for sum-one")
     p.add_argument("--explain", action="store_true", help="print PostgreSQL's plan of one customer-month")
+    p.add_argument("--client-loop", choices=("uvloop", "asyncio"), default="uvloop",
+                   help="event loop of the load generator (uvloop: less of the shared CPU spent by the client)")
     args = p.parse_args()
+    if args.client_loop == "uvloop":
+        import uvloop  # installed with uvicorn[standard]; the server's workers run on it too
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     kinds = ("sqlite", "postgresql") if args.database == "both" else (args.database,)
     with tempfile.TemporaryDirectory(prefix="quire-usage-bench-") as tmp:
         for kind in kinds:

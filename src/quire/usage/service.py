@@ -140,7 +140,7 @@ def new_event(
     return NewEvent(customer_alias, event_type, customer_event_id, timestamp, properties_json)
 
 
-@dataclass(frozen=True)
+@dataclass  # not frozen: a frozen dataclass's __init__ costs a setattr call per field (CSV imports)
 class StoredEvent:
     """An event as stored by ``ingest_events`` (the columns of ``UsageEvent``, without an ORM instance)."""
 

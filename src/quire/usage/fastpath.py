@@ -45,8 +45,6 @@ PATH = "/usage-events"
 _IDEMPOTENCY = b"idempotency-key"
 _AUTHORIZATION = b"authorization"
 _HEADERS = [(b"content-type", b"application/json")]
-
-
 _FIELDS = tuple(StoredEvent.__dataclass_fields__)
 
 
@@ -76,10 +74,11 @@ class UsageEventFastPath:
             if name == _IDEMPOTENCY:
                 await self.app(scope, receive, send)
                 return
-            if name == _AUTHORIZATION:
+            if name == _AUTHORIZATION and authorization is None:  # the first, as the route reads it
                 authorization = value.decode("latin-1")
         account_id = cached_account(authorization)
-        writer: EventWriter | None = scope["app"].state.event_writer  # None on SQLite: its write lock is the route's
+        # None on SQLite (its write lock is the route's), absent before the app's lifespan has run
+        writer: EventWriter | None = getattr(scope["app"].state, "event_writer", None)
         if account_id is None or writer is None:
             await self.app(scope, receive, send)
             return

@@ -37,22 +37,29 @@ def parse_basic(header: str | None) -> tuple[str, str]:
     return client_id, secret
 
 
+def _key(header: str) -> bytes:
+    return hashlib.sha256(header.encode()).digest()
+
+
+def _cached(key: bytes) -> str | None:
+    hit = _cache.get(key)
+    return hit[0] if hit is not None and hit[1] > time.monotonic() else None
+
+
 def cached_account(header: str | None) -> str | None:
     """The account of a header verified less than ``CACHE_SECONDS`` ago, without touching the database
     (``None``: not cached, expired, or absent; ``authenticate`` decides)."""
-    if not header:
-        return None
-    hit = _cache.get(hashlib.sha256(header.encode()).digest())
-    return hit[0] if hit is not None and hit[1] > time.monotonic() else None
+    return _cached(_key(header)) if header else None
 
 
 async def authenticate(session: AsyncSession, header: str | None) -> str:
     """Return the caller's account id or raise 401."""
     client_id, secret = parse_basic(header)
-    cached = cached_account(header)
+    assert header is not None  # parse_basic refuses an absent header
+    key = _key(header)
+    cached = _cached(key)
     if cached is not None:
         return cached
-    key = hashlib.sha256((header or "").encode()).digest()
     now = time.monotonic()
     account_id = await verify_credential(session, client_id, secret)
     if account_id is None:

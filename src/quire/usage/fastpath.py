@@ -174,19 +174,12 @@ class EventWriter:
     async def _write_or_retry(self, batch: list[tuple[list[Any], asyncio.Future[None]]]) -> None:
         try:
             await self._execute([args for args, _ in batch])
-        except Exception as exc:  # noqa: BLE001 - handed to the requests (or retried one by one)
+        except Exception as exc:  # noqa: BLE001 - handed to the request, or each event retried alone
             if len(batch) == 1:
                 _settle(batch[0][1], exc)
                 return
-            for args, done in batch:
-                try:
-                    await self._execute([args])
-                except Exception as one:  # noqa: BLE001
-                    _settle(done, one)
-                else:
-                    self.written += 1
-                    self.batches += 1
-                    _settle(done, None)
+            for item in batch:
+                await self._write_or_retry([item])
             return
         self.written += len(batch)
         self.batches += 1

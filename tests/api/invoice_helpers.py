@@ -35,3 +35,18 @@ def add_group(client: ApiClient, invoice_id: str, title: str = "Usage", **fields
 
 def action(client: ApiClient, invoice_id: str, name: str) -> Any:
     return client.post(f"/invoices/{invoice_id}/{name}")
+
+
+def add_example_lines(client: ApiClient, invoice_id: str, period: str) -> None:
+    """The lines of the example invoice shown in the docs (PDF image, hosted-page screenshots): a
+    platform fee, a "Usage" group described by ``period`` with two tiers and a percentage fee, and a
+    discount: £1,200.00 + £200.00 + £72.18 + £3,500.00 (0.7 % of 500,000) − £150.00 before tax."""
+    add_line(client, invoice_id, title="Platform fee", quantity="1", rate="1200.00", taxRate="0.2")
+    usage = add_group(client, invoice_id, "Usage", description=period)
+    add_line(client, invoice_id, title="API calls", description="Tier 1: 0 - 100,000", quantity="100000",
+             rate="0.002", taxRate="0.2", groupId=usage["id"])
+    add_line(client, invoice_id, title="API calls", description="Tier 2: 100,001 +", quantity="48120",
+             rate="0.0015", taxRate="0.2", groupId=usage["id"])
+    add_line(client, invoice_id, title="Transaction fees", quantity="500000", rate="0.007", taxRate="0.2",
+             rateDisplay="PERCENTAGE", groupId=usage["id"])
+    add_line(client, invoice_id, title="Loyalty discount", quantity="1", rate="-150.00", taxRate="0.2")

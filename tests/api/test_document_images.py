@@ -14,7 +14,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pytest
 
-from tests.api.invoice_helpers import action, add_group, add_line, new_customer
+from tests.api.invoice_helpers import action, add_example_lines, new_customer
 from tests.factories import SEED_INVOICE_REQUEST, address
 from tests.support import ApiClient, LiveServer
 
@@ -36,15 +36,7 @@ def test_seed_invoice_renders_to_png(server: LiveServer, tmp_path: Path) -> None
         body["customerId"] = customer["id"]
         invoice = client.post("/invoices", json=body).json()
         iid = invoice["id"]
-        usage = add_group(client, iid, "Usage", description="October 2022")
-        add_line(client, iid, title="Platform fee", quantity="1", rate="1200.00", taxRate="0.2")
-        add_line(client, iid, title="API calls", description="Tier 1: 0 - 100,000", quantity="100000",
-                 rate="0.002", taxRate="0.2", groupId=usage["id"])
-        add_line(client, iid, title="API calls", description="Tier 2: 100,001 +", quantity="48120",
-                 rate="0.0015", taxRate="0.2", groupId=usage["id"])
-        add_line(client, iid, title="Transaction fees", quantity="500000", rate="0.007", taxRate="0.2",
-                 rateDisplay="PERCENTAGE", groupId=usage["id"])
-        add_line(client, iid, title="Loyalty discount", quantity="1", rate="-150.00", taxRate="0.2")
+        add_example_lines(client, iid, "October 2022")
         final = action(client, iid, "finalize").json()
         pdf = client.get(f"/invoices/{iid}/download").content
 

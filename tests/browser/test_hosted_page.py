@@ -22,7 +22,7 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from tests.api.invoice_helpers import action, add_group, add_line, new_customer, new_invoice
+from tests.api.invoice_helpers import action, add_example_lines, new_customer, new_invoice
 from tests.factories import address
 from tests.support import ApiClient, LiveServer, SmtpSink
 
@@ -59,15 +59,7 @@ def finalized(client: ApiClient) -> dict[str, Any]:
                           billingPeriod={"start": "2024-10-01", "endInclusive": "2024-10-31"},
                           memo="Thank you for your business.\nQuestions? Reply to this email.")
     iid = invoice["id"]
-    add_line(client, iid, title="Platform fee", quantity="1", rate="1200.00", taxRate="0.2")
-    usage = add_group(client, iid, "Usage", description="October 2024")
-    add_line(client, iid, title="API calls", description="Tier 1: 0 - 100,000", quantity="100000",
-             rate="0.002", taxRate="0.2", groupId=usage["id"])
-    add_line(client, iid, title="API calls", description="Tier 2: 100,001 +", quantity="48120",
-             rate="0.0015", taxRate="0.2", groupId=usage["id"])
-    add_line(client, iid, title="Transaction fees", quantity="500000", rate="0.007", taxRate="0.2",
-             rateDisplay="PERCENTAGE", groupId=usage["id"])
-    add_line(client, iid, title="Loyalty discount", quantity="1", rate="-150.00", taxRate="0.2")
+    add_example_lines(client, iid, "October 2024")
     response = action(client, iid, "finalize")
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]

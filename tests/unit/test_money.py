@@ -27,7 +27,7 @@ from quire.core.money import (
 D = Decimal
 WIDE = Context(prec=100, rounding=ROUND_HALF_UP)
 
-#: ISO 4217 exponents of the contract's 25 currencies, typed independently of Babel.
+#: ISO 4217 exponents of the contract's 25 currencies, typed here independently of the iso4217 package.
 ISO_4217_MINOR_UNITS = {
     "ARS": 2, "AUD": 2, "BRL": 2, "CAD": 2, "CHF": 2, "CNY": 2, "COP": 2, "CZK": 2, "DKK": 2,
     "EUR": 2, "GBP": 2, "HKD": 2, "ILS": 2, "JPY": 0, "KRW": 0, "MXN": 2, "NOK": 2, "NZD": 2,

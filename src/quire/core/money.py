@@ -1,9 +1,11 @@
-"""Money: exact decimals, one rounding rule, minor units from ISO 4217 (via Babel's CLDR data).
+"""Money: exact decimals, one rounding rule, minor units from ISO 4217 (the ``iso4217`` package).
 
 Rules (docs/money.md):
 - every amount is a ``decimal.Decimal``; JSON carries decimal strings; floats never enter;
-- a currency's minor units (its ISO 4217 exponent) come from Babel, not a hand-typed table:
-  JPY and KRW have 0, GBP/EUR/USD 2;
+- a currency's minor units (its ISO 4217 exponent) come from the ``iso4217`` package, which carries
+  ISO's own published list, not from a hand-typed table: JPY and KRW have 0, GBP/EUR/USD/COP 2.
+  (Not from Babel: CLDR's "digits" are how a currency is usually *shown*, and CLDR 48 / Babel 2.19
+  set COP to 0 while ISO 4217 keeps 2; an invoice's arithmetic follows ISO.)
 - rounding is half-up (away from zero on ties, for negatives too), done by ``quantize`` only;
 - amounts are rendered with exactly the currency's number of decimals ("0.00", "1001").
 """
@@ -15,7 +17,7 @@ from collections.abc import Sequence
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, localcontext
 from functools import cache
 
-from babel.numbers import get_currency_precision
+from iso4217 import Currency
 
 #: The 25 currencies of Sequence's 2024-01-01 contract.
 CURRENCIES: tuple[str, ...] = (
@@ -39,7 +41,10 @@ class InvalidDecimal(ValueError):
 def minor_units(currency: str) -> int:
     if currency not in CURRENCIES:
         raise UnknownCurrency(f"{currency!r} is not one of the supported currencies")
-    return int(get_currency_precision(currency))
+    exponent = Currency(currency).exponent
+    if exponent is None:  # pragma: no cover - every contract currency has one (tests/unit/test_money.py)
+        raise UnknownCurrency(f"{currency!r} has no ISO 4217 minor units")
+    return int(exponent)
 
 
 @cache

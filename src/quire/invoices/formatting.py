@@ -15,7 +15,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from babel import Locale
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import NumberPattern, format_currency, format_decimal, parse_pattern
+
+from quire.core import money
 
 __all__ = [
     "LOCALE",
@@ -55,17 +57,41 @@ def decimal(value: Any) -> Decimal | None:
 
 
 def format_money(value: Any, currency: str, *, exact: bool = False) -> str:
-    """``"1440.6"``, ``"GBP"`` → ``"£1,440.60"``; ``exact`` keeps sub-minor digits (unit prices)."""
+    """``"1440.6"``, ``"GBP"`` → ``"£1,440.60"``; ``exact`` keeps sub-minor digits (unit prices).
+
+    Decimals follow ISO 4217 (``money.minor_units``), as the amounts themselves do, not CLDR's display
+    digits (CLDR 48 shows COP without decimals while its invoices carry cents); rounding is Quire's own
+    half-up. Currencies outside the contract are printed with CLDR's digits.
+    """
     amount = decimal(value)
     if amount is None:
         return text(value)
     code = currency.strip().upper() if isinstance(currency, str) else ""
     try:
-        if code:
+        if not code:
+            return format_decimal(amount, locale=LOCALE, decimal_quantization=False)
+        if code not in money.CURRENCIES:
             return format_currency(amount, code, locale=LOCALE, decimal_quantization=not exact)
-        return format_decimal(amount, locale=LOCALE, decimal_quantization=False)
+        if not exact:
+            amount = money.quantize(amount, code)
+        return _currency_pattern(money.minor_units(code)).apply(
+            amount, _locale(), currency=code, currency_digits=False, decimal_quantization=False
+        )
     except (ArithmeticError, ValueError, TypeError, LookupError):
         return f"{code} {amount}".strip()
+
+
+@functools.cache
+def _locale() -> Locale:
+    return Locale.parse(LOCALE)
+
+
+@functools.cache
+def _currency_pattern(places: int) -> NumberPattern:
+    """The locale's currency pattern with exactly ``places`` decimals (at least, when ``exact``)."""
+    pattern = parse_pattern(_locale().currency_formats["standard"].pattern)
+    pattern.frac_prec = (places, places)
+    return pattern
 
 
 def format_number(value: Any) -> str:

@@ -6,18 +6,22 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export QUIRE_DATABASE_URL ?= sqlite:///./quire.db
 
-.PHONY: run install install-test install-bench test test-sqlite bench clean
+.PHONY: run install install-test install-bench test test-sqlite bench lock clean
+
+# Every install is held to the versions in constraints.txt (the set CI last passed with), so a release
+# upstream cannot change a fresh clone's behaviour under it; `make lock` moves them forward on purpose.
+PIP_INSTALL := $(BIN)/python -m pip install --quiet --constraint constraints.txt
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP_INSTALL) -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+$(VENV)/.installed-test: pyproject.toml constraints.txt $(VENV)/.installed
+	$(PIP_INSTALL) -e ".[test]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -27,8 +31,8 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 	bash scripts/ensure-browser
 
-$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e ".[bench]"
+$(VENV)/.installed-bench: pyproject.toml constraints.txt $(VENV)/.installed
+	$(PIP_INSTALL) -e ".[bench]"
 	touch $@
 
 install-bench: $(VENV)/.installed-bench
@@ -49,6 +53,17 @@ test-sqlite: install-test
 # installed on first use); BENCH_ARGS=--quick for the under-2-minutes subset. See docs/performance.md.
 bench: install-bench
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# Newest versions pyproject.toml allows, resolved in a scratch virtualenv, written to constraints.txt.
+# Then `make clean test` and commit both if it passes.
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip
+	.lock-venv/bin/python -m pip install --quiet -e ".[test,bench]"
+	{ echo "# Versions every install uses (Makefile: --constraint). Written by \`make lock\`; do not edit by hand."; \
+	  .lock-venv/bin/python -m pip freeze --exclude-editable; } > constraints.txt
+	rm -rf .lock-venv
 
 clean:
 	rm -rf $(VENV) quire.db quire.db-wal quire.db-shm .quire-demo.json .pytest_cache

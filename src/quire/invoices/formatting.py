@@ -134,7 +134,7 @@ def date_range(start: Any, end: Any) -> str:
 @functools.lru_cache(maxsize=1)
 def _territories() -> Mapping[str, str]:
     try:
-        return Locale.parse(LOCALE).territories
+        return _locale().territories
     except Exception:  # noqa: BLE001 - a missing locale only costs country names
         return {}
 

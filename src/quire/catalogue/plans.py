@@ -9,6 +9,7 @@ contained it. ``GET /plans/{planId}`` shows the latest version, ``?version=n`` a
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -88,7 +89,7 @@ async def list_plans(session: AsyncSession, account_id: str, *, params: PagePara
     stmt = repo.list_plans_stmt(account_id, name=name, plan_type=plan_type, created_before=_midnight(created_before),
                                 created_after=_midnight(created_after, next_day=True))
     if sort_by is PlanSortBy.NAME:
-        params = PageParams(limit=params.limit, after=params.after, before=params.before, sort_order=SortOrder.ASC)
+        params = dataclasses.replace(params, sort_order=SortOrder.ASC)
         page = await paginate(session, stmt, params=params, sort_column=Plan.name, id_column=Plan.id, sort_name="name")
     else:
         page = await paginate(session, stmt, params=params, sort_column=Plan.created_at, id_column=Plan.id)

@@ -1,8 +1,8 @@
 """Cursor pages: keyset on (sort key, id), never OFFSET, so pages stay stable while rows arrive.
 
-A cursor is urlsafe base64 of a small JSON document (sort key value, id, sort order) followed by
-an HMAC, so a cursor that was edited or belongs to another sort is refused with 400. See
-docs/pagination.md.
+A cursor is urlsafe base64 of a small JSON document (the list that issued it, sort name and order,
+sort key value, id) followed by an HMAC, so a cursor that was edited, or issued by another list or
+for another sort, is refused with 400 before any of it reaches a query. See docs/pagination.md.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Query
+from fastapi import Query, Request
 from sqlalchemy import Select, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -48,6 +48,9 @@ class PageParams:
     after: str | None
     before: str | None
     sort_order: SortOrder
+    #: The list this page belongs to, ``"GET /invoices/{concrete id}/line-items"``: signed into every cursor
+    #: the page issues and compared on every cursor it is given (a cursor is valid on its own list only).
+    issuer: str = ""
 
 
 # The dependencies below are ``async`` on purpose: FastAPI runs a plain ``def`` dependency in a worker
@@ -58,38 +61,47 @@ class PageParams:
 MAX_COUNTED = 10_000
 
 
-def _page(limit: int, after: str | None, before: str | None, sort_order: SortOrder) -> PageParams:
+def issuer_of(request: Request) -> str:
+    """The list a request reads: its method and concrete path (not the route template, so a cursor of
+    ``/invoices/A/line-items`` is refused on ``/invoices/B/line-items``)."""
+    return f"{request.method} {request.url.path}"
+
+
+def _page(request: Request, limit: int, after: str | None, before: str | None, sort_order: SortOrder) -> PageParams:
     if after is not None and before is not None:
         raise ValidationFailed("Pass either 'after' or 'before', not both", field="after")
-    return PageParams(limit=limit, after=after, before=before, sort_order=sort_order)
+    return PageParams(limit=limit, after=after, before=before, sort_order=sort_order, issuer=issuer_of(request))
 
 
 async def page_params(
+    request: Request,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Maximum number of objects to return per-page.")] = DEFAULT_LIMIT,
     after: Annotated[str | None, Query(max_length=2048)] = None,
     before: Annotated[str | None, Query(max_length=2048)] = None,
     sort_order: Annotated[SortOrder, Query(alias="sortOrder")] = SortOrder.DESC,
 ) -> PageParams:
-    return _page(limit, after, before, sort_order)
+    return _page(request, limit, after, before, sort_order)
 
 
 async def unsorted_page_params(
+    request: Request,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     after: Annotated[str | None, Query(max_length=2048)] = None,
     before: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> PageParams:
     """For lists whose contract has no ``sortOrder`` parameter (newest first)."""
-    return _page(limit, after, before, SortOrder.DESC)
+    return _page(request, limit, after, before, SortOrder.DESC)
 
 
 async def ascending_page_params(
+    request: Request,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     after: Annotated[str | None, Query(max_length=2048)] = None,
     before: Annotated[str | None, Query(max_length=2048)] = None,
     sort_order: Annotated[SortOrder, Query(alias="sortOrder")] = SortOrder.ASC,
 ) -> PageParams:
     """For the lines of one document, which read top to bottom: ``index`` ascending by default."""
-    return _page(limit, after, before, sort_order)
+    return _page(request, limit, after, before, sort_order)
 
 
 def _b64(data: bytes) -> str:
@@ -104,6 +116,12 @@ def _mac(payload: bytes) -> bytes:
     return hmac.new(get_settings().secret_key.encode(), payload, hashlib.sha256).digest()[:12]
 
 
+#: The type tag a cursor carries for each sort column's Python type (``datetime`` before its base ``date``).
+_TAGS: tuple[tuple[type, str], ...] = ((datetime, "t"), (date, "d"), (int, "i"), (str, "s"))
+_INT_RANGE = range(-(2**63), 2**63)  # a BIGINT; a larger integer would fail in the database, not here
+MAX_IDENT = 64
+
+
 def _encode_value(value: Any) -> list[Any]:
     if isinstance(value, datetime):
         return ["t", value.isoformat()]
@@ -116,25 +134,56 @@ def _encode_value(value: Any) -> list[Any]:
     return ["s", str(value)]
 
 
-def _decode_value(tagged: list[Any]) -> Any:
+def _decode_value(tagged: Any) -> Any:
+    """The sort key of a cursor; ``ValueError`` for anything a query could not take as it is."""
+    if not isinstance(tagged, list) or len(tagged) != 2 or not isinstance(tagged[0], str):
+        raise ValueError("tagged value")
     tag, raw = tagged
+    if tag == "i":
+        if isinstance(raw, bool) or not isinstance(raw, int) or raw not in _INT_RANGE:
+            raise ValueError("integer sort key")
+        return raw
+    if not isinstance(raw, str) or "\x00" in raw:
+        raise ValueError("text sort key")
     if tag == "t":
-        return datetime.fromisoformat(raw)
+        value = datetime.fromisoformat(raw)
+        if value.tzinfo is None:
+            raise ValueError("naive timestamp")
+        return value
     if tag == "d":
         return date.fromisoformat(raw)
-    if tag == "i":
-        return int(raw)
     if tag == "s":
-        return str(raw)
+        return raw
     raise ValueError(tag)
 
 
-def encode_cursor(sort_name: str, order: SortOrder, value: Any, ident: str) -> str:
-    payload = json.dumps([sort_name, order.value, _encode_value(value), ident], separators=(",", ":")).encode()
+def tag_of_column(column_type: Any) -> str | None:
+    """The cursor tag a column's values have, or ``None`` when its Python type is not one of ours."""
+    for candidate in (column_type, getattr(column_type, "impl", None)):
+        try:
+            python_type = candidate.python_type
+        except (AttributeError, NotImplementedError):
+            continue
+        for kind, tag in _TAGS:
+            if issubclass(python_type, kind):
+                return tag
+    return None
+
+
+def encode_cursor(sort_name: str, order: SortOrder, value: Any, ident: str, *, issuer: str = "") -> str:
+    """A signed cursor for the row (``value``, ``ident``) of the list ``issuer`` sorted by ``sort_name``/``order``."""
+    payload = json.dumps(
+        [issuer, sort_name, order.value, _encode_value(value), ident], separators=(",", ":")
+    ).encode()
     return _b64(payload + _mac(payload))
 
 
-def decode_cursor(cursor: str, sort_name: str, order: SortOrder, param: str) -> tuple[Any, str]:
+def decode_cursor(
+    cursor: str, sort_name: str, order: SortOrder, param: str, *, issuer: str = "", tag: str | None = None
+) -> tuple[Any, str]:
+    """The (sort key, id) of a cursor issued by the list ``issuer`` for this sort; 400 naming ``param`` for
+    anything else: not ours (MAC), another list, another sort, or a key that does not fit the sort column
+    (``tag``). Never raises anything but ``ValidationFailed``."""
     invalid = ValidationFailed(f"'{param}' is not a valid pagination cursor for this list", field=param)
     try:
         raw = _unb64(cursor)
@@ -144,15 +193,25 @@ def decode_cursor(cursor: str, sort_name: str, order: SortOrder, param: str) -> 
     if len(raw) <= 12 or not hmac.compare_digest(mac, _mac(payload)):
         raise invalid
     try:
-        name, order_value, tagged, ident = json.loads(payload)
+        document = json.loads(payload)
+        if not isinstance(document, list) or len(document) != 5:
+            raise ValueError("arity")
+        cursor_issuer, name, order_value, tagged, ident = document
         value = _decode_value(tagged)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         raise invalid from None
+    if cursor_issuer != issuer:
+        raise ValidationFailed(
+            f"'{param}' was issued by another list; a cursor is only valid on the list that returned it", field=param
+        )
     if name != sort_name or order_value != order.value:
         raise ValidationFailed(
             f"'{param}' was issued for another sortBy/sortOrder; start again from the first page", field=param
         )
-    return value, str(ident)
+    if (tag is not None and tagged[0] != tag) or not isinstance(ident, str) or not 0 < len(ident) <= MAX_IDENT \
+            or "\x00" in ident:
+        raise invalid
+    return value, ident
 
 
 @dataclass
@@ -184,7 +243,8 @@ async def paginate(
     cursor = params.before if going_back else params.after
     page_stmt = stmt
     if cursor is not None:
-        value, ident = decode_cursor(cursor, sort_name, params.sort_order, "before" if going_back else "after")
+        value, ident = decode_cursor(cursor, sort_name, params.sort_order, "before" if going_back else "after",
+                                     issuer=params.issuer, tag=tag_of_column(sort_column.type))
         bound = tuple_(literal(value, sort_column.type), literal(ident, id_column.type))
         # Going forward in DESC order, or back in ASC order, means "smaller keys".
         page_stmt = page_stmt.where(key < bound if descending != going_back else key > bound)
@@ -200,7 +260,8 @@ async def paginate(
     get_value = sort_value or (lambda row: getattr(row, sort_column.key))
 
     def cursor_of(row: Any) -> str:
-        return encode_cursor(sort_name, params.sort_order, get_value(row), str(getattr(row, id_column.key)))
+        return encode_cursor(sort_name, params.sort_order, get_value(row), str(getattr(row, id_column.key)),
+                             issuer=params.issuer)
 
     after = before = None
     if rows:

@@ -21,9 +21,22 @@ _CACHE_MAX = 10_000
 _cache: dict[bytes, tuple[str, float]] = {}
 
 
+#: Longer Authorization headers are refused before decoding (Quire's credentials are ~100 characters).
+MAX_HEADER = 1024
+
+
+def _printable(text: str) -> bool:
+    """No control characters: C0 (NUL included, which PostgreSQL text cannot hold), DEL, and C1."""
+    return all(" " <= ch and not "\x7f" <= ch <= "\x9f" for ch in text)
+
+
 def parse_basic(header: str | None) -> tuple[str, str]:
+    """``(clientId, clientSecret)`` from an ``Authorization: Basic`` header, or 401 for anything else:
+    another scheme, not base64, not UTF-8, no colon, or a control character in either part."""
     if not header:
         raise Unauthorized("Missing Authorization header: use 'Basic base64(clientId:clientSecret)'")
+    if len(header) > MAX_HEADER:
+        raise Unauthorized(f"Authorization header is longer than {MAX_HEADER} characters")
     scheme, _, encoded = header.partition(" ")
     if scheme.lower() != "basic" or not encoded.strip():
         raise Unauthorized("Authorization must use the Basic scheme with base64(clientId:clientSecret)")
@@ -34,6 +47,8 @@ def parse_basic(header: str | None) -> tuple[str, str]:
     client_id, sep, secret = decoded.partition(":")
     if not sep or not client_id or not secret:
         raise Unauthorized("Authorization header is not valid base64 of 'clientId:clientSecret'")
+    if not _printable(client_id) or not _printable(secret):
+        raise Unauthorized("Authorization credentials must not contain control characters")
     return client_id, secret
 
 

@@ -211,6 +211,9 @@ async def _send_json(send: Send, status: int, body: dict[str, Any], version: str
 
 INTERNAL_ERROR = {"error": {"type": "InternalError", "message": "An unexpected error occurred; it has been logged"}}
 
+#: Sent with every 401 (see ``install_error_handlers``).
+WWW_AUTHENTICATE = 'Basic realm="Quire"'
+
 
 def _field_path(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
@@ -223,7 +226,9 @@ def _field_path(loc: tuple[Any, ...]) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(QuireError)
     async def _quire_error(_request: Request, exc: QuireError) -> JSONResponse:
-        return JSONResponse(exc.body(), status_code=exc.status_code)
+        # RFC 7235 §3.1: a 401 names the scheme to use, so a client (or Swagger UI) knows to send Basic.
+        headers = {"WWW-Authenticate": WWW_AUTHENTICATE} if exc.status_code == 401 else None
+        return JSONResponse(exc.body(), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

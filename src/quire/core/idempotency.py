@@ -53,14 +53,19 @@ class Claim:
 
 
 def fingerprint(method: str, path: str, query: str, body: bytes) -> str:
-    """Identify a request: method, path, query and body; a JSON body counts by content, not formatting."""
+    """Identify a request: method, path, query and body; a JSON body counts by content, not formatting.
+
+    Total: any bytes give a fingerprint. A body that is not JSON, or that is too deep or too odd to
+    canonicalise (10,000 nested arrays raise ``RecursionError``), counts by its raw bytes; the route
+    then refuses it with 400 after the claim, which it rolls back.
+    """
     try:
         canonical = json.loads(body, parse_float=Decimal)  # exact: 0.1 and 0.10000000000000001 stay apart
         body = json.dumps(canonical, sort_keys=True, separators=(",", ":"), default=str).encode() if body else body
-    except ValueError:
-        pass  # not JSON: the raw bytes
+    except (ValueError, TypeError, RecursionError, OverflowError):
+        pass  # not JSON, or not canonicalisable: the raw bytes
     digest = hashlib.sha256()
-    for part in (method.encode(), path.encode(), query.encode(), body):
+    for part in (method.encode(), path.encode(errors="surrogatepass"), query.encode(errors="surrogatepass"), body):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.hexdigest()

@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export QUIRE_DATABASE_URL ?= sqlite:///./quire.db
+# Hosted invoice pages (/i/{token}) and the links in emails point here; set it to the URL customers reach.
+export QUIRE_PUBLIC_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run install install-test install-bench test test-sqlite bench lock clean
 

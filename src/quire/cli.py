@@ -20,6 +20,19 @@ app.add_typer(accounts_app, name="accounts")
 T = TypeVar("T")
 DEMO_FILE = Path(".quire-demo.json")
 DEMO_NAME = "Quire demo"
+#: The demo account's seller (docs/merchant-settings.md), complete enough for the PDF, the hosted page and
+#: UBL/Factur-X, and fictional: ``.example`` addresses, Ofcom's drama phone range, the IBAN standard's own
+#: example account, and a VAT number that is valid in form only (the one the test-suite uses).
+DEMO_MERCHANT: dict[str, Any] = {
+    "legalCompanyName": "Quire Demo Ltd",
+    "address": {"line1": "1 Example Street", "town": "London", "postcode": "EC1A 1AA", "country": "GB"},
+    "email": "billing@quire-demo.example",
+    "phoneNumber": "+44 20 7946 0000",
+    "taxId": "GB980780684",
+    "iban": "GB33BUKB20201555555555",
+    "ukAccountDetails": {"sortCode": "202015", "accountNumber": "55555555"},
+    "customFields": [{"key": "Note", "value": "A fictional seller: the demo account of a local Quire"}],
+}
 
 
 def _with_session(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
@@ -101,38 +114,56 @@ def demo(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
 ) -> None:
-    """Create the demo account once, and print its credentials and a ready-to-paste curl line."""
+    """Create the demo account once (with a fictional seller), save its credentials and URL in
+    .quire-demo.json, and print them with a ready-to-paste curl line."""
+    from quire.accounts import merchant
     from quire.accounts.service import create_account, create_credential, first_account_named
+    from quire.core.errors import QuireError
 
     settings = get_settings()
     stored: dict[str, str] | None = None
     if DEMO_FILE.exists():
-        stored = json.loads(DEMO_FILE.read_text())
+        try:
+            stored = json.loads(DEMO_FILE.read_text())
+        except ValueError:
+            stored = None  # a damaged file: a new credential is made below
 
     async def ensure(session: Any) -> dict[str, str]:
         account = await first_account_named(session, DEMO_NAME)
         if account is None:
-            return (await create_account(session, name=DEMO_NAME)).as_json()
-        if stored and stored.get("sequenceAccountId") == account.id:
-            return stored
-        return (await create_credential(session, account_id=account.id)).as_json()
+            credential = (await create_account(session, name=DEMO_NAME)).as_json()
+        elif stored and stored.get("sequenceAccountId") == account.id and stored.get("clientSecret"):
+            credential = {key: stored[key] for key in ("sequenceAccountId", "clientId", "clientSecret")}
+        else:
+            credential = (await create_credential(session, account_id=account.id)).as_json()
+        # The seller, through the service PUT /merchant-settings uses; settings someone already gave the
+        # demo account (a name of their own, or anything invalid to be fixed by PUT) are left alone.
+        try:
+            current = await merchant.load(session, credential["sequenceAccountId"])
+        except QuireError:
+            current = None
+        if current is not None and current.legal_company_name is None:
+            await merchant.replace(session, credential["sequenceAccountId"], merchant.parse_settings(DEMO_MERCHANT))
+        return credential
 
     credential = _with_session(settings, ensure)
-    DEMO_FILE.write_text(json.dumps(credential, indent=2) + "\n")
-    DEMO_FILE.chmod(0o600)
     base = f"http://{host}:{port}"
+    DEMO_FILE.write_text(json.dumps({**credential, "url": base}, indent=2) + "\n")
+    DEMO_FILE.chmod(0o600)
     typer.echo("")
-    typer.echo("Quire demo account (also saved in .quire-demo.json):")
+    typer.echo("Quire demo account (also saved in .quire-demo.json, which the README's walk-through reads):")
     typer.echo(f"  sequenceAccountId: {credential['sequenceAccountId']}")
     typer.echo(f"  clientId:          {credential['clientId']}")
     typer.echo(f"  clientSecret:      {credential['clientSecret']}")
+    typer.echo(f"  seller:            {DEMO_MERCHANT['legalCompanyName']} (fictional; replace it with PUT /merchant-settings)")
     typer.echo("")
     typer.echo("Try it:")
     typer.echo(
         f"  curl -s -u '{credential['clientId']}:{credential['clientSecret']}' -H 'Sequence-Version: 2024-01-01' "
         f"{base}/customers"
     )
-    typer.echo(f"API docs: {base}/docs")
+    typer.echo(f"API docs:    {base}/docs")
+    typer.echo(f"Invoice pages: each finalized invoice's public page is at the URL that GET {base}/invoices/{{id}}/hosted-link returns")
     typer.echo("")
 
 

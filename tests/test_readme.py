@@ -1,0 +1,125 @@
+"""The README's walk-through, pasted as is, against what `make run` sets up.
+
+`make run` is `quire migrate`, `quire demo`, `quire serve --no-migrate` in the clone's folder. This test
+does exactly that in a scratch folder (real processes, a real database), then runs the shell block(s) of
+the README's "An invoice, end to end" section with bash, unedited, twice: each run must leave a PDF that
+names the demo seller and a UBL e-invoice that passes the XML Schema, the EN 16931 Schematron and the
+Peppol rules (tests/einvoice_support.py), named by the invoice's own number, with no traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from io import BytesIO
+from pathlib import Path
+
+import httpx
+import pytest
+from lxml import etree
+from pypdf import PdfReader
+
+from quire.cli import DEMO_MERCHANT
+from tests.einvoice_support import NS, fatal, validate_ubl
+from tests.support import create_pg_database, drop_pg_database, free_port, in_ci
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+SECTION = "## An invoice, end to end"
+QUIRE = [sys.executable, "-m", "quire.cli"]
+
+
+def walk_through() -> str:
+    """The ```sh blocks between the section's heading and the next heading, joined."""
+    text = README.read_text()
+    assert SECTION in text, f"README.md has no {SECTION!r} section"
+    section = text.split(SECTION, 1)[1]
+    section = re.split(r"^#{1,6} ", section, maxsplit=1, flags=re.M)[0]
+    blocks = re.findall(r"^```(?:sh|bash|shell)\n(.*?)^```", section, flags=re.S | re.M)
+    assert blocks, "the walk-through has no shell block"
+    return "\n".join(blocks)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'quire.db'}"
+        return
+    try:
+        url = create_pg_database()
+    except Exception as exc:  # noqa: BLE001 - any failure to reach PostgreSQL decides the leg's fate
+        if in_ci():
+            pytest.fail(f"CI=true requires the PostgreSQL leg: {exc!r}", pytrace=False)
+        pytest.skip(f"PostgreSQL is not reachable: {exc!r}")
+    yield url
+    drop_pg_database(url)
+
+
+def _quire(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(QUIRE + args, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, (args, done.stdout, done.stderr)
+    return done
+
+
+def test_readme_walk_through_runs_as_pasted(database_url: str, tmp_path: Path) -> None:
+    script = walk_through()
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    # What `make run` exports (Makefile): the database, and the public URL of the hosted pages.
+    env = {**os.environ, "QUIRE_DATABASE_URL": database_url, "QUIRE_PUBLIC_URL": base}
+    _quire(["migrate"], clone, env)
+    demo = _quire(["demo", "--host", "127.0.0.1", "--port", str(port)], clone, env)
+    assert "hosted-link" in demo.stdout  # the CLI tells where an invoice's public page is
+    server = subprocess.Popen(QUIRE + ["serve", "--host", "127.0.0.1", "--port", str(port), "--no-migrate"],
+                              cwd=clone, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None and time.monotonic() < deadline, "quire serve did not start"
+            time.sleep(0.2)
+
+        (tmp_path / "walk.sh").write_text(script)
+        shell_env = {key: value for key, value in os.environ.items() if not key.startswith("QUIRE_")}
+        numbers = []
+        for _ in range(2):  # the second invoice gets the next number: nothing may assume the first
+            run = subprocess.run(["bash", str(tmp_path / "walk.sh")], cwd=clone, env=shell_env,
+                                 stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=180)
+            output = run.stdout + run.stderr
+            assert run.returncode == 0 and "Traceback" not in output and not run.stderr.strip(), output
+            written = re.search(r"^wrote (\S+)\.pdf and (\S+)\.xml$", run.stdout, flags=re.M)
+            assert written and written[1] == written[2], output
+            assert re.search(rf"^{re.escape(base)}/i/[A-Za-z0-9_-]{{20,}}$", run.stdout, flags=re.M), output
+            numbers.append(written[1])
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    assert len(set(numbers)) == 2, numbers
+
+    for number in numbers:
+        text = "\n".join(page.extract_text() for page in PdfReader(BytesIO((clone / f"{number}.pdf").read_bytes())).pages)
+        assert number in text
+        assert DEMO_MERCHANT["legalCompanyName"] in text and DEMO_MERCHANT["address"]["line1"] in text, text
+        assert DEMO_MERCHANT["taxId"] in text, text
+
+        xml = (clone / f"{number}.xml").read_bytes()
+        root = etree.fromstring(xml)
+        assert etree.QName(root).localname == "Invoice"
+        assert root.findtext("cbc:ID", namespaces=NS) == number
+        seller = root.findtext("cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName",
+                               namespaces=NS)
+        assert seller == DEMO_MERCHANT["legalCompanyName"]
+        assert fatal(validate_ubl(xml)) == []

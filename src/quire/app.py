@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from importlib.resources import files
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 from quire import __version__
 from quire.config import Settings, get_settings
 from quire.core.db import make_engine, make_sessionmaker
 from quire.core.idempotency import purge_forever
-from quire.core.http import EdgeMiddleware, install_error_handlers
+from quire.core.http import ApiRoute, EdgeMiddleware, install_error_handlers
 from quire.core.routing import install_routes
 from quire.core.runtime import BACKGROUND, Background, configure_sessions
 from quire.core.versioning import LATEST_VERSION
@@ -62,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary=f"Self-hostable billing API, wire-compatible with Sequence's API version {LATEST_VERSION}",
         lifespan=lifespan,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served by install_docs, from files installed with Quire
         redoc_url=None,
         telemetry=None if settings.opentelemetry else {"tracing": False, "metrics": False, "logs": False},
     )
@@ -70,11 +75,60 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(UsageEventFastPath)  # inside EdgeMiddleware: versions and the body limit apply
     app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
-    install_routes(app, (customers_router, invoices_router, catalogue_router, delivery_router, hosted_router,
-                         tax_router, creditnotes_router, usage_router, seats_router, accounts_router))
+    routers = (customers_router, invoices_router, catalogue_router, delivery_router, hosted_router,
+               tax_router, creditnotes_router, usage_router, seats_router, accounts_router)
+    install_routes(app, routers)
+    install_docs(app, routers)
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
     return app
+
+
+#: Swagger UI's dist files (swagger-ui-bundle.js, swagger-ui.css), as the ``fastapi-offline`` package ships
+#: them: ``/docs`` works with no network (FastAPI's default page loads them from a CDN).
+SWAGGER_UI_FILES = files("fastapi_offline") / "static"
+DOCS_ASSETS = "/docs/assets"
+BASIC_AUTH = "basicAuth"
+
+
+def install_docs(app: FastAPI, routers: Iterable[APIRouter]) -> None:
+    """``/docs`` (Swagger UI) from local assets, and an ``/openapi.json`` that declares HTTP Basic
+    (``clientId:clientSecret``) on every authenticated operation, so "Authorize" / "Try it out" work."""
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(SWAGGER_UI_FILES)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} API",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js", swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+            # No badge fetched from validator.swagger.io; the typed credentials survive a reload.
+            swagger_ui_parameters={"validatorUrl": None, "persistAuthorization": True},
+        )
+
+    authenticated = [
+        (route.path_format, method.lower())
+        for router in routers for route in router.routes
+        if isinstance(route, ApiRoute) and route.include_in_schema for method in route.methods
+    ]
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()
+        schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+        if BASIC_AUTH not in schemes:  # the schema is built once and cached: declare once
+            schemes[BASIC_AUTH] = {
+                "type": "http", "scheme": "basic",
+                "description": "An API credential: the client id as user name, the client secret as password "
+                               "(`quire accounts create`; `make run` saves the demo account's in .quire-demo.json).",
+            }
+            for path, method in authenticated:
+                operation = schema.get("paths", {}).get(path, {}).get(method)
+                if operation is not None:
+                    operation["security"] = [{BASIC_AUTH: []}]
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -14,7 +14,7 @@ from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute, APIRouter
 from sqlalchemy.exc import IntegrityError
@@ -27,7 +27,9 @@ from quire.config import active_settings, get_settings
 from quire.core import idempotency
 from quire.core.auth import authenticate
 from quire.core.db import sqlite_write_transaction
+from quire.core.contract_requests import REQUESTS
 from quire.core.errors import PayloadTooLarge, QuireError, ValidationFailed
+from quire.core.request_body import read_json_body
 from quire.core.versioning import HEADER as VERSION_HEADER
 from quire.core.versioning import current_version, resolve_version
 
@@ -63,6 +65,13 @@ class ApiRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
         endpoint = super().get_route_handler()
         single = getattr(self.endpoint, "__quire_single_statement__", False)
+        # The JSON body's contract shape per method (issue 12: types and nulls follow 2024-01-01), and
+        # whether the route takes a JSON body at all (a pydantic body, or one the contract declares JSON).
+        shapes = {method: REQUESTS.get((method, self.path)) for method in self.methods or ()}
+        form = self.body_field is not None and isinstance(self.body_field.field_info, params.Form)
+        takes_json = (self.body_field is not None and not form) or any(shapes.values())
+        decoder = getattr(self.endpoint, "__quire_json_decoder__", None)
+        body = (shapes, decoder) if takes_json else None
 
         async def handler(request: Request) -> Response:
             write = request.method in WRITE_METHODS
@@ -78,7 +87,7 @@ class ApiRoute(APIRoute):
                     ):
                         # PostgreSQL: reads, and single-statement writes, need no BEGIN/COMMIT round trips.
                         await session.connection(execution_options=AUTOCOMMIT)
-                    return await _run(request, session, endpoint, write)
+                    return await _run(request, session, endpoint, write, body)
             finally:
                 sqlite_write_transaction.reset(token)
                 active_settings.reset(settings_token)
@@ -87,13 +96,22 @@ class ApiRoute(APIRoute):
 
 
 async def _run(
-    request: Request, session: AsyncSession, endpoint: Callable[[Request], Awaitable[Response]], write: bool
+    request: Request,
+    session: AsyncSession,
+    endpoint: Callable[[Request], Awaitable[Response]],
+    write: bool,
+    body: tuple[dict[str, Any], Any] | None = None,
 ) -> Response:
     account_id = await authenticate(session, request.headers.get("authorization"))
     if write:
         # Read (and size-check) the body here: FastAPI would turn a PayloadTooLarge raised while
         # it parses the body into a generic 400.
         await request.body()
+        if body is not None:
+            # Media type, strict JSON and the contract's types, before the key's fingerprint reads the
+            # body and before pydantic does (core/request_body.py): parsed once, kept for FastAPI.
+            shapes, decoder = body
+            await read_json_body(request, shapes.get(request.method), decoder)
     request.state.session = session
     request.state.account_id = account_id
     claim = None
@@ -114,6 +132,17 @@ async def _run(
         await idempotency.complete(session, claim, response)
     await session.commit()
     return response
+
+
+def json_numbers(decoder: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark an endpoint whose JSON body is parsed with ``decoder`` (``request_body.decoder``) instead of
+    the default strict one, e.g. to keep numbers exact; the endpoint reads it with ``parsed_body``."""
+
+    def mark(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+        endpoint.__quire_json_decoder__ = decoder  # type: ignore[attr-defined]
+        return endpoint
+
+    return mark
 
 
 def api_router(**kwargs: Any) -> APIRouter:

@@ -8,9 +8,10 @@ This ASGI middleware answers the common case itself:
 
 - the caller's credential was verified in the last ``auth.CACHE_SECONDS`` (``auth.cached_account``),
 - the request has no ``Idempotency-Key`` (with one, the key's claim and the write commit together
-  in the route's transaction),
-- the body is a plain valid event (``service.parse_event_fast``, which gives up on anything unusual
-  and, when it does not, returns what ``service.parse_event_body`` returns),
+  in the route's transaction), and its media type is JSON (anything else is the route's 415),
+- the body is a plain valid event (``service.parse_event_fast``, which gives up on anything unusual,
+  a repeated key or a ``null`` included, and, when it does not, returns what ``service.parse_event_body``
+  returns),
 - the database is PostgreSQL (SQLite keeps its per-process write lock, in the route).
 
 The row is built by the route's own ``service.stored_event`` and written by the repository's upsert,
@@ -36,6 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from quire.core import clock
 from quire.core.auth import cached_account
 from quire.core.errors import QuireError
+from quire.core.request_body import is_json_media_type
 from quire.usage import jsontext
 from quire.usage.repository import upsert_statement
 from quire.usage.schemas import present_event
@@ -44,6 +46,8 @@ from quire.usage.service import StoredEvent, parse_event_fast, stored_event
 PATH = "/usage-events"
 _IDEMPOTENCY = b"idempotency-key"
 _AUTHORIZATION = b"authorization"
+_CONTENT_TYPE = b"content-type"
+_JSON = b"application/json"
 _HEADERS = [(b"content-type", b"application/json")]
 _FIELDS = tuple(StoredEvent.__dataclass_fields__)
 
@@ -69,13 +73,19 @@ class UsageEventFastPath:
         if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
-        authorization = None
+        authorization: str | None = None
+        content_type: bytes | None = None
         for name, value in scope["headers"]:
             if name == _IDEMPOTENCY:
                 await self.app(scope, receive, send)
                 return
             if name == _AUTHORIZATION and authorization is None:  # the first, as the route reads it
                 authorization = value.decode("latin-1")
+            elif name == _CONTENT_TYPE and content_type is None:
+                content_type = value
+        if content_type != _JSON and not is_json_media_type(content_type and content_type.decode("latin-1")):
+            await self.app(scope, receive, send)  # the route's 415 (core.request_body)
+            return
         account_id = cached_account(authorization)
         # None on SQLite (its write lock is the route's), absent before the app's lifespan has run
         writer: EventWriter | None = getattr(scope["app"].state, "event_writer", None)

@@ -14,6 +14,8 @@ from json.encoder import encode_basestring  # C-accelerated; what json.dumps(s, 
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from quire.core import request_body
+
 #: Significant digits and decimal exponent range accepted for a JSON number in usage data.
 MAX_DIGITS = 40
 MAX_EXPONENT = 40
@@ -64,22 +66,27 @@ def check_number(value: Decimal) -> None:
 
 
 #: Built once: ``json.loads`` with hooks builds a decoder per call (a measurable part of an event request).
-_DECODER = json.JSONDecoder(parse_float=_number, parse_int=_integer, parse_constant=_constant)
+#: The request parser's strict decoder (duplicate keys and NaN refused) with exact numbers; the route
+#: ``POST /usage-events`` has its body parsed with it by ``core.request_body`` (``core.http.json_numbers``).
+DECODER = request_body.decoder(_number, _integer)
 
 
 def loads(text: str | bytes) -> Any:
-    """Parse JSON; floats become ``Decimal``; NaN, Infinity and out-of-range numbers are refused."""
+    """Parse JSON as ``core.request_body`` does (UTF-8 only, no BOM, no duplicate keys, bounded nesting);
+    floats become ``Decimal``; NaN, Infinity and out-of-range numbers are refused."""
     try:
-        # What json.loads does before decoding: bytes in UTF-8/16/32, a BOM in text refused.
         if not isinstance(text, str):
-            text = text.decode(json.detect_encoding(text), "surrogatepass")
-        elif text.startswith("\ufeff"):
-            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
-        return _DECODER.decode(text)
+            text = text.decode("utf-8")  # RFC 8259 §8.1: UTF-8 only
+        if text.startswith("\ufeff"):
+            raise json.JSONDecodeError("Unexpected byte order mark", text, 0)
+        document = DECODER.decode(text)
     except JsonTextError:
         raise
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError, bad UTF-8, int digit limits, deep nesting
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, bad UTF-8, duplicate keys, int digit limits, deep nesting
         raise JsonTextError(f"Request body is not valid JSON: {exc}") from None
+    if text.count("{") + text.count("[") > request_body.MAX_DEPTH and request_body.too_deep(document):
+        raise JsonTextError(f"Request body nests deeper than {request_body.MAX_DEPTH} levels")
+    return document
 
 
 def _check_text(value: str) -> None:

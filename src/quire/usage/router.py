@@ -15,7 +15,8 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.background import BackgroundTask
 
-from quire.core.http import account_of, api_router, session_of, single_statement
+from quire.core.http import account_of, api_router, json_numbers, session_of, single_statement
+from quire.core.request_body import parsed_body
 from quire.core.pagination import PageParams, page_params, unsorted_page_params
 from quire.core.schemas import IsoDate
 from quire.usage import jsontext, service, uploads
@@ -64,8 +65,9 @@ def _json(payload: Any, status: int = 200, **kwargs: Any) -> Response:
 @router.post("/usage-events", status_code=201, response_model=UsageEventRead, operation_id="postUsageEvents",
              tags=EVENTS, openapi_extra=_EVENT_BODY)
 @single_statement
+@json_numbers(jsontext.DECODER)
 async def post_usage_event(request: Request, session: Session, account: Account) -> Response:
-    event = service.parse_event_body(await request.body())
+    event = service.parse_event_document(parsed_body(request))
     stored = await service.ingest_events(session, account, [event])
     return _json(present_event(stored[0]), 201)
 

@@ -12,6 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.core import clock
+from quire.core import request_body
+from quire.core.contract_requests import REQUESTS
 from quire.core.errors import NotFound, QuireError, ValidationFailed
 from quire.core.ids import uuid7
 from quire.core.pagination import Page, PageParams, paginate
@@ -44,13 +46,21 @@ class NewEvent:
 
 
 def parse_event_body(raw: bytes) -> NewEvent:
-    """Parse ``POST /usage-events`` exactly (numbers stay Decimal) and validate it (400 on any problem)."""
+#: The contract's shape of the ``POST /usage-events`` body (types; nulls only where 2024-07-30 allows them).
+EVENT_SHAPE = REQUESTS[("POST", "/usage-events")]
+
+
+    """Parse ``POST /usage-events`` exactly (numbers stay Decimal) and validate it (400 on any problem):
+    what the route does, where ``core.http`` parses the body with ``jsontext.DECODER`` first."""
     if not raw.strip():
         raise ValidationFailed("Request body is required", field="body")
-    try:
-        document = jsontext.loads(raw)
-    except jsontext.JsonTextError as exc:
-        raise ValidationFailed(str(exc), field="body") from None
+    document = request_body.parse_json(raw, jsontext.DECODER)
+    request_body.refuse_shape_errors(request_body.check_shape(document, EVENT_SHAPE))
+    return parse_event_document(document)
+
+
+def parse_event_document(document: Any) -> NewEvent:
+    """Validate a body already parsed by ``core.request_body`` (strict JSON, the contract's types)."""
     if not isinstance(document, dict):
         raise ValidationFailed("Request body must be a JSON object", field="body")
     try:
@@ -97,7 +107,7 @@ def parse_event_fast(raw: bytes) -> NewEvent | None:
         return None
     if customer_event_id is not None and not _identifier(customer_event_id):
         return None
-    if properties is not None and type(properties) is not dict:
+    if "eventProperties" in document and type(properties) is not dict:  # null included: the route refuses it
         return None
     timestamp = None
     if stamp is not None:

@@ -78,18 +78,26 @@ async def _check_group(session: AsyncSession, note: CreditNote, group_id: str | 
 
 
 async def _guard(
-    session: AsyncSession, note: CreditNote, gross_minor: int, invoice_line: InvoiceLineItem | None, replacing: str | None
-) -> None:
-    """For a note linked to an invoice: lock the invoice, then apply the creditable-amount rule."""
+    session: AsyncSession, note: CreditNote, minor: tuple[int, int, int], invoice_line: InvoiceLineItem | None,
+    replacing: str | None,
+) -> tuple[int, int, int]:
+    """For a note linked to an invoice: lock the invoice, then apply the creditable-amount rule, which
+    settles the tax of a line crediting an invoice line (``creditable.settle``). The amounts to store."""
     if note.invoice_id is None:
-        return
+        return minor
     invoice = await creditable.locked_invoice(session, note.account_id, note.invoice_id)
-    await creditable.check_amount(session, invoice, gross_minor=gross_minor, line=invoice_line, replacing_line_id=replacing)
+    settled = await creditable.check_amount(session, invoice, computed=creditable.Minor(*minor), line=invoice_line,
+                                            replacing_line_id=replacing)
+    return settled.net, settled.tax, settled.gross
 
 
-async def _stored_tax_rate(session: AsyncSession, note: CreditNote, requested: Decimal) -> Decimal:
-    """Same rule as invoice lines (docs/tax.md): 0 for a tax-exempt or reverse-charged customer."""
-    return effective_tax_rate(await tax_status_of(session, note), requested)
+async def _stored_tax_rate(
+    session: AsyncSession, note: CreditNote, requested: Decimal, invoice_line: InvoiceLineItem | None
+) -> Decimal:
+    """Same rule as invoice lines (docs/tax.md): 0 for a tax-exempt or reverse-charged customer; and a
+    line crediting an invoice line takes that line's rate (``creditable.credited_rate``)."""
+    effective = effective_tax_rate(await tax_status_of(session, note), requested)
+    return effective if invoice_line is None else creditable.credited_rate(invoice_line.tax_rate, requested, effective)
 
 
 def _fill(item: CreditNoteLineItem, data: CreditLineFields, tax_rate: Decimal, minor: tuple[int, int, int]) -> None:
@@ -114,9 +122,9 @@ async def add_line(
     # next_line_index counts the lines ever added, so below the limit there is no need to count them.
     if note.next_line_index >= MAX_LINE_ITEMS and await repo.count_lines(session, note.id) >= MAX_LINE_ITEMS:
         raise ValidationFailed(f"A credit note holds at most {MAX_LINE_ITEMS} line items")
-    tax_rate = await _stored_tax_rate(session, note, data.tax_rate)
+    tax_rate = await _stored_tax_rate(session, note, data.tax_rate, invoice_line)
     minor = _minor(line_totals(data.quantity, data.rate, tax_rate, note.currency), note.currency)
-    await _guard(session, note, minor[2], invoice_line, None)
+    minor = await _guard(session, note, minor, invoice_line, None)
     item = CreditNoteLineItem(
         id=uuid7(), account_id=account_id, credit_note_id=note.id, index=note.next_line_index, group_id=data.group_id,
         invoice_line_item_id=invoice_line.id if invoice_line else None,
@@ -143,12 +151,12 @@ async def update_line(
     """Replace the line's values; its group, credited invoice line and index stay."""
     note = await editable_note(session, account_id, credit_note_id)
     item = await _line(session, note, line_id)
-    tax_rate = await _stored_tax_rate(session, note, data.tax_rate)
-    minor = _minor(line_totals(data.quantity, data.rate, tax_rate, note.currency), note.currency)
     invoice_line = None
     if item.invoice_line_item_id is not None and note.invoice_id is not None:
         invoice_line = await repo.invoice_line(session, account_id, note.invoice_id, item.invoice_line_item_id)
-    await _guard(session, note, minor[2], invoice_line, item.id)
+    tax_rate = await _stored_tax_rate(session, note, data.tax_rate, invoice_line)
+    minor = _minor(line_totals(data.quantity, data.rate, tax_rate, note.currency), note.currency)
+    minor = await _guard(session, note, minor, invoice_line, item.id)
     _fill(item, data, tax_rate, minor)
     await session.flush()
     await recalculate(session, note)

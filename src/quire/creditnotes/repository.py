@@ -136,6 +136,30 @@ async def credited_minor(
     return int(await session.scalar(stmt) or 0)
 
 
+async def credited_totals(
+    session: AsyncSession,
+    account_id: str,
+    invoice_id: str,
+    *,
+    invoice_line_id: str | None = None,
+    exclude_line_id: str | None = None,
+) -> tuple[int, int, int]:
+    """Net, tax and gross minor units credited as ``credited_minor`` counts them (not VOIDED, drafts included)."""
+    L, C = CreditNoteLineItem, CreditNote
+    sums = [func.coalesce(func.sum(col), 0) for col in (L.net_total_minor, L.total_tax_minor, L.gross_total_minor)]
+    stmt = (
+        select(*sums)
+        .join(C, C.id == L.credit_note_id)
+        .where(C.account_id == account_id, C.invoice_id == invoice_id, C.status != CreditNoteStatus.VOIDED.value)
+    )
+    if invoice_line_id is not None:
+        stmt = stmt.where(L.invoice_line_item_id == invoice_line_id)
+    if exclude_line_id is not None:
+        stmt = stmt.where(L.id != exclude_line_id)
+    row = (await session.execute(stmt)).one()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
 async def invoice_line(session: AsyncSession, account_id: str, invoice_id: str, line_id: str) -> InvoiceLineItem | None:
     if not is_uuid(line_id):
         return None

@@ -35,7 +35,23 @@ REPO = Path(__file__).resolve().parents[1]
 #: A copy of ../shared/sequence-api/2024-01-01.json kept in the repo, so a clone tests on its own;
 #: tests/unit/test_contract.py fails if the copy and the shared original ever differ.
 VENDORED = REPO / "contract" / "sequence-2024-01-01.json"
-SHARED = REPO.parent / "shared" / "sequence-api" / "2024-01-01.json"
+SHARED_RELATIVE = Path("shared") / "sequence-api" / "2024-01-01.json"
+
+
+def _find_shared() -> Path:
+    """The shared original: ``$QUIRE_SHARED_DIR`` if set, else the first ``shared/`` beside the clone or
+    beside any folder above it (CI clones into another folder and puts a copy of shared/ beside it; the
+    development tree has it one level up). When there is none, the path where it is first looked for."""
+    explicit = os.environ.get("QUIRE_SHARED_DIR")
+    if explicit:
+        return Path(explicit) / SHARED_RELATIVE.relative_to("shared")
+    candidates = [folder / SHARED_RELATIVE for folder in (REPO, *REPO.parents)]
+    for start in (Path.cwd(), Path(os.environ.get("PWD", "."))):  # a symlinked clone: the unresolved path too
+        candidates += [folder / SHARED_RELATIVE for folder in (start.absolute(), *start.absolute().parents)]
+    return next((path for path in candidates if path.is_file()), REPO.parent / SHARED_RELATIVE)
+
+
+SHARED = _find_shared()
 
 
 def contract_path() -> Path:

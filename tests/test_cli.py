@@ -37,3 +37,56 @@ def test_bad_merchant_settings_are_refused_before_anything_is_stored(tmp_path: P
         assert done.returncode == 2, (bad, done.stdout, done.stderr)
         assert done.stdout == ""
         assert done.stderr.strip()
+
+
+def _merchant_settings(db: Path, account_id: str) -> dict[str, object]:
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        (raw,) = conn.execute("SELECT merchant_settings FROM accounts WHERE id = ?", (account_id,)).fetchone()
+    return json.loads(raw) if isinstance(raw, str) else raw
+
+
+def demo(db: Path, cwd: Path, port: str = "8123") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "QUIRE_DATABASE_URL": f"sqlite:///{db}"}
+    return subprocess.run(QUIRE + ["demo", "--port", port], cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_demo_account_has_a_complete_fictional_seller_and_saves_what_the_readme_reads(tmp_path: Path) -> None:
+    from quire.cli import DEMO_MERCHANT
+
+    db = tmp_path / "quire.db"
+    run(["migrate"], db)
+    first = demo(db, tmp_path)
+    assert first.returncode == 0, first.stderr
+    saved = json.loads((tmp_path / ".quire-demo.json").read_text())
+    assert set(saved) == {"sequenceAccountId", "clientId", "clientSecret", "url"}
+    assert saved["url"] == "http://127.0.0.1:8123"
+    assert (tmp_path / ".quire-demo.json").stat().st_mode & 0o077 == 0  # a secret: the owner's only
+    assert saved["clientSecret"] in first.stdout and "/invoices/{id}/hosted-link" in first.stdout
+    stored = _merchant_settings(db, saved["sequenceAccountId"])
+    for key in ("legalCompanyName", "address", "email", "taxId", "iban", "ukAccountDetails"):
+        assert stored[key] == DEMO_MERCHANT[key], key  # name, address and email: invoices get a seller
+    assert stored["paymentTermsDays"] == 30  # stored as PUT /merchant-settings stores it, defaults filled in
+    assert stored["email"].endswith(".example")
+
+    again = demo(db, tmp_path, port="8124")
+    assert again.returncode == 0, again.stderr
+    resaved = json.loads((tmp_path / ".quire-demo.json").read_text())
+    assert resaved == {**saved, "url": "http://127.0.0.1:8124"}  # the same credential, the new address
+
+
+def test_demo_leaves_a_seller_someone_set_alone(tmp_path: Path) -> None:
+    db = tmp_path / "quire.db"
+    run(["migrate"], db)
+    own = {"legalCompanyName": "Mine Ltd", "email": "me@mine.example",
+           "address": {"line1": "2 Road", "town": "Leeds", "postcode": "LS1 1AA", "country": "GB"}}
+    made = run(["accounts", "create", "--name", "Quire demo", "--merchant-settings", json.dumps(own)], db)
+    assert made.returncode == 0, made.stderr
+    account = json.loads(made.stdout)["sequenceAccountId"]
+    done = demo(db, tmp_path)
+    assert done.returncode == 0, done.stderr
+    saved = json.loads((tmp_path / ".quire-demo.json").read_text())
+    assert saved["sequenceAccountId"] == account and saved["clientId"] != json.loads(made.stdout)["clientId"]
+    stored = _merchant_settings(db, account)
+    assert stored["legalCompanyName"] == "Mine Ltd" and "iban" not in stored

@@ -2,14 +2,20 @@
 
 Every response a test client receives goes through :meth:`Contract.validate_response`:
 
+* no 5xx is ever acceptable, whatever its body (the contract declares 500s; Quire must never send one);
 * a path and method the contract knows must answer with a status the contract declares for it
   (any 2xx it does not declare is a violation), and a JSON body that validates against the declared
-  schema (OpenAPI 3.0 semantics: ``nullable``, ``readOnly``...);
-* every error (status >= 400), on any path, must have Sequence's error shape
-  ``{"error": {"type": "CamelCase", "message": "..."}}``. The contract declares error statuses without a
-  body schema, and declares no 404 at all; Quire's 404/405/409/413 carry the same documented shape
-  (docs/errors.md);
-* paths the contract does not know (Quire's extensions, ``/openapi.json``) are not checked here.
+  schema (OpenAPI 3.0 semantics: ``nullable``, ``readOnly``..., and formats: ``date``, ``date-time``,
+  ``uuid``, ``email``, ``int32``...);
+* an error (status >= 400) whose operation declares a JSON body schema for that status (``POST /plans``
+  400 declares ``DatabaseErrors1``, ``{"errors": [{"key", "error"}]}``) must match that schema; every
+  other error, on any path, must have Sequence's error shape ``{"error": {"type": "CamelCase",
+  "message": "..."}}`` (the contract declares most error statuses without a body schema, and declares
+  no 404 at all; Quire's 404/405/409/413 carry the same documented shape, docs/errors.md);
+* paths and methods the contract does not know (Quire's extensions: emails, hosted links, CSV uploads,
+  merchant settings...) are checked the same way against the schemas Quire itself serves for them in
+  its ``/openapi.json`` (``quire.app.create_app().openapi()``); routes absent from that document too
+  (``/openapi.json``, ``/docs``, ``/health``) are not checked.
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from openapi_schema_validator import OAS30Validator
+from jsonschema.protocols import Validator
+from openapi_schema_validator import OAS30Validator, OAS31Validator, oas30_format_checker, oas31_format_checker
 
 ERROR_TYPE = re.compile(r"^[A-Z][A-Za-z0-9]+$")
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
@@ -60,8 +67,13 @@ def contract_path() -> Path:
 
 
 class Contract:
-    def __init__(self, document: dict[str, Any]) -> None:
+    """An OpenAPI document as an oracle. ``extensions`` answers for the paths and methods this document
+    does not know (Quire's own document, for the extension paths); without it they are not checked."""
+
+    def __init__(self, document: dict[str, Any], extensions: Contract | None = None) -> None:
         self.document = document
+        self.extensions = extensions
+        self._oas31 = str(document.get("openapi", "3.0")).startswith("3.1")
         self._templates: list[tuple[re.Pattern[str], int, str]] = []
         for template in document["paths"]:
             literal_segments = sum(1 for seg in template.split("/") if seg and not seg.startswith("{"))
@@ -69,8 +81,8 @@ class Contract:
             self._templates.append((pattern, literal_segments, template))
         # Prefer the template with the most literal segments: /customers/by-alias wins over /customers/{id}.
         self._templates.sort(key=lambda item: -item[1])
-        self._validators: dict[tuple[str, str, str], OAS30Validator] = {}
-        self._components = relax_free_form_maps(document["components"])
+        self._validators: dict[tuple[str, str, str], Validator | None] = {}
+        self._components = relax_free_form_maps(document.get("components", {}))
 
     # -- lookup -------------------------------------------------------------------------------------
     def template_for(self, method: str, path: str) -> str | None:
@@ -102,46 +114,70 @@ class Contract:
         return found
 
     # -- validation ---------------------------------------------------------------------------------
-    def _validator(self, template: str, method: str, status: str) -> OAS30Validator | None:
+    def schema_validator(self, schema: dict[str, Any]) -> Validator:
+        """A validator of ``schema`` (which may use this document's ``#/components``), formats checked."""
+        root = {**schema, "components": self._components}
+        if self._oas31:
+            return OAS31Validator(root, format_checker=oas31_format_checker)
+        return OAS30Validator(root, format_checker=oas30_format_checker)
+
+    def _validator(self, template: str, method: str, status: str) -> Validator | None:
         key = (template, method, status)
         if key not in self._validators:
             response = self.document["paths"][template][method]["responses"][status]
             schema = ((response.get("content") or {}).get("application/json") or {}).get("schema")
-            if schema is None:
-                return None
-            root = {**schema, "components": self._components}
-            self._validators[key] = OAS30Validator(root)
+            self._validators[key] = None if schema is None else self.schema_validator(schema)
         return self._validators[key]
+
+    def _declared_media_types(self, template: str, method: str, status: str) -> set[str]:
+        response = self.document["paths"][template][method]["responses"][status]
+        return set(response.get("content") or {})
 
     def validate_response(
         self, method: str, path: str, status: int, body: bytes, content_type: str | None
     ) -> None:
         where = f"{method} {path} -> {status}"
+        if status >= 500:
+            raise ContractViolation(f"{where}: a server error is never an acceptable answer: {body[:300]!r}")
         is_json = bool(content_type and "json" in content_type)
-        if status >= 400:
-            check_error_body(where, body, is_json)
-            return
         template = self.template_for(method, path)
         if template is None:
+            if self.extensions is not None:
+                self.extensions.validate_response(method, path, status, body, content_type)
+            elif status >= 400:
+                check_error_body(where, body, is_json)
             return
         responses = self.document["paths"][template][method.lower()]["responses"]
+        if status >= 400:
+            validator = self._validator(template, method.lower(), str(status)) if str(status) in responses else None
+            if validator is None:
+                check_error_body(where, body, is_json)
+            else:
+                _validate(where, validator, body, is_json, content_type, "the error body the operation declares")
+            return
         declared = str(status) if str(status) in responses else ("default" if "default" in responses else None)
         if declared is None:
             raise ContractViolation(f"{where}: status not declared by the contract (declares {sorted(responses)})")
         validator = self._validator(template, method.lower(), declared)
         if validator is None:
             return
-        if not is_json:
-            raise ContractViolation(f"{where}: contract declares a JSON body, got content-type {content_type!r}")
-        try:
-            payload = json.loads(body)
-        except ValueError as exc:
-            raise ContractViolation(f"{where}: body is not JSON: {exc}") from exc
-        errors = sorted(validator.iter_errors(payload), key=lambda e: list(e.absolute_path))
-        if errors:
-            lines = [f"  at /{'/'.join(map(str, e.absolute_path))}: {e.message[:300]}" for e in errors[:10]]
-            raise ContractViolation(f"{where}: response does not match the contract schema\n" + "\n".join(lines))
+        media = (content_type or "").split(";", 1)[0].strip().lower()
+        if not is_json and media in self._declared_media_types(template, method.lower(), declared):
+            return  # a declared non-JSON representation (a PDF, a page)
+        _validate(where, validator, body, is_json, content_type, "the contract schema")
 
+
+def _validate(where: str, validator: Validator, body: bytes, is_json: bool, content_type: str | None, what: str) -> None:
+    if not is_json:
+        raise ContractViolation(f"{where}: contract declares a JSON body, got content-type {content_type!r}")
+    try:
+        payload = json.loads(body)
+    except ValueError as exc:
+        raise ContractViolation(f"{where}: body is not JSON: {exc}") from exc
+    errors = sorted(validator.iter_errors(payload), key=lambda e: list(e.absolute_path))
+    if errors:
+        lines = [f"  at /{'/'.join(map(str, e.absolute_path))}: {e.message[:300]}" for e in errors[:10]]
+        raise ContractViolation(f"{where}: response does not match {what}\n" + "\n".join(lines))
 
 
 def relax_free_form_maps(node: Any) -> Any:
@@ -178,8 +214,16 @@ def check_error_body(where: str, body: bytes, is_json: bool) -> None:
 
 
 @cache
+def served_contract() -> Contract:
+    """Quire's own ``/openapi.json`` as an oracle, for the paths Sequence's document does not have."""
+    from quire.app import create_app
+
+    return Contract(create_app().openapi())
+
+
+@cache
 def get_contract() -> Contract:
     path = contract_path()
     if not path.exists():
         raise FileNotFoundError(f"The contract is not at {path}; set QUIRE_CONTRACT_PATH")
-    return Contract(json.loads(path.read_text()))
+    return Contract(json.loads(path.read_text()), extensions=served_contract())

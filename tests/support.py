@@ -119,9 +119,12 @@ class ApiClient(httpx.Client):
         self.checked = 0
 
     def _check(self, response: httpx.Response) -> None:
-        from tests.contract import get_contract
+        from tests.contract import ContractViolation, get_contract
 
         response.read()
+        if response.status_code >= 500:  # whatever its body: a well-formed error body does not excuse a crash
+            raise ContractViolation(f"{response.request.method} {response.request.url.path} -> {response.status_code}: "
+                                    f"a server error: {response.text[:300]}")
         get_contract().validate_response(
             response.request.method,
             response.request.url.path,

@@ -17,6 +17,7 @@ fuzzer (tests/api/test_fuzz.py points generated requests at real objects).
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,7 +37,6 @@ MERCHANT: dict[str, Any] = {
     "email": "billing@real-objects.example",
     "iban": "GB33BUKB20201555555555",
     "ukAccountDetails": {"sortCode": "202015", "accountNumber": "55555555"},
-    "taxNumber": "GB980780684",
 }
 
 
@@ -54,7 +54,7 @@ def create_real_objects(client: ApiClient) -> dict[str, str]:
     n = next(_seq)
     merchant = client.put("/merchant-settings", json=MERCHANT)
     assert merchant.status_code == 200, merchant.text
-    alias_value = f"real-{n}-{client.credential.account_id if client.credential else 'x'}"
+    alias_value = f"real-{n}-{uuid.uuid4().hex}"
     customer = new_customer(client, customerAliases=[alias_value])
     alias = _created(client.post("/customer-aliases", json={
         "sequenceAccountId": client.credential.account_id if client.credential else "",

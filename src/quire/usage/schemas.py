@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, StrictInt, StrictStr, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, StrictInt, StrictStr, WithJsonSchema, model_validator
 
 from quire.core.clock import isoformat_z
 from quire.core.pagination import PaginationMeta
@@ -185,9 +185,14 @@ def present_metric(metric: UsageMetric) -> UsageMetricRead:
     )
 
 
+#: A metric's value: written by the router as an exact JSON number (not pydantic's decimal string), so
+#: the served /openapi.json says number (tests/contract.py validates extension paths against it).
+ExactNumber = Annotated[Decimal, WithJsonSchema({"type": "number"})]
+
+
 class MetricGroupRead(ApiModel):
     group: str | None
-    value: Decimal
+    value: ExactNumber
     event_count: int
 
 
@@ -202,7 +207,7 @@ class UsageMetricCalculation(ApiModel):
     event_type: str
     aggregation_type: AggregationType
     event_count: int
-    value: Decimal
+    value: ExactNumber
     unit: str | None = None
     min_event_id: str | None = None
     max_event_id: str | None = None

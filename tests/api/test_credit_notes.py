@@ -348,10 +348,9 @@ def test_create_and_line_refusals(client: ApiClient, other_client: ApiClient) ->
     invalid(client.post("/credit-notes", json={**base, "invoiceId": draft_invoice["id"],
                                                   "customerId": draft_invoice["customerId"]}), "invoiceId")
     foreign_invoice, _ = issued_invoice(other_client)
-    missing = client.post("/credit-notes", json={**base, "invoiceId": foreign_invoice["id"]})
-    assert missing.status_code == 404 and missing.json()["error"]["resource"] == "Invoice"
-    unknown = client.post("/credit-notes", json={**base, "customerId": foreign_invoice["customerId"]})
-    assert unknown.status_code == 404 and unknown.json()["error"]["resource"] == "Customer"
+    # Another account's invoice or customer named in the body: 400 naming the field, not 404 (issue 12).
+    invalid(client.post("/credit-notes", json={**base, "invoiceId": foreign_invoice["id"]}), "invoiceId")
+    invalid(client.post("/credit-notes", json={**base, "customerId": foreign_invoice["customerId"]}), "customerId")
     invalid(client.post("/credit-notes", json={"customerId": stranger["id"]}), "currency")
     invalid(client.post("/credit-notes", json={**base, "billingPeriodStart": "2026-10-02T00:00:00Z",
                                                   "billingPeriodEnd": "2026-10-01T00:00:00Z"}), "billingPeriodEnd")
@@ -475,12 +474,15 @@ def test_cross_account_is_not_found_everywhere(client: ApiClient, other_client: 
         ("POST", f"/credit-notes/{nid}/line-item-groups", {"title": "g"}),
         ("PUT", f"/credit-notes/{nid}/line-item-groups/{gid}", {"title": "g"}),
         ("DELETE", f"/credit-notes/{nid}/line-item-groups/{gid}", None),
-        ("POST", "/credit-notes", {"invoiceId": invoice["id"], "currency": "GBP", "customerId": invoice["customerId"]}),
     ]
     for method, path, payload in attempts:
         response = other_client.request(method, path, json=payload)
         assert response.status_code == 404, (method, path, response.text)
         assert response.json()["error"]["type"] == "NotFound"
+    # Named in a body instead of the path: 400 naming the field (issue 12).
+    response = other_client.post("/credit-notes", json={"invoiceId": invoice["id"], "currency": "GBP",
+                                                         "customerId": invoice["customerId"]})
+    assert response.status_code == 400 and response.json()["error"]["fields"][0]["field"] == "customerId", response.text
     # Another account's own objects cannot be reached through this account's ids either.
     theirs = new_note(other_client, currency="GBP", customerId=new_customer(other_client)["id"])
     assert client.get(f"/credit-notes/{theirs['id']}").status_code == 404

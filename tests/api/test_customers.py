@@ -181,14 +181,19 @@ def test_cross_account_isolation(client: ApiClient, other_client: ApiClient) -> 
         other_client.get(f"/customers/by-alias/{cid}"),
         other_client.put(f"/customer-aliases/{aid}", json={"label": "x"}),
         other_client.delete(f"/customer-aliases/{aid}"),
-        other_client.post("/customer-aliases", json={"sequenceAccountId": other_client.credential.account_id, "customerId": cid, "value": "theirs"}),
-        other_client.post("/customer-settings", json={"customerId": cid, "paymentProvider": "NONE"}),
         other_client.get(f"/customer-settings/{sid}"),
         other_client.put(f"/customer-settings/{sid}", json={"paymentProvider": "STRIPE"}),
         other_client.delete(f"/customer-settings/{sid}"),
     ]
     for response in attempts:
         assert response.status_code == 404, (response.request.method, response.request.url, response.text)
+    # Named in a body, another account's customer is bad input: 400 naming customerId (issue 12).
+    for path, body in (("/customer-aliases", {"sequenceAccountId": other_client.credential.account_id, "customerId": cid,
+                                              "value": "theirs"}),
+                       ("/customer-settings", {"customerId": cid, "paymentProvider": "NONE"})):
+        response = other_client.post(path, json=body)
+        assert response.status_code == 400, (path, response.text)
+        assert [f["field"] for f in response.json()["error"]["fields"]] == ["customerId"], response.text
     assert other_client.get("/customers", params={"includeArchived": "true"}).json()["items"] == []
     assert other_client.get("/customers", params={"alias": "mine"}).json()["items"] == []
     assert other_client.get("/customer-aliases").json()["items"] == []

@@ -64,13 +64,13 @@ def test_create_refusals(client: ApiClient, other_client: ApiClient) -> None:
         ({"currency": "GBP", "customerId": customer["id"], "metadata": [{"key": "k", "value": 1}]}, 400),
         ({"currency": "GBP", "customerId": customer["id"], "metadata": {"k": "v"}}, 400),
         ({"currency": "GBP", "customerId": customer["id"], "memo": "x" * 10_001}, 400),
-        ({"currency": "GBP", "customerId": foreign["id"]}, 404),
-        ({"currency": "GBP", "customerId": "8e0f7f43-6f52-4d34-9a4e-000000000000"}, 404),
+        ({"currency": "GBP", "customerId": foreign["id"]}, 400),  # a body's reference: 400, not 404 (issue 12)
+        ({"currency": "GBP", "customerId": "8e0f7f43-6f52-4d34-9a4e-000000000000"}, 400),
     ]
     for body, status in cases:
         response = client.post("/invoices", json=body)
         assert response.status_code == status, (body, response.text)
-        assert response.json()["error"]["type"] in ("ValidationError", "NotFound"), response.text
+        assert response.json()["error"]["type"] == "ValidationError", response.text
     archived = new_customer(client)
     assert client.delete(f"/customers/{archived['id']}").status_code == 200
     response = client.post("/invoices", json={"currency": "GBP", "customerId": archived["id"]})
@@ -208,16 +208,19 @@ def test_cross_account_is_not_found_everywhere(client: ApiClient, other_client: 
         ("PUT", f"/invoices/{iid}/line-item-groups/{gid}", {"title": "g"}),
         ("DELETE", f"/invoices/{iid}/line-item-groups/{gid}", None),
         ("GET", f"/invoice-settings/for-invoice/{iid}", None),
-        ("POST", "/invoice-settings", {"invoiceId": iid, "paymentProvider": "NONE"}),
     ]
+    before = client.get(f"/invoices/{iid}").json()
     for method, path, body in attempts:
         response = other_client.request(method, path, json=body)
         assert response.status_code == 404, (method, path, response.text)
         assert response.json()["error"]["type"] == "NotFound"
+    # Named in a body instead of the path: 400 naming the field (issue 12).
+    response = other_client.post("/invoice-settings", json={"invoiceId": iid, "paymentProvider": "NONE"})
+    assert response.status_code == 400 and response.json()["error"]["fields"][0]["field"] == "invoiceId", response.text
     assert other_client.get("/invoices").json()["items"] == []
     assert other_client.get("/invoices", params={"customerId": invoice["customerId"]}).json()["items"] == []
     # The owner still sees it all unchanged.
-    assert client.get(f"/invoices/{iid}").json() == client.get(f"/invoices/{iid}").json()
+    assert client.get(f"/invoices/{iid}").json() == before
     assert len(client.get(f"/invoices/{iid}/line-items").json()["items"]) == 1
     assert client.get(f"/invoices/{iid}").json()["status"] == "DRAFT"
 

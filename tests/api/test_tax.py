@@ -175,10 +175,12 @@ def test_registration_refusals(client: ApiClient, other_client: ApiClient) -> No
     assert_400(client.post("/tax-registrations", json={
         "taxIdentifier": GB_VAT, "country": "GB", "customerId": customer["id"], "merchantId": account}), says="not both")
     foreign = new_customer(other_client)
-    assert client.post("/tax-registrations", json={
-        "taxIdentifier": GB_VAT, "country": "GB", "customerId": foreign["id"]}).status_code == 404
-    assert client.post("/tax-registrations", json={
-        "taxIdentifier": GB_VAT, "country": "GB", "merchantId": other_client.credential.account_id}).status_code == 404
+    # Another account's customer or merchant named in the body: 400 naming the field (issue 12).
+    refused = client.post("/tax-registrations", json={"taxIdentifier": GB_VAT, "country": "GB", "customerId": foreign["id"]})
+    assert refused.status_code == 400 and refused.json()["error"]["fields"][0]["field"] == "customerId", refused.text
+    refused = client.post("/tax-registrations", json={
+        "taxIdentifier": GB_VAT, "country": "GB", "merchantId": other_client.credential.account_id})
+    assert refused.status_code == 400 and refused.json()["error"]["fields"][0]["field"] == "merchantId", refused.text
     for body in [{"taxIdentifier": GB_VAT}, {"country": "GB", "merchantId": account},
                  {"taxIdentifier": "", "country": "GB", "merchantId": account},
                  {"taxIdentifier": 980780684, "country": "GB", "merchantId": account},
@@ -316,8 +318,9 @@ def test_lines_may_reference_a_tax_rate(client: ApiClient, other_client: ApiClie
     draft_rate = new_rate(client, isPublished=False)
     assert_400(client.post(f"/invoices/{iid}/line-items", json=line_body(taxRateId=draft_rate["id"])), "TaxRateNotPublished")
     foreign = new_rate(other_client)
-    assert client.post(f"/invoices/{iid}/line-items", json=line_body(taxRateId=foreign["id"])).status_code == 404
-    assert client.post(f"/invoices/{iid}/line-items", json=line_body(taxRateId="nope")).status_code == 404
+    for unknown in (foreign["id"], "nope"):  # a line's reference: 400 naming taxRateId, not 404 (issue 12)
+        refused = client.post(f"/invoices/{iid}/line-items", json=line_body(taxRateId=unknown))
+        assert refused.status_code == 400 and refused.json()["error"]["fields"][0]["field"] == "taxRateId", refused.text
     no_rate = {k: v for k, v in line_body().items() if k != "taxRate"}
     assert_400(client.post(f"/invoices/{iid}/line-items", json=no_rate), says="taxRate is required")
     assert_400(client.post(f"/invoices/{iid}/line-items", json=line_body(taxRateId="x" * 65)))
@@ -351,13 +354,15 @@ def test_cross_account_is_not_found_on_every_tax_endpoint(client: ApiClient, oth
         ("DELETE", f"/tax-registrations/{gid}", None),
         ("GET", f"/tax-registrations/for-customer/{customer['id']}", None),
         ("GET", f"/tax-registrations/for-merchant/{account}", None),
-        ("POST", "/tax-registrations", {"taxIdentifier": GB_VAT, "country": "GB", "customerId": customer["id"]}),
-        ("POST", "/tax-registrations", {"taxIdentifier": GB_VAT, "country": "GB", "merchantId": account}),
     ]
     for method, path, body in attempts:
         response = other_client.request(method, path, json=body)
         assert response.status_code == 404, (method, path, response.text)
         assert response.json()["error"]["type"] == "NotFound"
+    # Named in a body instead of the path: 400 naming the field (issue 12).
+    for field, owner in (("customerId", customer["id"]), ("merchantId", account)):
+        response = other_client.post("/tax-registrations", json={"taxIdentifier": GB_VAT, "country": "GB", field: owner})
+        assert response.status_code == 400 and response.json()["error"]["fields"][0]["field"] == field, response.text
     assert other_client.get("/tax-rates").json()["items"] == []
     assert other_client.get("/tax-registrations").json()["items"] == []
     assert client.get(f"/tax-rates/{rid}").json() == rate

@@ -24,6 +24,7 @@ from quire.core.errors import NotFound
 from quire.core.ids import uuid7
 from quire.core.money import quantize
 from quire.core.pagination import Page, PageParams, SortOrder, paginate
+from quire.core.references import check_all, resolve, unknown_reference
 from quire.customers import service as customers
 
 DEFAULT_CHANGE_BEHAVIOUR = "NEVER"  # existing subscribers are never re-priced silently
@@ -70,12 +71,13 @@ async def update_plan(session: AsyncSession, account_id: str, plan_id: str, data
 
 
 async def get_plan(session: AsyncSession, account_id: str, plan_id: str, version: int | None = None) -> PlanView:
-    """The latest version, or version ``version`` (404 when the plan has no such version)."""
+    """The latest version, or version ``version`` (400 naming ``version`` when the plan has none: the query's
+    reference, not the URL's object)."""
     plan = await _get_plan(session, account_id, plan_id)
     number = plan.current_version if version is None else version
     row = await repo.get_version(session, account_id, plan.id, number)
     if row is None:
-        raise NotFound(f"Plan {plan_id!r} has no version {number}", resource="PlanVersion")
+        raise unknown_reference("version", f"plan {plan_id!r} has no version {number}")
     ids = (await repo.price_ids_of_versions(session, account_id, [row.id]))[row.id]
     by_id = await repo.prices_by_id(session, account_id, ids)
     return PlanView(plan=plan, version=row, prices=[by_id[i] for i in ids])
@@ -123,7 +125,7 @@ async def _check_version(session: AsyncSession, account_id: str, data: PlanCreat
     if data.parent_id is not None:
         if data.parent_id == plan_id:
             raise invalid("parentId", "a plan cannot be its own parent")
-        await _get_plan(session, account_id, data.parent_id)
+        await resolve("parentId", _get_plan(session, account_id, data.parent_id))
     return prices
 
 
@@ -133,25 +135,22 @@ async def _plan_prices(session: AsyncSession, account_id: str, price_ids: list[s
     if duplicates:
         raise invalid("priceIds", f"repeated ids: {', '.join(duplicates)}")
     found = await repo.live_prices_by_id(session, account_id, price_ids, lock=True)
-    missing = [i for i in price_ids if i not in found]
-    if missing:
-        raise invalid("priceIds", f"invalid provided price ids: [{', '.join(missing)}]")
-    for price_id in price_ids:
+    check_all("priceIds", price_ids, found, "Price")  # 400 naming priceIds[i] (unknown, deleted or foreign)
+    for i, price_id in enumerate(price_ids):
         if found[price_id].currency != currency:
-            raise invalid("priceIds", f"price {price_id} is in {found[price_id].currency}, but every price of a "
-                                      f"plan must be in the plan's currency ({currency})")
+            raise invalid(f"priceIds[{i}]", f"price {price_id} is in {found[price_id].currency}, but every price of a "
+                                            f"plan must be in the plan's currency ({currency})")
     return [found[i] for i in price_ids]
 
 
 async def _check_customers(session: AsyncSession, account_id: str, customer_ids: list[str]) -> None:
-    missing: list[str] = []
+    known: set[str] = set()
     for customer_id in dict.fromkeys(customer_ids):
         try:
-            await customers.get_customer(session, account_id, customer_id)
+            known.add((await customers.get_customer(session, account_id, customer_id)).id)
         except NotFound:
-            missing.append(customer_id)
-    if missing:
-        raise invalid("eligibleCustomerIds", f"invalid provided customer ids: [{', '.join(missing)}]")
+            pass
+    check_all("eligibleCustomerIds", customer_ids, known, "Customer")
 
 
 async def _write_version(session: AsyncSession, plan: Plan, data: PlanCreate | PlanUpdate, prices: list[Price], *,

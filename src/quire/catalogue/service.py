@@ -20,6 +20,7 @@ from quire.core import clock
 from quire.core.errors import InvalidStateTransition, NotFound, QuireError, ValidationFailed
 from quire.core.ids import uuid7
 from quire.core.pagination import Page, PageParams, paginate
+from quire.core.references import resolve
 
 
 class ImmutableField(ValidationFailed):
@@ -88,13 +89,13 @@ async def list_billing_products(session: AsyncSession, account_id: str, *,
 
 
 async def create_price(session: AsyncSession, account_id: str, data: PriceCreate) -> Price:
-    """A new price variant; the product (and list price, if named) must be the caller's (404)."""
-    await get_product(session, account_id, data.product_id)
+    """A new price variant; the product (and list price, if named) must be the caller's (400 naming it)."""
+    await resolve("productId", get_product(session, account_id, data.product_id))
     structure = parse_structure(data.structure, Flavour.PRICE)
     check_price_rules(structure, billing_frequency=data.billing_frequency, billing_type=data.billing_type,
                       has_calculation_period=data.usage_calculation_period is not None)
     if data.list_price_id is not None:
-        listed = await get_list_price(session, account_id, data.list_price_id)
+        listed = await resolve("listPriceId", get_list_price(session, account_id, data.list_price_id))
         if listed.archived_at is not None:
             raise invalid("listPriceId", "names an archived list price")
         if listed.product_id != data.product_id:
@@ -192,7 +193,7 @@ def _list_price_fields(data: ListPriceWrite) -> dict[str, Any]:
 
 
 async def create_list_price(session: AsyncSession, account_id: str, data: ListPriceWrite) -> ListPrice:
-    await get_product(session, account_id, data.product_id)
+    await resolve("productId", get_product(session, account_id, data.product_id))
     fields = _list_price_fields(data)
     now = clock.now()
     listed = ListPrice(id=uuid7(), account_id=account_id, product_id=data.product_id, created_at=now, updated_at=now,

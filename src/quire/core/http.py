@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from quire.config import active_settings, get_settings
-from quire.core import idempotency
+from quire.core import declared_errors, idempotency
 from quire.core.auth import authenticate
 from quire.core.db import sqlite_write_transaction
 from quire.core.contract_requests import REQUESTS
@@ -290,3 +290,6 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
         return error_response(500, "InternalError", "An unexpected error occurred; it has been logged")
+
+    # Last: operations that declare an error body of their own (POST /plans) answer in it (docs/errors.md).
+    declared_errors.install(app)

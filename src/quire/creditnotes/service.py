@@ -12,6 +12,7 @@ from quire.core import clock
 from quire.core.errors import NotFound, ValidationFailed
 from quire.core.ids import uuid7
 from quire.core.pagination import Page, PageParams, paginate
+from quire.core.references import resolve
 from quire.creditnotes import repository as repo
 from quire.creditnotes.creditable import locked_invoice
 from quire.creditnotes.lifecycle import Action, CreditNoteStatus, check
@@ -47,11 +48,11 @@ def _address(given: Any, fallback: dict[str, Any]) -> dict[str, Any]:
 async def _invoice_to_credit(
     session: AsyncSession, account_id: str, data: CreditNoteCreate, customer: Customer
 ) -> Invoice | None:
-    """The linked invoice, row-locked: it must exist here (404), be FINAL or SENT, and share the
-    credit note's currency and customer (400)."""
+    """The linked invoice, row-locked: it must be of this account, FINAL or SENT, and share the credit
+    note's currency and customer (each 400 naming the field)."""
     if data.invoice_id is None:
         return None
-    invoice = await locked_invoice(session, account_id, data.invoice_id)
+    invoice = await resolve("invoiceId", locked_invoice(session, account_id, data.invoice_id))
     if invoice.currency != data.currency:
         raise ValidationFailed(f"currency {data.currency} does not match the invoice's currency {invoice.currency}",
                                field="currency")
@@ -96,7 +97,8 @@ async def create_credit_note(session: AsyncSession, account_id: str, data: Credi
     currency and customer, the invoice must be FINAL or SENT, and the invoice lists it in
     ``creditNoteIds``; omitted customer fields are copied from the invoice (what was billed), else
     from the customer. ``merchantDetails`` is the account's merchant block now."""
-    customer = await get_customer(session, account_id, data.customer_id)  # archived customers may be credited
+    # Archived customers may be credited.
+    customer = await resolve("customerId", get_customer(session, account_id, data.customer_id))
     invoice = await _invoice_to_credit(session, account_id, data, customer)
     settings = await merchant.load(session, account_id)
     now = clock.now()

@@ -11,6 +11,7 @@ from quire.core import clock
 from quire.core.errors import NotFound, ValidationFailed
 from quire.core.ids import uuid7
 from quire.core.pagination import Page, PageParams, paginate
+from quire.core.references import resolve
 from quire.customers import repository as repo
 from quire.customers.models import Customer, CustomerAlias, CustomerSettings
 from quire.customers.schemas import (
@@ -47,7 +48,8 @@ async def get_customer(session: AsyncSession, account_id: str, customer_id: str,
 
 
 async def get_active_customer(session: AsyncSession, account_id: str, customer_id: str) -> Customer:
-    """For new documents: the customer must exist (404) and not be archived (400)."""
+    """For new documents: the customer must exist (404; a request body's reference wraps this in
+    ``core.references``, which makes it 400) and not be archived (400)."""
     return billable(await repo.get_customer(session, account_id, customer_id), customer_id)
 
 
@@ -165,7 +167,7 @@ async def get_by_alias(session: AsyncSession, account_id: str, alias: str) -> Cu
 async def create_alias(session: AsyncSession, account_id: str, data: CustomerAliasCreate) -> CustomerAlias:
     if data.sequence_account_id != account_id:
         raise ValidationFailed("sequenceAccountId must be the account of your API credentials", field="sequenceAccountId")
-    await get_customer(session, account_id, data.customer_id)
+    await resolve("customerId", get_customer(session, account_id, data.customer_id))
     if await repo.alias_value_taken(session, account_id, data.value):
         raise AliasAlreadyExists(f"Alias {data.value!r} is already in use in this account", field="value")
     alias = CustomerAlias(
@@ -235,7 +237,7 @@ def alias_dict(alias: CustomerAlias, *, deleted: bool = False) -> dict[str, Any]
 
 
 async def create_settings(session: AsyncSession, account_id: str, data: CustomerSettingsCreate) -> CustomerSettings:
-    await get_customer(session, account_id, data.customer_id)
+    await resolve("customerId", get_customer(session, account_id, data.customer_id))
     if await repo.settings_for_customer(session, account_id, data.customer_id) is not None:
         raise ValidationFailed("This customer already has payment settings; update them instead", field="customerId")
     settings = CustomerSettings(

@@ -11,6 +11,7 @@ from quire.core import clock
 from quire.core.errors import NotFound, ValidationFailed
 from quire.core.ids import uuid7
 from quire.core.pagination import Page, PageParams, paginate
+from quire.core.references import reference
 from quire.customers.service import billable
 from quire.invoices import repository as repo
 from quire.invoices.lifecycle import Action, InvoiceStatus, PaymentStatus, check
@@ -38,7 +39,8 @@ async def create_invoice(session: AsyncSession, account_id: str, data: InvoiceCr
     snapshot: later edits of the customer do not rewrite this invoice); merchantDetails likewise.
     ``customerTaxId`` defaults to the customer's first tax registration (docs/tax.md)."""
     facts = await repo.creation_facts(session, account_id, data.customer_id)  # one query for all of these
-    customer = billable(facts.customer, data.customer_id)
+    with reference("customerId"):  # unknown or another account's: 400 naming it, not 404
+        customer = billable(facts.customer, data.customer_id)
     details = merchant.merchant_details(merchant.parse_settings(facts.merchant_settings))
     if details is not None and "taxId" not in details and facts.merchant_tax_id is not None:
         # The seller's tax id: the merchant settings' taxId, else the merchant's first tax registration.

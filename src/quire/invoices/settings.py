@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quire.core import clock
 from quire.core.errors import NotFound, ValidationFailed
 from quire.core.ids import uuid7
+from quire.core.references import resolve
 from quire.customers.service import get_customer
 from quire.invoices import repository as repo
 from quire.invoices.models import InvoiceSettings
@@ -16,9 +17,9 @@ from quire.invoices.service import get_invoice
 
 
 async def create(session: AsyncSession, account_id: str, data: InvoiceSettingsCreate) -> InvoiceSettings:
-    invoice = await get_invoice(session, account_id, data.invoice_id)
+    invoice = await resolve("invoiceId", get_invoice(session, account_id, data.invoice_id))
     if data.customer_id is not None:
-        await get_customer(session, account_id, data.customer_id)
+        await resolve("customerId", get_customer(session, account_id, data.customer_id))
         if data.customer_id != invoice.customer_id:
             raise ValidationFailed("customerId must be the invoice's customer", field="customerId")
     if await repo.settings_for_invoice(session, account_id, invoice.id) is not None:

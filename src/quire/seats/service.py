@@ -13,6 +13,7 @@ from quire.core import clock
 from quire.core.errors import NotFound, ValidationFailed
 from quire.core.ids import uuid7
 from quire.core.pagination import Page, PageParams, paginate
+from quire.core.references import resolve
 from quire.customers import service as customers
 from quire.customers.models import Customer
 from quire.seats import repository as repo
@@ -224,7 +225,8 @@ async def seat_balances(
     """``GET /seat-balances``: each customer's latest total per seat type (aliases resolved now).
 
     Without ``customerAliases``: every customer that is not archived. With it (comma-separated ids or
-    aliases): those customers, archived or not; a value that names no customer is 404."""
+    aliases): those customers, archived or not; a value that names no customer is 400 naming
+    ``customerAliases``."""
     customer_ids: list[str] | None = None
     if customer_aliases is not None:
         customer_ids = []
@@ -232,7 +234,7 @@ async def seat_balances(
         if len(names) > 100:
             raise ValidationFailed("customerAliases may name at most 100 customers", field="customerAliases")
         for name in names:
-            customer = await customers.get_by_alias(session, account_id, name)
+            customer = await resolve("customerAliases", customers.get_by_alias(session, account_id, name))
             if customer.id not in customer_ids:
                 customer_ids.append(customer.id)
     people = await repo.balance_customers(session, account_id, customer_ids)

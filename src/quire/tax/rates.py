@@ -13,6 +13,7 @@ from quire.core import clock
 from quire.core.errors import NotFound, ValidationFailed
 from quire.core.ids import uuid7
 from quire.core.pagination import Page, PageParams, paginate
+from quire.core.references import unknown_reference
 from quire.tax import repository as repo
 from quire.tax.models import TaxRate, TaxRateUse
 from quire.tax.rules import sub_rates_problem
@@ -118,12 +119,13 @@ async def list_rates(session: AsyncSession, account_id: str, params: PageParams)
 async def rate_for_line(session: AsyncSession, account_id: str, *, tax_rate_id: str, document_id: str) -> Decimal:
     """The ``amount`` of a rate a line is being written with (Quire's ``taxRateId`` extension).
 
-    The rate must be of the account (404) and published (400). An archived rate (400) is still allowed on
-    a document that used it before. The use is recorded, which makes the rate undeletable.
+    The rate must be of the account and published (each 400 naming ``taxRateId``: a line's reference, not
+    the URL's object). An archived rate (400) is still allowed on a document that used it before. The use
+    is recorded, which makes the rate undeletable.
     """
     rate = await repo.get_rate(session, account_id, tax_rate_id, share=True)
     if rate is None:
-        raise NotFound.of("TaxRate", tax_rate_id)
+        raise unknown_reference("taxRateId", f"TaxRate {tax_rate_id!r} was not found")
     used = await repo.is_used_by(session, account_id, rate.id, document_id)
     if rate.archived_at is not None and not used:
         raise TaxRateArchived(f"Tax rate {tax_rate_id!r} is archived; only invoices that used it may keep using it",

@@ -12,6 +12,7 @@ from quire.core import clock
 from quire.core.errors import NotFound, ValidationFailed
 from quire.core.ids import uuid7
 from quire.core.pagination import Page, PageParams, paginate
+from quire.core.references import reference, resolve
 from quire.customers.service import get_customer
 from quire.tax import repository as repo
 from quire.tax.models import TaxRegistration
@@ -36,10 +37,11 @@ async def _owner(session: AsyncSession, account_id: str, data: TaxRegistrationWr
                                "merchantId, not both", field="merchantId")
     if data.customer_id is not None:
         # The customer row lock serialises writes of its registrations (the duplicate check below).
-        customer = await get_customer(session, account_id, data.customer_id, lock=True)
+        customer = await resolve("customerId", get_customer(session, account_id, data.customer_id, lock=True))
         return customer.id, None
     if data.merchant_id is not None:
-        get_merchant(account_id, data.merchant_id)
+        with reference("merchantId"):
+            get_merchant(account_id, data.merchant_id)
         return None, account_id
     return None
 

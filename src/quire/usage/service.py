@@ -15,6 +15,7 @@ from quire.core import clock
 from quire.core import request_body
 from quire.core.contract_requests import REQUESTS
 from quire.core.errors import NotFound, QuireError, ValidationFailed
+from quire.core.references import resolve
 from quire.core.ids import uuid7
 from quire.core.pagination import Page, PageParams, paginate
 from quire.customers import service as customers
@@ -347,7 +348,7 @@ async def calculate_metric(
         raise ValidationFailed("customerAliases may name at most 100 customers", field="customerAliases")
     customer_ids: list[str] = []
     for name in names:
-        customer = await customers.get_by_alias(session, account_id, name)
+        customer = await resolve("customerAliases", customers.get_by_alias(session, account_id, name))
         if customer.id not in customer_ids:
             customer_ids.append(customer.id)
     start, end = period_bounds(period_start, period_end)

@@ -1,0 +1,171 @@
+"""Turning schemathesis' generated cases into requests that can get past Quire's validation.
+
+Generated data alone rarely names an object that exists (a random ``customerId``) or a value Quire accepts
+(a random ``currency``), so most generated writes stop at 400 and their success bodies are never fuzzed.
+``realise`` edits a generated case before it is sent:
+
+* path parameters, and id-like properties of the body and query (``customerId``, ``priceIds``,
+  ``lineItemId``…), point at real objects of the fuzzed account (``RealIds``);
+* for a positive case drawn as "realistic", each property that the contract gives an ``example`` takes that
+  example (each with some probability, so other properties stay as generated), and an optional id-like
+  property with no real object to point at (``billingScheduleId``, ``creditGrantId``…) is dropped.
+
+Negative cases keep their invalid part: only string ids are replaced there, and schemathesis re-checks the
+edited case against the schema (``case.meta``) before ``negative_data_rejection`` judges the answer.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from collections.abc import Callable
+from typing import Any
+
+from schemathesis import Case, GenerationMode
+
+from tests.api.fuzz_links import _resolve
+
+#: A mapping (path template, parameter or property name) -> real id, or None when it has none.
+IdLookup = Callable[[str, str], "str | None"]
+
+
+def path_id(ids: dict[str, str], path: str, name: str) -> str | None:
+    """The real id for path parameter ``name`` of ``path`` (a contract template)."""
+    if name == "invoice":
+        return ids["invoice"]
+    if name == "creditnote":
+        return ids["credit_note"]
+    if name == "planId":
+        return ids["plans"]
+    if name == "alias":
+        return ids["alias"]
+    if name != "id":
+        return None
+    table = [
+        ("/credit-notes/{creditnote}/line-item-groups/", "credit_group"),
+        ("/credit-notes/{creditnote}/line-items/", "credit_line"),
+        ("/credit-notes/{id}", "credit_note"),
+        ("/invoices/{invoice}/line-item-groups/", "group"),
+        ("/invoices/{invoice}/line-items/", "line"),
+        ("/invoice-settings/for-invoice/", "invoice"),
+        ("/invoice-settings/", "invoice_settings"),
+        ("/customer-settings/", "customer_settings"),
+        ("/customer-aliases/", "alias_id"),
+        ("/customers/", "customer"),
+        ("/invoices/", "invoice"),
+        ("/tax-rates/", "tax_rate"),
+        ("/tax-registrations/for-customer/", "customer"),
+        ("/tax-registrations/for-merchant/", "merchant"),
+        ("/tax-registrations/", "tax_registration"),
+        ("/products/", "products"), ("/prices/", "prices"), ("/list-prices/", "list-prices"),
+        ("/usage-metrics/", "usage-metrics"), ("/seat-types/", "seat-types"),
+    ]
+    for prefix, key in table:
+        if path.startswith(prefix):
+            return ids.get(key)
+    return None
+
+
+def property_id(ids: dict[str, str], path: str, name: str) -> str | None:
+    """The real id for an id-like body or query property ``name`` of an operation on ``path``."""
+    on_credit_note = path.startswith("/credit-notes")
+    table = {
+        "customerId": "customer", "eligibleCustomerIds": "customer", "sequenceAccountId": "merchant",
+        "merchantId": "merchant", "productId": "products", "priceId": "prices", "priceIds": "prices",
+        "listPriceId": "list-prices", "usageMetricId": "usage-metrics", "seatTypeId": "seat-types",
+        "taxRateId": "tax_rate", "parentId": "plans", "planId": "plans",
+        "invoiceId": "issued_invoice" if on_credit_note else "invoice",
+        "creditNoteId": "credit_note", "lineItemId": "issued_line", "lineItemGroupId": "issued_group",
+        "groupId": "credit_group" if on_credit_note else "group",
+    }
+    key = table.get(name)
+    return ids.get(key) if key else None
+
+
+def is_id_like(name: str) -> bool:
+    return name.endswith(("Id", "Ids")) and name not in ("externalIds", "integrationIds", "taxIdentifier")
+
+
+def _example(raw: dict[str, Any], schema: Any, rng: random.Random) -> tuple[bool, Any]:
+    if not isinstance(schema, dict):
+        return False, None
+    if "example" in schema:
+        return True, copy.deepcopy(schema["example"])
+    resolved = _resolve(raw, schema)
+    if isinstance(resolved, dict):
+        if "example" in resolved:
+            return True, copy.deepcopy(resolved["example"])
+        if resolved.get("enum"):
+            return True, rng.choice(resolved["enum"])
+    return False, None
+
+
+def _fill(raw: dict[str, Any], schema: Any, value: Any, *, path: str, ids: dict[str, str], rng: random.Random,
+          realistic: bool) -> Any:
+    resolved = _resolve(raw, schema)
+    if not isinstance(resolved, dict):
+        return value
+    if isinstance(value, list):
+        return [_fill(raw, resolved.get("items"), item, path=path, ids=ids, rng=rng, realistic=realistic) for item in value]
+    if not isinstance(value, dict):
+        return value
+    props: dict[str, Any] = dict(resolved.get("properties") or {})
+    for branch in resolved.get("allOf", []) + resolved.get("oneOf", []) + resolved.get("anyOf", []):
+        props.update((_resolve(raw, branch) or {}).get("properties") or {})
+    required = set(resolved.get("required") or [])
+    out = dict(value)
+    for name, sub in props.items():
+        real = property_id(ids, path, name) if is_id_like(name) else None
+        if real is not None and name not in out and realistic and rng.random() < 0.5:
+            out[name] = [real] if name.endswith("Ids") else real
+            continue
+        if real is not None and name in out:
+            current = out[name]
+            if name.endswith("Ids") and isinstance(current, list) and all(isinstance(v, str) for v in current):
+                out[name] = [real] if current or realistic else []
+            elif isinstance(current, str):
+                out[name] = real
+            continue
+        if not realistic:
+            if name in out:
+                out[name] = _fill(raw, sub, out[name], path=path, ids=ids, rng=rng, realistic=False)
+            continue
+        if is_id_like(name) and real is None and name not in required:
+            out.pop(name, None)  # an id of an object Quire does not have (billing schedule, credit grant…)
+            continue
+        if name not in out and (name in required or rng.random() < 0.3):
+            has, example = _example(raw, sub, rng)
+            if has:
+                out[name] = _fill(raw, sub, example, path=path, ids=ids, rng=rng, realistic=True)
+            continue
+        if name in out and rng.random() < 0.8:
+            has, example = _example(raw, sub, rng)
+            out[name] = _fill(raw, sub, example if has else out[name], path=path, ids=ids, rng=rng, realistic=True)
+        elif name in out:
+            out[name] = _fill(raw, sub, out[name], path=path, ids=ids, rng=rng, realistic=True)
+    return out
+
+
+def realise(case: Case, raw: dict[str, Any], template: str, ids: dict[str, str], auth: str, rng: random.Random,
+            *, realistic: bool, real_path: bool = True) -> None:
+    """Edit ``case`` in place (see the module docstring); ``case.meta`` is re-derived afterwards."""
+    positive = case.meta is None or case.meta.generation.mode == GenerationMode.POSITIVE
+    case.headers["Authorization"] = auth
+    if real_path:
+        for name, value in list(case.path_parameters.items()):
+            real = path_id(ids, template, name)
+            if real is not None and isinstance(value, str):
+                case.path_parameters[name] = real
+    for name, value in list((case.query or {}).items()):
+        if is_id_like(name) and isinstance(value, str) and rng.random() < 0.7:
+            real = property_id(ids, template, name)
+            if real is not None:
+                case.query[name] = real
+    op = raw["paths"][template][case.method.lower()]
+    schema = ((op.get("requestBody") or {}).get("content") or {}).get(case.media_type or "application/json", {}).get("schema")
+    if isinstance(case.body, dict) and schema is not None:
+        body = _fill(raw, schema, case.body, path=template, ids=ids, rng=rng, realistic=realistic and positive)
+        if "creditNoteId" in body and isinstance(body["creditNoteId"], str) and "creditnote" in case.path_parameters:
+            body["creditNoteId"] = case.path_parameters["creditnote"]  # the body repeats the path's id
+        case.body = body
+    _ = case.meta  # re-derive positive/negative from what will be sent

@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import dataclasses
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Context, Decimal, localcontext
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from quire.core.money import CURRENCIES, minor_units
 from quire.invoices.calculation import DocumentTotals, LineInput, Totals, document_totals, line_totals
+from tests.unit.rounding_ties import half_up, tie_lines
 
 D = Decimal
+EXACT = Context(prec=100)
 
 
 def reference(quantity: Decimal, rate: Decimal, tax_rate: Decimal, currency: str) -> tuple[Decimal, Decimal, Decimal]:
-    """The documented rule, computed independently: net = round(q×rate), tax = round(net×taxRate)."""
-    exp = D(1).scaleb(-minor_units(currency))
-    net = (quantity * rate).quantize(exp, rounding=ROUND_HALF_UP)
-    tax = (net * tax_rate).quantize(exp, rounding=ROUND_HALF_UP)
-    return net, tax, net + tax
+    """The documented rule, computed independently (no Quire code, not even minor_units): net =
+    round(q×rate), tax = round(net×taxRate), half-up at the currency's ISO 4217 minor unit."""
+    with localcontext(EXACT):
+        net = half_up(quantity * rate, currency)
+        tax = half_up(net * tax_rate, currency)
+        return net, tax, net + tax
 
 
 def as_strings(t: Totals) -> tuple[str, str, str]:
@@ -154,17 +157,26 @@ currencies = st.sampled_from(CURRENCIES)
 quantities = st.decimals(min_value=-(10**6), max_value=10**6, places=4, allow_nan=False, allow_infinity=False)
 rates = st.decimals(min_value=-(10**7), max_value=10**7, places=6, allow_nan=False, allow_infinity=False)
 tax_rates = st.decimals(min_value=0, max_value=1, places=4, allow_nan=False, allow_infinity=False)
-line_inputs = st.builds(
-    LineInput,
-    quantity=quantities,
-    rate=rates,
-    tax_rate=tax_rates,
-    group_id=st.one_of(st.none(), st.sampled_from(["g1", "g2", "g3"])),
+line_inputs = st.one_of(
+    st.builds(LineInput, quantity=quantities, rate=rates, tax_rate=tax_rates,
+              group_id=st.one_of(st.none(), st.sampled_from(["g1", "g2", "g3"]))),
+    # a tie line (its own currency's tie; in another currency it is simply a line with half units)
+    st.builds(lambda tie, group: LineInput(tie[0], tie[1], tie[2], group), tie_lines(),
+              st.one_of(st.none(), st.sampled_from(["g1", "g2", "g3"]))),
 )
 
 
-@given(quantity=quantities, rate=rates, tax_rate=tax_rates, currency=currencies)
-def test_line_totals_properties(quantity: Decimal, rate: Decimal, tax_rate: Decimal, currency: str) -> None:
+#: Any line, or one whose net and tax are both exact ties (rounding_ties.py: random lines almost never tie).
+lines_and_currencies = st.one_of(st.tuples(quantities, rates, tax_rates, currencies), tie_lines())
+
+
+@given(case=lines_and_currencies)
+@example(case=(D("1"), D("0.005"), D("0.5"), "GBP"))  # net 0.005 → 0.01, tax 0.005 → 0.01
+@example(case=(D("-2"), D("0.0125"), D("0.5"), "EUR"))  # net -0.025 → -0.03, tax -0.015 → -0.02
+@example(case=(D("1"), D("2.5"), D("0.5"), "JPY"))  # net 2.5 → 3, tax 1.5 → 2
+@example(case=(D("3"), D("0.5"), D("0.5"), "KRW"))  # net 1.5 → 2, tax 1
+def test_line_totals_properties(case: tuple[Decimal, Decimal, Decimal, str]) -> None:
+    quantity, rate, tax_rate, currency = case
     totals = line_totals(quantity, rate, tax_rate, currency)
     assert_all_decimal(totals)
     assert totals.gross == totals.net + totals.tax
@@ -178,29 +190,32 @@ def test_line_totals_properties(quantity: Decimal, rate: Decimal, tax_rate: Deci
 
 
 @given(lines=st.lists(line_inputs, max_size=25), currency=currencies)
+@example(lines=[LineInput(D(1), D("0.005"), D("0.5"), "g1"), LineInput(D(-1), D("0.025"), D("0.5"))], currency="GBP")
+@example(lines=[LineInput(D(1), D("2.5"), D("0.5"), "g1"), LineInput(D(3), D("0.5"), D("0.5"), "g1")], currency="JPY")
 def test_document_totals_properties(lines: list[LineInput], currency: str) -> None:
     doc = document_totals(lines, currency)
     assert len(doc.lines) == len(lines)
-    for line, totals in zip(lines, doc.lines, strict=True):
-        assert totals == line_totals(line.quantity, line.rate, line.tax_rate, currency)
+    expected = [reference(line.quantity, line.rate, line.tax_rate, currency) for line in lines]  # not line_totals
+    for want, totals in zip(expected, doc.lines, strict=True):
+        assert (totals.net, totals.tax, totals.gross) == want
     for totals in all_totals(doc):
         assert_all_decimal(totals)
         assert totals.gross == totals.net + totals.tax
         if lines:
             for value in (totals.net, totals.tax, totals.gross):
                 assert is_quantized(value, currency)
-    # the document's totals are the sums of all its lines
-    assert doc.total.net == sum((t.net for t in doc.lines), D(0))
-    assert doc.total.tax == sum((t.tax for t in doc.lines), D(0))
-    assert doc.total.gross == sum((t.gross for t in doc.lines), D(0))
+    # the document's totals are the sums of all its lines (the reference's lines)
+    assert doc.total.net == sum((net for net, _, _ in expected), D(0))
+    assert doc.total.tax == sum((tax for _, tax, _ in expected), D(0))
+    assert doc.total.gross == sum((gross for _, _, gross in expected), D(0))
     # each group's totals are the sums of its lines; only groups that have lines appear
     assert set(doc.groups) == {line.group_id for line in lines if line.group_id is not None}
     for group_id, group in doc.groups.items():
-        members = [t for line, t in zip(lines, doc.lines, strict=True) if line.group_id == group_id]
+        members = [want for line, want in zip(lines, expected, strict=True) if line.group_id == group_id]
         assert group == Totals(
-            sum((t.net for t in members), D(0)),
-            sum((t.tax for t in members), D(0)),
-            sum((t.gross for t in members), D(0)),
+            sum((net for net, _, _ in members), D(0)),
+            sum((tax for _, tax, _ in members), D(0)),
+            sum((gross for _, _, gross in members), D(0)),
         )
     if not lines:
         assert doc.total == Totals.zero()

@@ -6,11 +6,12 @@ import re
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
-from quire.core.money import CURRENCIES, minor_units, quantize
+from quire.core.money import CURRENCIES
 from quire.invoices.formatting import format_money
+from tests.unit.rounding_ties import ZERO_DECIMAL, half_up, ties
 
 
 def printed_decimals(text: str) -> int:
@@ -50,13 +51,18 @@ def test_odd_input_is_printed_as_given() -> None:
     assert format_money("12.5", "") == "12.5"
 
 
-@given(
-    currency=st.sampled_from(CURRENCIES),
-    amount=st.decimals(min_value=-10**9, max_value=10**9, places=6, allow_nan=False, allow_infinity=False),
-)
-def test_every_contract_currency_prints_exactly_its_minor_units(currency: str, amount: Decimal) -> None:
+@given(case=st.one_of(
+    st.tuples(st.decimals(min_value=-10**9, max_value=10**9, places=6, allow_nan=False, allow_infinity=False),
+              st.sampled_from(CURRENCIES)),
+    ties(max_units=10**9),  # exact ties at the minor unit (rounding_ties.py): where half-up shows
+))
+@example(case=(Decimal("-0.005"), "GBP"))
+@example(case=(Decimal("2.5"), "JPY"))
+@example(case=(Decimal("-1000.5"), "KRW"))
+def test_every_contract_currency_prints_exactly_its_minor_units(case: tuple[Decimal, str]) -> None:
+    amount, currency = case
     printed = format_money(amount, currency)
-    assert printed_decimals(printed) == minor_units(currency), printed
-    rounded = quantize(amount, currency)
+    assert printed_decimals(printed) == (0 if currency in ZERO_DECIMAL else 2), printed
+    rounded = half_up(amount, currency)  # the reference, not money.quantize
     assert printed.startswith("-") == (rounded < 0), printed
     assert Decimal(re.sub(r"[^0-9.]", "", printed)) == abs(rounded), printed

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from quire.core.contract_enums import CURRENCY
@@ -23,6 +23,7 @@ from quire.core.money import (
     quantize,
     to_minor,
 )
+from tests.unit.rounding_ties import TIE_EXAMPLES, half_up, ties
 
 D = Decimal
 WIDE = Context(prec=100, rounding=ROUND_HALF_UP)
@@ -128,22 +129,38 @@ def test_quantize_of_a_very_large_amount_stays_exact_and_quantized() -> None:
     assert format_amount(D(10) ** 30, "GBP") == "1" + "0" * 30 + ".00"
 
 
-@given(
-    amount=st.decimals(min_value=-(10**15), max_value=10**15, places=6, allow_nan=False, allow_infinity=False),
-    currency=currencies,
+#: Any amount, or an exact tie at the currency's minor unit (rounding_ties.py: random decimals almost never tie).
+amounts_and_currencies = st.one_of(
+    st.tuples(st.decimals(min_value=-(10**15), max_value=10**15, places=6, allow_nan=False, allow_infinity=False),
+              currencies),
+    ties(),
 )
-def test_quantize_properties(amount: Decimal, currency: str) -> None:
+
+
+@given(case=amounts_and_currencies)
+@example(case=(D("0.005"), "GBP"))
+@example(case=(D("-2.5"), "JPY"))
+@example(case=(D("1000.5"), "KRW"))
+def test_quantize_properties(case: tuple[Decimal, str]) -> None:
+    amount, currency = case
     result = quantize(amount, currency)
     assert is_quantized(result, currency)
     assert not (result == 0 and result.is_signed())
     assert abs(result - amount) <= unit(currency) / 2
     assert quantize(result, currency) == result  # idempotent
-    with localcontext(WIDE):
-        expected = amount.quantize(unit(currency), rounding=ROUND_HALF_UP)
-    assert result == expected
+    assert result == half_up(amount, currency)  # the reference does not use money.py
+
+
+@pytest.mark.parametrize(("amount", "currency", "expected"), TIE_EXAMPLES)
+def test_tie_examples_round_half_up(amount: str, currency: str, expected: str) -> None:
+    assert str(half_up(D(amount), currency)) == expected  # the reference itself
+    assert str(quantize(D(amount), currency)) == expected
 
 
 @given(n=st.integers(min_value=-(10**12), max_value=10**12), currency=currencies)
+@example(n=0, currency="GBP")
+@example(n=2, currency="JPY")
+@example(n=-4, currency="KRW")
 def test_quantize_ties_go_away_from_zero(n: int, currency: str) -> None:
     u = unit(currency)
     tie = (D(n) + D("0.5")) * u if n >= 0 else (D(n) - D("0.5")) * u
@@ -172,11 +189,11 @@ def test_format_amount(amount: str, currency: str, expected: str) -> None:
     assert format_amount(D(amount), currency) == expected
 
 
-@given(
-    amount=st.decimals(min_value=-(10**15), max_value=10**15, places=4, allow_nan=False, allow_infinity=False),
-    currency=currencies,
-)
-def test_format_amount_is_plain_with_exact_decimals(amount: Decimal, currency: str) -> None:
+@given(case=amounts_and_currencies)
+@example(case=(D("-12.345"), "EUR"))
+@example(case=(D("0.5"), "JPY"))
+def test_format_amount_is_plain_with_exact_decimals(case: tuple[Decimal, str]) -> None:
+    amount, currency = case
     text = format_amount(amount, currency)
     assert "E" not in text and "e" not in text
     places = minor_units(currency)
@@ -184,7 +201,7 @@ def test_format_amount_is_plain_with_exact_decimals(amount: Decimal, currency: s
         assert len(text.split(".")[1]) == places
     else:
         assert "." not in text
-    assert D(text) == quantize(amount, currency)
+    assert D(text) == half_up(amount, currency)
 
 
 # --- to_minor / from_minor ---------------------------------------------------------------------
@@ -492,3 +509,10 @@ def test_minor_to_str_is_format_amount_of_from_minor(units: int, currency: str) 
 def test_minor_to_str_examples() -> None:
     assert [minor_to_str(u, "GBP") for u in (0, 5, -5, 100, -123456)] == ["0.00", "0.05", "-0.05", "1.00", "-1234.56"]
     assert [minor_to_str(u, c) for u, c in ((1101, "JPY"), (-7, "KRW"), (-1, "EUR"))] == ["1101", "-7", "-0.01"]
+
+
+def test_the_tie_strategies_know_every_currency_and_its_minor_unit() -> None:
+    from tests.unit import rounding_ties
+
+    assert sorted(rounding_ties.CURRENCIES) == sorted(CURRENCIES)
+    assert {c for c in CURRENCIES if minor_units(c) == 0} == rounding_ties.ZERO_DECIMAL

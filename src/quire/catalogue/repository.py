@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.catalogue.models import ListPrice, Plan, PlanVersion, PlanVersionPrice, Price, Product
 from quire.core.ids import is_uuid
+from quire.core.textfold import casefold, fold
 
 # --- products -------------------------------------------------------------------------------------
 
@@ -26,7 +27,7 @@ async def get_product(session: AsyncSession, account_id: str, product_id: str, *
 def list_products_stmt(account_id: str, *, name: str | None) -> Select[tuple[Product]]:
     stmt = select(Product).where(Product.account_id == account_id)
     if name:
-        stmt = stmt.where(func.lower(Product.name).contains(name.lower(), autoescape=True))
+        stmt = stmt.where(casefold(Product.name).contains(fold(name), autoescape=True))
     return stmt
 
 
@@ -71,7 +72,7 @@ def list_prices_stmt(account_id: str, *, currency: str | None, name: str | None,
     if currency:
         stmt = stmt.where(Price.currency == currency)
     if name:
-        stmt = stmt.where(func.lower(Price.name).contains(name.lower(), autoescape=True))
+        stmt = stmt.where(casefold(Price.name).contains(fold(name), autoescape=True))
     if billing_frequency:
         stmt = stmt.where(Price.billing_frequency == billing_frequency)
     if product_id is not None:
@@ -180,7 +181,7 @@ def list_plans_stmt(account_id: str, *, name: str | None, plan_type: str | None,
                     created_after: datetime | None) -> Select[tuple[Plan]]:
     stmt = select(Plan).where(Plan.account_id == account_id)
     if name:
-        stmt = stmt.where(func.lower(Plan.name).contains(name.lower(), autoescape=True))
+        stmt = stmt.where(casefold(Plan.name).contains(fold(name), autoescape=True))
     if plan_type:
         stmt = stmt.where(Plan.type == plan_type)
     if created_before is not None:

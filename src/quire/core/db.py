@@ -20,6 +20,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 from quire.config import Settings
+from quire.core import textfold
 
 # Set per request by the route class: True for POST/PUT/PATCH/DELETE.
 sqlite_write_transaction: ContextVar[bool] = ContextVar("sqlite_write_transaction", default=False)
@@ -99,6 +100,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        # SQLite's lower() folds ASCII only: case-insensitive matching calls this instead (core/textfold.py),
+        # so SQLite folds Unicode exactly as the PostgreSQL expression does.
+        dbapi_connection.create_function(textfold.SQLITE_FUNCTION, 1, textfold.sqlite_fold, deterministic=True)
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:

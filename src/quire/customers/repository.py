@@ -6,6 +6,7 @@ from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.core.ids import is_uuid
+from quire.core.textfold import casefold, fold
 from quire.customers.models import Customer, CustomerAlias, CustomerSettings
 
 
@@ -30,9 +31,9 @@ def list_customers_stmt(
     if not include_archived:
         stmt = stmt.where(Customer.archived_at.is_(None))
     if legal_name:
-        stmt = stmt.where(func.lower(Customer.legal_name).contains(legal_name.lower(), autoescape=True))
+        stmt = stmt.where(casefold(Customer.legal_name).contains(fold(legal_name), autoescape=True))
     if email:
-        stmt = stmt.where(func.lower(Customer.email).contains(email.lower(), autoescape=True))
+        stmt = stmt.where(casefold(Customer.email).contains(fold(email), autoescape=True))
     if alias is not None:
         has_alias = exists().where(
             CustomerAlias.customer_id == Customer.id,

@@ -12,6 +12,8 @@ below produce the same text and the same exact sums on both (docs/usage.md#calcu
   booleans, and NULL for null, objects, arrays or a missing property;
 - a property's *number* is a JSON number, or a string that is a plain decimal (``-12.50``), truncated
   to 10 decimal places; SUM ignores events whose property is not a number.
+- with ``caseSensitive: false``, filters and UNIQUE compare ``core.textfold.fold`` of the text (Unicode
+  caseless matching, the same SQL result on both databases whatever their locale).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from quire.core.errors import QuireError
+from quire.core.textfold import casefold, fold
 from quire.customers.models import Customer, CustomerAlias
 from quire.usage.models import UsageEvent, UsageMetric
 from quire.usage.values import scalar_text
@@ -135,10 +138,6 @@ class _PostgresProps:
         is_plain = and_(kind == "string", func.length(raw) <= MAX_NUMBER_TEXT, raw.op("~")(_PLAIN_DECIMAL))
         return case((kind == "number", numeric), (is_plain, numeric))
 
-    @staticmethod
-    def fold(value: str) -> str:
-        return value.lower()
-
 
 class _SqliteProps:
     def __init__(self) -> None:
@@ -193,14 +192,6 @@ class _SqliteProps:
         too_long = case((func.length(func.ltrim(whole, "0")) > 18, 1), else_=0)
         return integer_part, scaled_fraction, too_long
 
-    @staticmethod
-    def fold(value: str) -> str:
-        # SQLite's lower() folds ASCII letters only; fold the filter values the same way.
-        return value.translate(_ASCII_LOWER)
-
-
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
 
 def _props(session: AsyncSession) -> _PostgresProps | _SqliteProps:
     return _PostgresProps() if session.get_bind().dialect.name == "postgresql" else _SqliteProps()
@@ -215,8 +206,9 @@ def _filter_clauses(props: _PostgresProps | _SqliteProps, spec: MetricSpec) -> l
         text = props.text(flt.name)
         values: Sequence[str] = flt.values
         if not spec.case_sensitive:
-            text = func.lower(text)
-            values = sorted({props.fold(v) for v in values})
+            # Unicode caseless matching, identical on both databases (core/textfold.py, docs/usage.md).
+            text = casefold(text)
+            values = sorted({fold(v) for v in values})
         if flt.negate:
             clauses.append(or_(text.is_(None), text.not_in(values)))
         else:
@@ -277,7 +269,7 @@ def _statement(
     if spec.aggregation == "UNIQUE":
         value = props.text(prop)
         if not spec.case_sensitive:
-            value = func.lower(value)
+            value = casefold(value)
         columns.append(value.label("v"))
         where.append(value.is_not(None))
     elif spec.aggregation == "SUM" and isinstance(props, _PostgresProps):

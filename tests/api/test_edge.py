@@ -30,6 +30,7 @@ def test_missing_malformed_and_wrong_credentials_are_401(server: LiveServer, cli
                 response = anon.request(method, path, headers=headers, json=customer_body() if method == "POST" else None)
                 assert response.status_code == 401, (headers, method, path)
                 assert response.json()["error"]["type"] == "Unauthorized"
+                assert response.headers["WWW-Authenticate"] == 'Basic realm="Quire"'  # RFC 7235 §3.1
         assert anon.get("/customers", headers={"Authorization": "Basic " + good}).status_code == 200
 
 

@@ -237,40 +237,52 @@ def test_invoice_settings_crud(client: ApiClient) -> None:
     assert client.get(f"/invoice-settings/{sid}").status_code == 404
 
 
-def test_stored_totals_equal_the_calculation_module(client: ApiClient) -> None:
-    """The server sums per-line totals in SQL; they must equal calculation.document_totals over all lines."""
+def test_stored_totals_follow_the_rounding_rule(client: ApiClient) -> None:
+    """The server sums per-line totals in SQL; they must equal the documented rule computed here, without
+    Quire's code: each line half-up (net, then tax on the rounded net), totals and groups the sums of lines."""
     import random
     from decimal import Decimal
 
-    from quire.invoices.calculation import LineInput, Totals, document_totals
+    from tests.unit.rounding_ties import half_up
+
+    def expected_totals(lines: list[tuple[Decimal, Decimal, Decimal, str | None]], currency: str
+                        ) -> tuple[tuple[Decimal, Decimal, Decimal], dict[str, tuple[Decimal, Decimal, Decimal]]]:
+        total = [Decimal(0)] * 3
+        groups: dict[str, list[Decimal]] = {}
+        for quantity, rate, tax_rate, group in lines:
+            net = half_up(quantity * rate, currency)
+            tax = half_up(net * tax_rate, currency)
+            for bucket in [total, *([groups.setdefault(group, [Decimal(0)] * 3)] if group else [])]:
+                bucket[0], bucket[1], bucket[2] = bucket[0] + net, bucket[1] + tax, bucket[2] + net + tax
+        return (total[0], total[1], total[2]), {g: (v[0], v[1], v[2]) for g, v in groups.items()}
 
     rng = random.Random(7)
     for currency in ("GBP", "JPY"):
         invoice = new_invoice(client, currency)
         iid = invoice["id"]
         groups = [add_group(client, iid, f"G{n}")["id"] for n in range(3)]
-        inputs: dict[str, LineInput] = {}
+        inputs: dict[str, tuple[Decimal, Decimal, Decimal, str | None]] = {}
         for n in range(25):
             q = Decimal(rng.randint(-5, 5000)) / Decimal(10) ** rng.randint(0, 3)
             r = Decimal(rng.randint(-10**6, 10**7)) / Decimal(10) ** rng.randint(0, 6)
             t = Decimal(rng.choice(["0", "0.05", "0.2", "0.0825", "0.175"]))
+            if n < 2:  # exact ties of net and of tax at the minor unit: 0.005/-0.025 GBP, 0.5/-2.5 JPY
+                q, r, t = Decimal(1), Decimal(("0.005", "-0.025")[n]) * (100 if currency == "JPY" else 1), Decimal("0.5")
             g = rng.choice([None, *groups])
             line = add_line(client, iid, title=f"L{n}", quantity=str(q), rate=str(r), taxRate=str(t),
                             **({"groupId": g} if g else {}))
-            inputs[line["id"]] = LineInput(q, r, t, g)
+            inputs[line["id"]] = (q, r, t, g)
         for victim in rng.sample(sorted(inputs), 5):  # deletes must be reflected too
             assert client.delete(f"/invoices/{iid}/line-items/{victim}").status_code == 200
             del inputs[victim]
         assert client.delete(f"/invoices/{iid}/line-item-groups/{groups[0]}").status_code == 200
-        inputs = {k: LineInput(v.quantity, v.rate, v.tax_rate, None if v.group_id == groups[0] else v.group_id)
-                  for k, v in inputs.items()}
-        expected = document_totals(list(inputs.values()), currency)
+        inputs = {k: (q, r, t, None if g == groups[0] else g) for k, (q, r, t, g) in inputs.items()}
+        total, by_group = expected_totals(list(inputs.values()), currency)
         got = client.get(f"/invoices/{iid}").json()
-        assert [Decimal(got[k]) for k in ("netTotal", "totalTax", "grossTotal")] == [
-            expected.total.net, expected.total.tax, expected.total.gross]
+        assert tuple(Decimal(got[k]) for k in ("netTotal", "totalTax", "grossTotal")) == total
         for group in client.get(f"/invoices/{iid}/line-item-groups").json()["items"]:
-            want = expected.groups.get(group["id"], Totals.zero())
-            assert Decimal(group["grossTotal"]) == want.gross and Decimal(group["netTotal"]) == want.net
+            want = by_group.get(group["id"], (Decimal(0), Decimal(0), Decimal(0)))
+            assert (Decimal(group["netTotal"]), Decimal(group["totalTax"]), Decimal(group["grossTotal"])) == want
 
 
 def test_an_invoice_holds_at_most_5000_lines(server: LiveServer, client: ApiClient) -> None:

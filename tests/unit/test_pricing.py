@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from decimal import ROUND_CEILING, Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from quire.catalogue.pricing import (
@@ -261,7 +261,13 @@ def test_graduated_lies_between_volume_at_the_cheapest_and_dearest_reached_rate(
         assert volume.total <= graduated.total + slack + half_units(volume)
 
 
-@given(size=st.decimals(min_value=D("0.5"), max_value=D(1000), places=2), per=amounts, usage=usages)
+#: A package price that is an exact tie at the penny: (2k + ½) pence, where half-even would round down.
+tie_pennies = st.integers(min_value=0, max_value=10**6).map(lambda k: (D(2 * k) + D("0.5")) * D("0.01"))
+
+
+@given(size=st.decimals(min_value=D("0.5"), max_value=D(1000), places=2), per=amounts | tie_pennies, usage=usages)
+@example(size=D(1), per=D("0.005"), usage=D(1))  # 0.005 → 0.01
+@example(size=D(10), per=D("0.025"), usage=D("9.5"))  # one package: 0.025 → 0.03 (half-even: 0.02)
 def test_package_rounds_up_to_whole_packages(size: Decimal, per: Decimal, usage: Decimal) -> None:
     priced = price(Package(size, per), currency="GBP", usage=Usage(usage))
     [line] = priced.lines

@@ -7,8 +7,9 @@ Generated data alone rarely names an object that exists (a random ``customerId``
 * path parameters, and id-like properties of the body and query (``customerId``, ``priceIds``,
   ``lineItemId``…), point at real objects of the fuzzed account (``RealIds``);
 * for a positive case drawn as "realistic", each property that the contract gives an ``example`` takes that
-  example (each with some probability, so other properties stay as generated), and an optional id-like
-  property with no real object to point at (``billingScheduleId``, ``creditGrantId``…) is dropped.
+  example (each with some probability, so other properties stay as generated) or, for a PUT/PATCH, the
+  object's own current value (``GET`` of the same path), and an optional id-like property with no real
+  object to point at (``billingScheduleId``, ``creditGrantId``…) is dropped.
 
 Negative cases keep their invalid part: only string ids are replaced there, and schemathesis re-checks the
 edited case against the schema (``case.meta``) before ``negative_data_rejection`` judges the answer.
@@ -42,6 +43,10 @@ def path_id(ids: dict[str, str], path: str, name: str) -> str | None:
     if name != "id":
         return None
     table = [
+        # actions that need a finalized document get one; finalize itself gets the draft with a line
+        ("/invoices/{id}/payment-status", "issued_invoice"), ("/invoices/{id}/send", "issued_invoice"),
+        ("/invoices/{id}/void", "issued_invoice"),
+        ("/credit-notes/{id}/send", "issued_credit_note"), ("/credit-notes/{id}/void", "issued_credit_note"),
         ("/credit-notes/{creditnote}/line-item-groups/", "credit_group"),
         ("/credit-notes/{creditnote}/line-items/", "credit_line"),
         ("/credit-notes/{id}", "credit_note"),
@@ -70,20 +75,25 @@ def property_id(ids: dict[str, str], path: str, name: str) -> str | None:
     """The real id for an id-like body or query property ``name`` of an operation on ``path``."""
     on_credit_note = path.startswith("/credit-notes")
     table = {
-        "customerId": "customer", "eligibleCustomerIds": "customer", "sequenceAccountId": "merchant",
+        "customerId": "bare_customer" if path == "/customer-settings" else "customer", "eligibleCustomerIds": "customer", "sequenceAccountId": "merchant",
         "merchantId": "merchant", "productId": "products", "priceId": "prices", "priceIds": "prices",
         "listPriceId": "list-prices", "usageMetricId": "usage-metrics", "seatTypeId": "seat-types",
         "taxRateId": "tax_rate", "parentId": "plans", "planId": "plans",
-        "invoiceId": "issued_invoice" if on_credit_note else "invoice",
+        "invoiceId": "issued_invoice" if on_credit_note else "bare_invoice" if path == "/invoice-settings" else "invoice",
         "creditNoteId": "credit_note", "lineItemId": "issued_line", "lineItemGroupId": "issued_group",
         "groupId": "credit_group" if on_credit_note else "group",
     }
+    table |= {"customerAlias": "alias", "seatType": "seat_type_key", "customerAliases": "alias"}
     key = table.get(name)
     return ids.get(key) if key else None
 
 
+#: Properties that name an object by a key rather than an id.
+BY_KEY = ("customerAlias", "seatType")
+
+
 def is_id_like(name: str) -> bool:
-    return name.endswith(("Id", "Ids")) and name not in ("externalIds", "integrationIds", "taxIdentifier")
+    return (name.endswith(("Id", "Ids")) and name not in ("externalIds", "integrationIds", "taxIdentifier")) or name in BY_KEY
 
 
 def _example(raw: dict[str, Any], schema: Any, rng: random.Random) -> tuple[bool, Any]:
@@ -101,7 +111,7 @@ def _example(raw: dict[str, Any], schema: Any, rng: random.Random) -> tuple[bool
 
 
 def _fill(raw: dict[str, Any], schema: Any, value: Any, *, path: str, ids: dict[str, str], rng: random.Random,
-          realistic: bool) -> Any:
+          realistic: float, current: dict[str, Any] | None = None) -> Any:
     resolved = _resolve(raw, schema)
     if not isinstance(resolved, dict):
         return value
@@ -116,38 +126,43 @@ def _fill(raw: dict[str, Any], schema: Any, value: Any, *, path: str, ids: dict[
     out = dict(value)
     for name, sub in props.items():
         real = property_id(ids, path, name) if is_id_like(name) else None
-        if real is not None and name not in out and realistic and rng.random() < 0.5:
+        if real is not None and name not in out and realistic > 0 and rng.random() < 0.5:
             out[name] = [real] if name.endswith("Ids") else real
             continue
         if real is not None and name in out:
             current = out[name]
             if name.endswith("Ids") and isinstance(current, list) and all(isinstance(v, str) for v in current):
-                out[name] = [real] if current or realistic else []
+                out[name] = [real] if current or realistic > 0 else []
             elif isinstance(current, str):
                 out[name] = real
             continue
-        if not realistic:
+        if realistic <= 0:
             if name in out:
-                out[name] = _fill(raw, sub, out[name], path=path, ids=ids, rng=rng, realistic=False)
+                out[name] = _fill(raw, sub, out[name], path=path, ids=ids, rng=rng, realistic=0.0)
             continue
-        if is_id_like(name) and real is None and name not in required:
+        if is_id_like(name) and name not in BY_KEY and real is None and name not in required:
             out.pop(name, None)  # an id of an object Quire does not have (billing schedule, credit grant…)
             continue
         if name not in out and (name in required or rng.random() < 0.3):
             has, example = _example(raw, sub, rng)
             if has:
-                out[name] = _fill(raw, sub, example, path=path, ids=ids, rng=rng, realistic=True)
+                out[name] = _fill(raw, sub, example, path=path, ids=ids, rng=rng, realistic=realistic)
             continue
-        if name in out and rng.random() < 0.8:
+        if name in out and name not in required and rng.random() < 0.15:
+            del out[name]  # fewer optional properties: fewer combinations a rule forbids
+            continue
+        if name in out and current and name in current and current[name] is not None and rng.random() < 0.5:
+            out[name] = copy.deepcopy(current[name])  # the object's own value: a state the object can take
+        elif name in out and rng.random() < realistic:
             has, example = _example(raw, sub, rng)
-            out[name] = _fill(raw, sub, example if has else out[name], path=path, ids=ids, rng=rng, realistic=True)
+            out[name] = _fill(raw, sub, example if has else out[name], path=path, ids=ids, rng=rng, realistic=realistic)
         elif name in out:
-            out[name] = _fill(raw, sub, out[name], path=path, ids=ids, rng=rng, realistic=True)
+            out[name] = _fill(raw, sub, out[name], path=path, ids=ids, rng=rng, realistic=realistic)
     return out
 
 
 def realise(case: Case, raw: dict[str, Any], template: str, ids: dict[str, str], auth: str, rng: random.Random,
-            *, realistic: bool, real_path: bool = True) -> None:
+            *, realistic: float, real_path: bool = True, current: dict[str, Any] | None = None) -> None:
     """Edit ``case`` in place (see the module docstring); ``case.meta`` is re-derived afterwards."""
     positive = case.meta is None or case.meta.generation.mode == GenerationMode.POSITIVE
     case.headers["Authorization"] = auth
@@ -164,7 +179,10 @@ def realise(case: Case, raw: dict[str, Any], template: str, ids: dict[str, str],
     op = raw["paths"][template][case.method.lower()]
     schema = ((op.get("requestBody") or {}).get("content") or {}).get(case.media_type or "application/json", {}).get("schema")
     if isinstance(case.body, dict) and schema is not None:
-        body = _fill(raw, schema, case.body, path=template, ids=ids, rng=rng, realistic=realistic and positive)
+        body = _fill(raw, schema, case.body, path=template, ids=ids, rng=rng, realistic=realistic if positive else 0.0,
+                     current=current)
+        if isinstance(body.get("id"), str) and "id" in case.path_parameters:
+            body["id"] = case.path_parameters["id"]  # PUT /tax-rates/{id}, /list-prices/{id} repeat the path's id
         if "creditNoteId" in body and isinstance(body["creditNoteId"], str) and "creditnote" in case.path_parameters:
             body["creditNoteId"] = case.path_parameters["creditnote"]  # the body repeats the path's id
         case.body = body

@@ -35,6 +35,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -69,6 +70,8 @@ LINKED, LINK_COUNT = with_links(RAW, IMPLEMENTED)
 SCHEMA = schemathesis.openapi.from_dict(LINKED)
 OPERATIONS = [SCHEMA[path][method.lower()] for method, path in IMPLEMENTED]
 CHECKS = [not_a_server_error, negative_data_rejection]
+#: How much of a positive case is replaced by the contract's examples: drawn per case (0: none, as generated).
+REALISM = (0.0, 0.7, 0.9, 1.0)
 
 #: (database, "METHOD /template") -> counts of generated requests sent and answered 2xx, by mode.
 STATS: dict[str, dict[str, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
@@ -76,6 +79,11 @@ STATS: dict[str, dict[str, Counter[str]]] = defaultdict(lambda: defaultdict(Coun
 
 def _label(op: Any) -> str:
     return f"{op.method.upper()} {op.path}"
+
+
+def _seat_type_key(client: ApiClient) -> dict[str, str]:
+    seat_types = client.get("/seat-types").json()["items"]
+    return {"seat_type_key": seat_types[0]["key"]} if seat_types else {}
 
 
 def _real_ids(client: ApiClient) -> dict[str, str]:
@@ -93,6 +101,8 @@ def _real_ids(client: ApiClient) -> dict[str, str]:
                                                "invoiceShortName": "VAT", "amount": "0.2", "country": "GB"})
     tax_registration = client.post("/tax-registrations", json={
         "taxIdentifier": "GB980780684", "customerId": customer["id"], "country": "GB"})
+    bare_customer = new_customer(client)
+    bare_invoice = new_invoice(client, customer=customer)
     issued = new_invoice(client, customer=customer)
     issued_group = add_group(client, issued["id"])
     issued_line = add_line(client, issued["id"], quantity="1000", rate="100", taxRate="0.2")
@@ -102,13 +112,33 @@ def _real_ids(client: ApiClient) -> dict[str, str]:
         "creditNoteId": note["id"], "lineItemId": issued_line["id"], "title": "Credit", "quantity": "1", "rate": "1",
         "taxRate": "0.2", "externalIds": []}).json()
     note_group = client.post(f"/credit-notes/{note['id']}/line-item-groups", json={"title": "Credits"}).json()
+    issued_note = client.post("/credit-notes", json={"invoiceId": issued["id"], "currency": "GBP", "customerId": customer["id"]}).json()
+    assert client.post(f"/credit-notes/{issued_note['id']}/line-items", json={
+        "creditNoteId": issued_note["id"], "lineItemId": issued_line["id"], "title": "Credit", "quantity": "1", "rate": "1",
+        "taxRate": "0.2", "externalIds": []}).status_code == 201
+    assert client.post(f"/credit-notes/{issued_note['id']}/finalize").status_code == 200
     return {**catalogue_ids(client), **usage_ids(client), "customer": customer["id"], "invoice": invoice["id"],
             "line": line["id"], "group": group["id"], "issued_invoice": issued["id"], "issued_line": issued_line["id"],
             "issued_group": issued_group["id"], "credit_note": note["id"], "credit_line": note_line["id"],
             "credit_group": note_group["id"], "alias": alias.json()["value"], "alias_id": alias.json()["id"],
             "customer_settings": settings_.json()["id"], "invoice_settings": invoice_settings.json()["id"],
             "tax_rate": tax_rate.json()["id"], "tax_registration": tax_registration.json()["id"],
-            "merchant": client.credential.account_id}
+            "merchant": client.credential.account_id, "bare_customer": bare_customer["id"],
+            "bare_invoice": bare_invoice["id"], "issued_credit_note": issued_note["id"]} | _seat_type_key(client)
+
+
+def _current(api: ApiClient, operation: Any, ids: dict[str, str]) -> dict[str, Any] | None:
+    """For a PUT/PATCH, the object as GET of the same path shows it (its values are states it can take)."""
+    if operation.method.upper() not in ("PUT", "PATCH") or "get" not in RAW["paths"][operation.path]:
+        return None
+    params = {name: path_id(ids, operation.path, name) for name in re.findall(r"\{([^/}]+)\}", operation.path)}
+    if None in params.values():
+        return None
+    response = api.get(operation.path.format(**params))
+    body = response.json() if response.status_code == 200 else None
+    if isinstance(body, dict) and len(body) == 1 and isinstance(next(iter(body.values())), dict):
+        body = next(iter(body.values()))  # {"customer": {...}}
+    return body if isinstance(body, dict) else None
 
 
 def _detail(message: str) -> str:
@@ -149,8 +179,9 @@ def _describe(case: Any, response: Any) -> str:
     mode = case.meta.generation.mode.value if case.meta else "?"
     body = json.dumps(case.body, default=str)[:400] if not isinstance(case.body, type(None)) and hasattr(case, "body") else ""
     query = f"?{case.query}" if case.query else ""
-    return (f"[{mode}] {case.method} {case.formatted_path}{query} body={body} -> {response.status_code} "
-            f"{response.text[:300]}")
+    headers = {k: v for k, v in (case.headers or {}).items() if k.lower() != "authorization"}
+    return (f"[{mode}] {case.method} {case.formatted_path}{query} headers={headers} media={case.media_type} "
+            f"body={body} -> {response.status_code} {response.text[:300]}")
 
 
 def _dump(db: str, label: str, failures: list[str]) -> None:
@@ -160,6 +191,13 @@ def _dump(db: str, label: str, failures: list[str]) -> None:
         with open(target, "a", encoding="utf-8") as out:
             for failure in failures:
                 out.write(json.dumps({"db": db, "operation": label, "failure": failure}) + "\n")
+
+
+def _trace(db: str, label: str, case: Any, response: Any) -> None:
+    """QUIRE_FUZZ_TRACE=<text>: with QUIRE_FUZZ_DUMP, also write every exchange of operations whose label contains it."""
+    wanted = os.environ.get("QUIRE_FUZZ_TRACE")
+    if wanted and wanted in label:
+        _dump(db, label, [f"trace: {_describe(case, response)}"])
 
 
 def _count(db: str, label: str, case: Any, status: int) -> None:
@@ -229,15 +267,17 @@ def test_operation(operation: Any, fuzz_context: tuple[LiveServer, str, ApiClien
     label = _label(operation)
     failures: list[str] = []
     cases = st.one_of(operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE))
+    current = _current(api, operation, ids)
 
     @seed(SEED)
     @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck),
               phases=[Phase.explicit, Phase.generate])
     @given(case=cases, realistic=st.integers(0, 3), salt=st.integers(0, 2**32 - 1))
     def run(case: Any, realistic: int, salt: int) -> None:
-        realise(case, RAW, operation.path, ids, auth, random.Random(salt), realistic=realistic > 0)
+        realise(case, RAW, operation.path, ids, auth, random.Random(salt), realistic=REALISM[realistic], current=current)
         response = case.call(base_url=server.base_url, timeout=30)
         _count(server.name, label, case, response.status_code)
+        _trace(server.name, label, case, response)
         for problem in _judge(case, response, operation.path):
             failures.append(f"{problem}\n    {_describe(case, response)}")
 
@@ -263,7 +303,7 @@ def test_stateful(fuzz_context: tuple[LiveServer, str, ApiClient]) -> None:
 
         def before_call(self, case: Any) -> None:
             # Linked values already name real objects; only the rest is pointed at the account's objects.
-            realise(case, RAW, case.operation.path, ids, auth, rng, realistic=rng.random() < 0.75, real_path=False)
+            realise(case, RAW, case.operation.path, ids, auth, rng, realistic=rng.choice(REALISM), real_path=False)
             for name, value in list(case.path_parameters.items()):
                 if not isinstance(value, str) or len(value) != 36:
                     real = path_id(ids, case.operation.path, name)

@@ -20,7 +20,7 @@ from quire.core import clock
 from quire.core.errors import InvalidStateTransition, NotFound, QuireError, ValidationFailed
 from quire.core.ids import uuid7
 from quire.core.pagination import Page, PageParams, paginate
-from quire.core.references import resolve
+from quire.core.references import resolve, unknown_reference
 
 
 class ImmutableField(ValidationFailed):
@@ -122,6 +122,13 @@ async def get_price(session: AsyncSession, account_id: str, price_id: str, *, lo
     if price is None:
         raise NotFound.of("Price", price_id)
     return price
+
+
+async def check_price_reference(session: AsyncSession, account_id: str, price_id: str, *, field: str = "priceId") -> None:
+    """A document line's ``priceId`` must be a price of the account (a deleted one too: a line may keep naming
+    the price it was billed from); else 400 naming ``field`` (docs/errors.md#references)."""
+    if price_id not in await repo.prices_by_id(session, account_id, [price_id]):
+        raise unknown_reference(field, f"Price {price_id!r} was not found")
 
 
 async def rename_price(session: AsyncSession, account_id: str, price_id: str, data: PriceUpdate) -> Price:

@@ -16,6 +16,7 @@ from quire.core.errors import NotFound, ValidationFailed
 from quire.core.ids import uuid7
 from quire.core.money import from_minor, to_minor
 from quire.core.pagination import Page, PageParams, paginate
+from quire.catalogue.service import check_price_reference
 from quire.invoices import repository as repo
 from quire.invoices.calculation import Totals, line_totals
 from quire.invoices.lifecycle import Action, check
@@ -113,6 +114,8 @@ def _fill(item: InvoiceLineItem, data: LineItemWrite, tax_rate: Decimal) -> None
 async def add_line(session: AsyncSession, account_id: str, invoice_id: str, data: LineItemWrite) -> tuple[Invoice, InvoiceLineItem]:
     invoice = await editable_invoice(session, account_id, invoice_id)
     await _check_group(session, invoice, data.group_id)
+    if data.price_id is not None:
+        await check_price_reference(session, account_id, data.price_id)
     # next_line_index counts the lines ever added, so below the limit there is no need to count them.
     if invoice.next_line_index >= MAX_LINE_ITEMS and await repo.count_lines(session, invoice.id) >= MAX_LINE_ITEMS:
         raise ValidationFailed(f"An invoice holds at most {MAX_LINE_ITEMS} line items")
@@ -139,6 +142,8 @@ async def update_line(
     invoice = await editable_invoice(session, account_id, invoice_id)
     item = await _line(session, invoice, line_id)
     await _check_group(session, invoice, data.group_id)
+    if data.price_id is not None and data.price_id != item.price_id:
+        await check_price_reference(session, account_id, data.price_id)
     _fill(item, data, await _tax_rate(session, invoice, data))
     await recalculate(session, invoice, item)
     return invoice, item

@@ -33,6 +33,9 @@ class ValidationFailed(QuireError):
 
 
 class NotFound(QuireError):
+    """The object named by the URL path is unknown or another account's. An id read from the body or the
+    query is not this: ``core.references`` turns the loader's NotFound into a 400 naming the field."""
+
     status_code = 404
     error_type = "NotFound"
 

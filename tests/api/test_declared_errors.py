@@ -111,3 +111,20 @@ def test_operations_without_a_declared_body_keep_quires_shape(client: ApiClient,
     assert response.status_code == 400
     body = response.json()
     assert "errors" not in body and body["error"]["type"] == "ValidationError", body
+
+
+def test_the_served_document_declares_the_same_body() -> None:
+    """``/openapi.json`` tells a client generated from Quire what the contract tells one generated from Sequence."""
+    from quire.app import create_app
+    from quire.config import Settings
+
+    document = create_app(Settings(database_url="sqlite:///:memory:")).openapi()
+    for (method, path), statuses in DECLARED_ERROR_BODIES.items():
+        served = next((item for p, item in document["paths"].items()
+                       if _generator().path_key(p) == path), {}).get(method.lower())
+        if served is None:
+            continue  # not served yet (the notification policies)
+        for status, name in statuses.items():
+            ref = served["responses"][str(status)]["content"]["application/json"]["schema"]["$ref"]
+            assert ref == f"#/components/schemas/{name}", (method, path, status, ref)
+    assert set(document["components"]["schemas"]["DatabaseErrors1"]["required"]) >= {"errors"}

@@ -30,6 +30,7 @@ from quire.catalogue.schemas import (
     ProductRead,
     ProductUpdate,
 )
+from quire.core.declared_errors import DATABASE_ERRORS1_400
 from quire.core.http import account_of, api_router, session_of
 from quire.core.pagination import PageParams, unsorted_page_params
 from quire.core.schemas import CurrencyCode, IsoDate
@@ -167,7 +168,8 @@ async def get_plans(
     return PlanPage(items=[present.plan(v) for v in views], pagination=page.meta)
 
 
-@router.post("/plans", status_code=201, response_model=PlanRead, operation_id="postPlans", tags=["Plans"])
+@router.post("/plans", status_code=201, response_model=PlanRead, operation_id="postPlans", tags=["Plans"],
+             responses=DATABASE_ERRORS1_400)  # the contract's declared 400 body (core/declared_errors.py)
 async def post_plans(body: PlanCreate, session: Session, account: Account) -> PlanRead:
     return present.plan(await plans.create_plan(session, account, body))
 

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
+from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -58,6 +59,22 @@ SHAPES: dict[str, Callable[[Body], Body]] = {
     "DatabaseErrors": database_errors,
     "DatabaseErrors1": database_errors,
 }
+
+
+class DatabaseError(BaseModel):
+    key: str
+    error: str
+
+
+class DatabaseErrors1(BaseModel):
+    """The served OpenAPI document's name for ``POST /plans``' 400 body, as in the contract (plus ``error``)."""
+
+    errors: list[DatabaseError]
+    error: dict[str, Any]
+
+
+#: ``responses=`` of a route whose operation declares DatabaseErrors1 for its 400.
+DATABASE_ERRORS1_400: dict[int | str, dict[str, Any]] = {400: {"model": DatabaseErrors1, "description": "Bad Request"}}
 
 
 @cache

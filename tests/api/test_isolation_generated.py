@@ -24,7 +24,7 @@ import pytest
 
 from tests.api.real_objects import (
     PUBLIC_BY_TOKEN, ROUTE_PARAMS, app_routes_with_params, call_order, create_real_objects, fill_path, path_params,
-    query_for, write_body,
+    query_for, real_id, write_body,
 )
 from tests.support import ApiClient, LiveServer
 
@@ -87,6 +87,25 @@ def test_another_account_gets_404_and_changes_nothing(
     after = snapshot(a, a_ids)
     changed = [t for t in READS if after[t] != before[t]]
     assert not changed, f"B {method} {template} changed what A reads at {changed}"
+
+
+NESTED = [(method, template, name) for method, template in ISOLATED if len(path_params(template)) > 1
+          for name in path_params(template)]
+
+
+@pytest.mark.parametrize("route", NESTED, ids=lambda r: f"{r[0]} {r[1]} A's {{{r[2]}}}")
+def test_one_foreign_id_among_own_ones_is_404(route: tuple[str, str, str], accounts: Accounts) -> None:
+    """``/invoices/{B's invoice}/line-items/{A's line}``: B's own parent does not open A's child, and A's
+    parent does not take B's child. Each parameter in turn is A's, the others B's."""
+    method, template, foreign = route
+    path = template
+    for name in path_params(template):
+        path = path.replace("{" + name + "}", real_id(template, name, accounts.a_ids if name == foreign else accounts.b_ids))
+    response = accounts.b.request(method, path, json=write_body(method, template, accounts.b_ids),
+                                  params=query_for(method, template, accounts.b_ids))
+    assert response.status_code == 404, f"B {method} {path} -> {response.status_code} {response.text[:300]}"
+    changed = [t for t, seen in snapshot(accounts.a, accounts.a_ids).items() if seen != accounts.before[t]]
+    assert not changed, f"B {method} {path} changed what A reads at {changed}"
 
 
 def test_the_public_routes_are_served_only_by_their_token(accounts: Accounts) -> None:

@@ -19,7 +19,7 @@ are fuzzed too. Each test prints a report of how many generated requests got a 2
 
 Two phases, on SQLite and PostgreSQL:
 
-* ``test_operation``: per operation, QUIRE_FUZZ_EXAMPLES generated cases (default 25), half negative;
+* ``test_operation``: per operation, QUIRE_FUZZ_EXAMPLES generated cases (default 20), half negative;
 * ``test_stateful``: schemathesis' state machine over OpenAPI links added programmatically (the contract
   declares none): an object created by one request is read, changed, acted on and deleted by the next ones.
   QUIRE_FUZZ_STATEFUL scenarios (default 30).
@@ -60,7 +60,7 @@ from tests.api.usage_helpers import usage_ids
 from tests.contract import contract_path, get_contract
 from tests.support import ApiClient, LiveServer
 
-EXAMPLES = int(os.environ.get("QUIRE_FUZZ_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("QUIRE_FUZZ_EXAMPLES", "20"))
 STATEFUL = int(os.environ.get("QUIRE_FUZZ_STATEFUL", "30"))
 SEED = int(os.environ.get("QUIRE_FUZZ_SEED", "12"))
 
@@ -146,11 +146,11 @@ def _detail(message: str) -> str:
     return "; ".join(lines[1:] or lines)[:400]
 
 
-#: How often each exception of tests/api/fuzz_exceptions.py excused an accepted negative case (printed).
-excepted: Counter[str] = Counter()
+#: Per database: how often each exception of tests/api/fuzz_exceptions.py excused an accepted negative case.
+EXCEPTED: dict[str, Counter[str]] = defaultdict(Counter)
 
 
-def _judge(case: Any, response: Any, template: str) -> list[str]:
+def _judge(case: Any, response: Any, template: str, db: str) -> list[str]:
     """Every way this answer fails the contract, as one line each (empty: it passed)."""
     problems: list[str] = []
     try:
@@ -158,7 +158,7 @@ def _judge(case: Any, response: Any, template: str) -> list[str]:
     except FailureGroup as group:
         for failure in group.exceptions:
             if isinstance(failure, AcceptedNegativeData) and (reasons := accepted_on_purpose(case)):
-                excepted.update(reasons)
+                EXCEPTED[db].update(reasons)
                 continue
             problems.append(f"{failure.title}: {_detail(failure.message)}")
     status = response.status_code
@@ -228,7 +228,7 @@ def _report(db: str, terminal: Any, elapsed: float) -> None:
     lines.append("  not implemented (not fuzzed): " + ", ".join(
         f"{tag} ({sum(1 for _, _, t in NOT_IMPLEMENTED if t == tag)})" for tag in sorted({t for _, _, t in NOT_IMPLEMENTED})))
     lines.append("  accepted on purpose (tests/api/fuzz_exceptions.py): "
-                 + (", ".join(f"{reason} x{n}" for reason, n in sorted(excepted.items())) or "none"))
+                 + (", ".join(f"{reason} x{n}" for reason, n in sorted(EXCEPTED[db].items())) or "none"))
     lines.append(f"  fuzz time on {db}: {elapsed:.0f} s")
     if terminal is not None:
         for line in lines:
@@ -278,7 +278,7 @@ def test_operation(operation: Any, fuzz_context: tuple[LiveServer, str, ApiClien
         response = case.call(base_url=server.base_url, timeout=30)
         _count(server.name, label, case, response.status_code)
         _trace(server.name, label, case, response)
-        for problem in _judge(case, response, operation.path):
+        for problem in _judge(case, response, operation.path, server.name):
             failures.append(f"{problem}\n    {_describe(case, response)}")
 
     run()
@@ -317,7 +317,7 @@ def test_stateful(fuzz_context: tuple[LiveServer, str, ApiClient]) -> None:
         def validate_response(self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any) -> None:
             label = f"{case.method.upper()} {case.operation.path}"
             _count(server.name, label, case, response.status_code)
-            for problem in _judge(case, response, case.operation.path):
+            for problem in _judge(case, response, case.operation.path, server.name):
                 failures.append(f"{problem}\n    {_describe(case, response)}")
 
     # A live server's state decides which links can fire, so Hypothesis may find a replay inconsistent

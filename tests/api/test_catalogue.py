@@ -102,7 +102,7 @@ def test_structure_is_echoed_in_canonical_form(client: ApiClient) -> None:
         "usageMetricId": "9aa108d7-6b12-4f5e-8288-5779b9d95b5e",
         "usageCalculationMode": "BILLING_PERIOD",
     }
-    linear = new_price(client, kind="LINEAR", structure=structure("LINEAR", pricePerUnit=2.5, isPricePercentage=True))
+    linear = new_price(client, kind="LINEAR", structure=structure("LINEAR", pricePerUnit="2.50", isPricePercentage=True))
     assert linear["structure"]["pricePerUnit"] == "2.5" and linear["structure"]["isPricePercentage"] is True
 
 

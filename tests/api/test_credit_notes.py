@@ -399,8 +399,10 @@ def test_update_list_and_groups(client: ApiClient) -> None:
     note = new_note(client, invoice, metadata=[{"key": "k", "value": "v"}], customerTaxId="GB123")
     nid = note["id"]
     assert note["customerTaxId"] == "GB123"
-    updated = client.put(f"/credit-notes/{nid}", json={"memo": "Sorry", "purchaseOrderNumber": None,
-                                                       "customerLegalCompanyName": "Renamed Ltd"})
+    # 2024-01-01 does not let purchaseOrderNumber be null (issue 12): refused, naming it, and nothing changed.
+    invalid(client.put(f"/credit-notes/{nid}", json={"memo": "Sorry", "purchaseOrderNumber": None}), "purchaseOrderNumber")
+    assert client.get(f"/credit-notes/{nid}").json().get("memo") != "Sorry"
+    updated = client.put(f"/credit-notes/{nid}", json={"memo": "Sorry", "customerLegalCompanyName": "Renamed Ltd"})
     assert updated.status_code == 200, updated.text
     body = updated.json()
     assert body["memo"] == "Sorry" and "purchaseOrderNumber" not in body and body["customerLegalCompanyName"] == "Renamed Ltd"

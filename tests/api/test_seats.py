@@ -37,8 +37,11 @@ def test_seat_type_crud(client: ApiClient) -> None:
     assert taken.status_code == 400 and taken.json()["error"]["type"] == "SeatTypeKeyTaken"
     updated = client.put(f"/seat-types/{created['id']}", json={"label": "Administrator", "key": "ignored"}).json()
     assert updated["label"] == "Administrator" and updated["key"] == "admin" and updated["description"] == "Admins"
-    cleared = client.put(f"/seat-types/{created['id']}", json={"label": "Administrator", "description": None}).json()
-    assert "description" not in cleared
+    # 2024-01-01 does not let description be null (issue 12): refused, naming it, and nothing changed.
+    refused = client.put(f"/seat-types/{created['id']}", json={"label": "Administrator", "description": None})
+    assert refused.status_code == 400
+    assert refused.json()["error"]["fields"] == [{"field": "description", "message": "must not be null"}]
+    assert client.get(f"/seat-types/{created['id']}").json()["description"] == "Admins"
     second = seat_type(client, "viewer")
     page = client.get("/seat-types", params={"limit": 1}).json()
     assert [t["id"] for t in page["items"]] == [second["id"]] and page["pagination"]["totalResultSize"] == 2

@@ -96,18 +96,15 @@ def parse_decimal(
     allow_negative: bool = True,
     max_integer_digits: int = 18,
 ) -> Decimal:
-    """Parse a client-sent decimal strictly: plain decimal strings, integers, or exact floats."""
+    """Parse a client-sent decimal strictly: a plain decimal string (or a ``Decimal`` from Quire itself).
+
+    JSON numbers are refused: Sequence's contract types every decimal Quire parses (amounts, rates,
+    quantities) as a string, and a number may already have lost digits in a client's float (docs/money.md).
+    """
     problem = f"{field} must be a decimal string such as \"12.50\" with at most {max_places} decimal places"
-    if isinstance(value, bool) or value is None:
-        raise InvalidDecimal(problem)
-    if isinstance(value, int):
-        parsed = Decimal(value)
-    elif isinstance(value, float):
-        exact = Decimal(value)  # the float's exact binary value
-        if not exact.is_finite() or exact != Decimal(repr(value)):
-            raise InvalidDecimal(f"{field} is a JSON number that is not an exact decimal; send it as a string")
-        parsed = exact
-    elif isinstance(value, str):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise InvalidDecimal(f"{field} must be a string (a JSON number is refused): send it as \"12.50\"")
+    if isinstance(value, str):
         if not _PLAIN.fullmatch(value):
             raise InvalidDecimal(problem)
         parsed = Decimal(value)

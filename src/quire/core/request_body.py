@@ -186,7 +186,9 @@ def parse_json(raw: bytes, decoder_: json.JSONDecoder | None = None) -> Any:
             raise ValidationFailed(f"Request body is not valid JSON: {exc}", field="body") from None
         where = _duplicate_path(_locate_duplicate(text)) or "body"
         raise ValidationFailed(f"{where}: the key appears more than once in its object", field=where) from None
-    except ValueError as exc:  # JSONDecodeError, a number hook's refusal, int digit limits
+    except json.JSONDecodeError:
+        raise ValidationFailed("Request body is not valid JSON", field="body") from None
+    except ValueError as exc:  # a number hook's refusal, int digit limits
         raise ValidationFailed(f"Request body is not valid JSON: {exc}", field="body") from None
     if raw.count(b"{") + raw.count(b"[") > MAX_DEPTH and too_deep(document):
         raise ValidationFailed(f"Request body nests deeper than {MAX_DEPTH} levels", field="body")

@@ -243,3 +243,29 @@ def test_a_deep_body_is_a_400_on_every_write(client: ApiClient, with_key: bool) 
         response = client.request(method, _url(path), content=deep, headers=headers)
         assert response.status_code == 400, (method, path, response.text)
         assert "nests deeper" in response.json()["error"]["message"]
+
+
+def test_usage_metric_nulls_allowed_by_2024_07_30_mean_the_default(client: ApiClient) -> None:
+    nulls = {name: None for name in NULLABLE[("POST", "/usage-metrics")]}
+    body = {"name": "Calls", "metricType": "SIMPLE", "eventType": "call", "aggregationType": "COUNT"}
+    created = client.post("/usage-metrics", json={**body, **nulls})
+    assert created.status_code == 201, created.text
+    plain = client.post("/usage-metrics", json=body).json()
+    ignore = {"id", "createdAt", "updatedAt"}
+    assert {k: v for k, v in created.json().items() if k not in ignore} == {k: v for k, v in plain.items() if k not in ignore}
+    put_nulls = {name: None for name in NULLABLE[("PUT", "/usage-metrics/{id}")]}
+    updated = client.put(f"/usage-metrics/{created.json()['id']}", json={**body, "unit": "calls", **put_nulls})
+    assert updated.status_code == 200, updated.text
+    assert "unit" not in updated.json() and "description" not in updated.json()
+    refused = client.post("/usage-metrics", json={**body, "propertyFilters": None})
+    assert refused.status_code == 400 and _fields(refused) == {"propertyFilters": "must not be null"}
+
+
+def test_tax_registration_null_owner_means_absent(client: ApiClient) -> None:
+    merchant = client.credential.account_id
+    created = client.post("/tax-registrations", json={"taxIdentifier": "GB980780684", "country": "GB",
+                                                      "merchantId": merchant, "customerId": None})
+    assert created.status_code == 201, created.text
+    assert created.json()["merchantId"] == merchant and "customerId" not in created.json()
+    refused = client.post("/tax-registrations", json={"taxIdentifier": None, "country": "GB", "merchantId": merchant})
+    assert refused.status_code == 400 and _fields(refused) == {"taxIdentifier": "must not be null"}

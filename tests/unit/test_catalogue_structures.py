@@ -74,7 +74,7 @@ TIERS = [{"upperBound": "100", "price": "1", "fee": "20", "isPricePercentage": F
          {"price": "0.75", "isPricePercentage": False}]
 VALID: dict[str, dict[str, Any]] = {
     "ONE_TIME": {"pricingType": "ONE_TIME", "price": "150.00"},
-    "FIXED": {"pricingType": "FIXED", "price": 20},
+    "FIXED": {"pricingType": "FIXED", "price": "20"},
     "LINEAR": {"pricingType": "LINEAR", "pricePerUnit": "0.005", "usageMetricId": "m", "isPricePercentage": True},
     "PACKAGE": {"pricingType": "PACKAGE", "packageSize": "250", "pricePerPackage": "10", "usageMetricId": "m"},
     "VOLUME": {"pricingType": "VOLUME", "tiers": TIERS, "usageMetricId": "m"},

@@ -46,11 +46,11 @@ class NewEvent:
     properties_json: str
 
 
-def parse_event_body(raw: bytes) -> NewEvent:
 #: The contract's shape of the ``POST /usage-events`` body (types; nulls only where 2024-07-30 allows them).
 EVENT_SHAPE = REQUESTS[("POST", "/usage-events")]
 
 
+def parse_event_body(raw: bytes) -> NewEvent:
     """Parse ``POST /usage-events`` exactly (numbers stay Decimal) and validate it (400 on any problem):
     what the route does, where ``core.http`` parses the body with ``jsontext.DECODER`` first."""
     if not raw.strip():

@@ -93,6 +93,13 @@ def declared_shape(method: str, path: str, status: int) -> str | None:
     return None
 
 
+def shaped(method: str, path: str, status: int, body: Body) -> Body:
+    """``body`` as the operation at ``method path`` declares its ``status`` error body (or unchanged): for
+    answers written before routing (version negotiation, size limit), which no exception handler sees."""
+    name = declared_shape(method, path, status)
+    return SHAPES[name](body) if name is not None else body
+
+
 def reshape(request: Request, response: Response) -> Response:
     """``response`` as the operation declares its error body, or unchanged when it declares none."""
     name = declared_shape(request.method, request.url.path, response.status_code)

@@ -181,18 +181,18 @@ class EdgeMiddleware:
         try:
             version = resolve_version(raw_version.decode("latin-1") if raw_version is not None else None)
         except QuireError as exc:
-            await _send_json(send, exc.status_code, exc.body(), version=None)
+            await _send_json(send, exc.status_code, exc.body(), version=None, scope=scope)
             return
         if b"%00" in scope.get("query_string", b""):
             # PostgreSQL text cannot hold U+0000: refuse it in query filters for every database alike.
             # (Path ids are checked by shape before any lookup, so a NUL there is simply unknown: 404.)
             exc = ValidationFailed("The query string must not contain the NUL character (%00)", field="query")
-            await _send_json(send, exc.status_code, exc.body(), version=version)
+            await _send_json(send, exc.status_code, exc.body(), version=version, scope=scope)
             return
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
             exc = PayloadTooLarge(f"Request body is larger than {self.max_body_bytes} bytes")
-            await _send_json(send, exc.status_code, exc.body(), version=version)
+            await _send_json(send, exc.status_code, exc.body(), version=version, scope=scope)
             return
         token = current_version.set(version)
         version_header = (VERSION_HEADER.lower().encode(), version.encode())
@@ -224,13 +224,14 @@ class EdgeMiddleware:
             log.exception("unhandled error")
             if started:
                 raise
-            await _send_json(send, 500, INTERNAL_ERROR, version=version)
+            await _send_json(send, 500, INTERNAL_ERROR, version=version, scope=scope)
         finally:
             current_version.reset(token)
 
 
-async def _send_json(send: Send, status: int, body: dict[str, Any], version: str | None) -> None:
-    payload = json.dumps(body).encode()
+async def _send_json(send: Send, status: int, body: dict[str, Any], version: str | None, scope: Scope) -> None:
+    # In the shape the operation declares, where it declares one (POST /plans' 400s), as the handlers do.
+    payload = json.dumps(declared_errors.shaped(scope["method"], scope["path"], status, body)).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
     if version is not None:
         headers.append((VERSION_HEADER.lower().encode(), version.encode()))

@@ -1,4 +1,4 @@
-"""Pure unit tests of quire.invoices.calculation: line, group and document totals."""
+"""Pure unit tests of quire.billing_documents.calculation: line, group and document totals."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from quire.core.money import CURRENCIES, minor_units
-from quire.invoices.calculation import DocumentTotals, LineInput, Totals, document_totals, line_totals
+from quire.billing_documents.calculation import DocumentTotals, LineInput, Totals, document_totals, line_totals
 from tests.unit.rounding_ties import half_up, tie_lines
 
 D = Decimal

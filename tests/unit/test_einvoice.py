@@ -34,7 +34,7 @@ from quire.einvoice.build import build_document
 from quire.einvoice.cii import render_cii
 from quire.einvoice.model import Kind, Profile
 from quire.einvoice.parties import peppol_endpoint
-from quire.invoices.calculation import line_totals
+from quire.billing_documents.calculation import line_totals
 from quire.invoices.pdf import render_credit_note_pdf, render_invoice_pdf
 from tests.einvoice_support import (
     NS,

@@ -24,7 +24,7 @@ from quire.creditnotes.lifecycle import Action, check
 from quire.creditnotes.models import CreditNote, CreditNoteLineItem, CreditNoteLineItemGroup
 from quire.creditnotes.schemas import CreditGroupCreate, CreditGroupUpdate, CreditLineCreate, CreditLineFields
 from quire.creditnotes.service import get_credit_note, tax_status_of
-from quire.invoices.calculation import Totals, line_totals
+from quire.billing_documents.calculation import Totals, line_totals
 from quire.invoices.lines import MAX_AMOUNT_MINOR
 from quire.invoices.models import InvoiceLineItem
 from quire.invoices.schemas import MAX_GROUPS, MAX_LINE_ITEMS

@@ -18,7 +18,7 @@ from quire.core.money import from_minor, to_minor
 from quire.core.pagination import Page, PageParams, paginate
 from quire.catalogue.service import check_price_reference
 from quire.invoices import repository as repo
-from quire.invoices.calculation import Totals, line_totals
+from quire.billing_documents.calculation import Totals, line_totals
 from quire.invoices.lifecycle import Action, check
 from quire.invoices.models import Invoice, InvoiceLineItem, InvoiceLineItemGroup
 from quire.invoices.schemas import MAX_GROUPS, MAX_LINE_ITEMS, GroupWrite, LineItemWrite

@@ -1,4 +1,4 @@
-"""Regenerate src/quire/core/contract_requests.py from Sequence's two contracts (run by hand when they change).
+"""Regenerate src/quire/core/contract_requests.json from Sequence's two contracts (run by hand when they change).
 
 For every operation of the 2024-01-01 document with an ``application/json`` request body, it writes the
 body's shape as plain data: each property's JSON types, whether ``null`` is accepted, and the shapes of
@@ -13,19 +13,19 @@ Rules (docs/errors.md, "Request bodies follow the contract's types"):
 - a map whose values are a bare ``{"type": "object"}`` (``eventProperties``, ``propertyFilters``) is
   free-form: the documents' own examples give those values as strings and numbers.
 
-The server does not read ../shared at run time, so the table is committed to src/.
+The server does not read ../shared at run time, so the table is committed to src/ as JSON data
+(``quire.core.contract_requests`` loads it into tuples once, at import).
 """
 
 from __future__ import annotations
 
 import json
-import pprint
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "sequence-api"
-OUT = ROOT / "src/quire/core/contract_requests.py"
+OUT = ROOT / "src/quire/core/contract_requests.json"
 
 Node = tuple[str, bool, "dict[str, Node] | None", "Node | None"]
 ANY: Node = ("any", True, None, None)
@@ -172,28 +172,28 @@ def _nullable_in(node: Node, path: str = "") -> list[str]:
     return out
 
 
-HEADER = '''"""Request-body shapes of Sequence's 2024-01-01 operations, by scripts/gen_contract_requests.py. Do not edit.
-
-``REQUESTS[(method, path template)]`` is the JSON body's shape: a node is
-``(types, nullable, properties, items)``: ``types`` the JSON types joined by ``|`` (``any``: not
-checked), ``nullable`` whether ``null`` is accepted (2024-01-01's ``nullable``, or the same property's
-in 2024-07-30), ``properties`` an object's properties (None: any keys) and ``items`` an array's items
-or a map's values. ``NULLABLE`` lists, per operation, the properties that accept ``null`` (docs/errors.md).
-"""
-
-from __future__ import annotations
-
-from typing import Any
-
-'''
+def _dump(node: Node, indent: str = " ") -> str:
+    """A node as JSON, on one line when it fits in 110 characters, else one property a line."""
+    flat = json.dumps(node)
+    kind, nullable, props, items = node
+    if len(indent) + len(flat) <= 110 or (props is None and items is None):
+        return flat
+    inner = indent + " "
+    body = "null" if props is None else (
+        "{\n" + ",\n".join(f"{inner}{json.dumps(name)}: {_dump(sub, inner)}" for name, sub in props.items())
+        + "\n" + indent + "}")
+    tail = "null" if items is None else _dump(items, indent)
+    return f"[{json.dumps(kind)}, {json.dumps(nullable)}, {body}, {tail}]"
 
 
 def main() -> None:
     table, relaxed = build()
-    text = HEADER
-    text += "REQUESTS: dict[tuple[str, str], Any] = " + pprint.pformat(table, width=120, sort_dicts=False) + "\n\n"
-    text += "NULLABLE: dict[tuple[str, str], list[str]] = " + pprint.pformat(relaxed, width=120, sort_dicts=False) + "\n"
-    OUT.write_text(text)
+    requests = ",\n".join(f" {json.dumps(f'{method} {path}')}: {_dump(node)}" for (method, path), node in table.items())
+    nullable = ",\n".join(f" {json.dumps(f'{method} {path}')}: {json.dumps(names)}"
+                           for (method, path), names in relaxed.items())
+    text = '{"requests": {\n' + requests + '\n},\n"nullable": {\n' + nullable + "\n}}\n"
+    json.loads(text)  # well-formed
+    OUT.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,117 @@
+"""The two queries every domain has: "the account's X by id, or 404", and "a page of the account's X".
+
+- ``get_owned(session, Model, account_id, id)``: the row, or ``NotFound.of("Model", id)`` (404 "Model 'id'
+  was not found"; another account's row is not found either). ``find_owned`` is the same returning ``None``.
+  Options: ``lock`` (FOR UPDATE), ``share`` (FOR SHARE), ``live`` (leave out soft-deleted rows, those with
+  ``deleted_at``), ``options`` (eager loads), ``kind`` (the name in the 404 when it is not the class name).
+  An id that is not a UUID answers without a query. The select is built once per model and options set.
+- ``list_page(session, Model, account_id, params, *criteria, sort=...)``: one keyset page
+  (``core.pagination``) of the account's rows that meet every criterion, sorted by ``sort`` (``created_at``
+  unless told) then ``id``. A criterion that is ``None`` was not asked for and is left out, so a
+  repository writes its optional filters with ``equal``, ``one_of``, ``below``, ``above``, ``contains``.
+- ``owned(Model, account_id, *criteria)``: the same rows as a select, for queries that are not pages.
+
+A model here has ``id`` and ``account_id`` columns (``created_at`` for the default sort).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select, bindparam, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from quire.core.errors import NotFound
+from quire.core.ids import is_uuid
+from quire.core.pagination import Page, PageParams, paginate
+from quire.core.textfold import casefold, fold
+
+M = TypeVar("M")
+
+#: A filter of a list: a SQL condition, or ``None`` when the request did not ask for it.
+Criterion = ColumnElement[bool] | None
+
+
+@cache
+def _by_id(model: type[Any], lock: bool, share: bool, live: bool) -> Select[Any]:
+    """Built once per model and options (building a select cost more than running it on hot paths)."""
+    stmt = select(model).where(model.account_id == bindparam("owned_account"), model.id == bindparam("owned_id"))
+    if live:
+        stmt = stmt.where(model.deleted_at.is_(None))
+    if lock or share:
+        stmt = stmt.with_for_update(read=share and not lock)
+    return stmt
+
+
+async def find_owned(
+    session: AsyncSession, model: type[M], account_id: str, ident: str, *, lock: bool = False, share: bool = False,
+    live: bool = False, options: Sequence[Any] = (),
+) -> M | None:
+    """The account's ``model`` row with id ``ident``, or ``None``. ``lock``: FOR UPDATE; ``share``: FOR SHARE
+    (PostgreSQL); ``live``: not soft-deleted; ``options``: loader options (eager loads)."""
+    if not is_uuid(ident):
+        return None
+    stmt = _by_id(model, lock, share, live)
+    if options:
+        stmt = stmt.options(*options)
+    return (await session.scalars(stmt, {"owned_account": account_id, "owned_id": ident})).one_or_none()
+
+
+async def get_owned(
+    session: AsyncSession, model: type[M], account_id: str, ident: str, *, kind: str | None = None,
+    lock: bool = False, share: bool = False, live: bool = False, options: Sequence[Any] = (),
+) -> M:
+    """``find_owned``, or 404 ``NotFound.of(kind, ident)`` (``kind`` defaults to the model's class name)."""
+    row = await find_owned(session, model, account_id, ident, lock=lock, share=share, live=live, options=options)
+    if row is None:
+        raise NotFound.of(kind or model.__name__, ident)
+    return row
+
+
+def owned(model: type[M], account_id: str, *criteria: Criterion) -> Select[tuple[M]]:
+    """``SELECT model WHERE account_id = … AND`` every criterion that is not ``None``."""
+    return select(model).where(model.account_id == account_id, *(c for c in criteria if c is not None))
+
+
+async def list_page(
+    session: AsyncSession, model: type[M], account_id: str, params: PageParams, *criteria: Criterion,
+    sort: InstrumentedAttribute[Any] | None = None, sort_name: str = "createdAt", with_total: bool = True,
+    offset: int = 0,
+) -> Page[M]:
+    """One page of the account's rows meeting every criterion, by ``sort`` (default ``created_at``) and id."""
+    return await paginate(
+        session, owned(model, account_id, *criteria), params=params,
+        sort_column=sort if sort is not None else model.created_at,
+        id_column=model.id, sort_name=sort_name, with_total=with_total, offset=offset,
+    )
+
+
+# --- optional filters: each is None when its value is None (not asked for) ---------------------------
+
+
+def equal(column: Any, value: Any) -> Criterion:
+    return None if value is None else column == value
+
+
+def below(column: Any, value: Any) -> Criterion:
+    """Strictly below: "before 2024-02-01" leaves that day out."""
+    return None if value is None else column < value
+
+
+def above(column: Any, value: Any) -> Criterion:
+    return None if value is None else column > value
+
+
+def one_of(column: Any, values: Any) -> Criterion:
+    """``column IN values`` (a list or a subquery); ``None`` for ``None`` or an empty list (no filter)."""
+    if values is None or (isinstance(values, (list, tuple)) and not values):
+        return None
+    return column.in_(values)
+
+
+def contains(column: Any, text: str | None) -> Criterion:
+    """Case-insensitive substring match (``core.textfold``); ``None`` for no text or an empty one."""
+    return casefold(column).contains(fold(text), autoescape=True) if text else None

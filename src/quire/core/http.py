@@ -12,9 +12,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request, params
+from fastapi import Depends, FastAPI, Request, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute, APIRouter
 from sqlalchemy.exc import IntegrityError
@@ -159,6 +159,11 @@ async def account_of(request: Request) -> str:
     """FastAPI dependency: the authenticated caller's account id."""
     account_id: str = request.state.account_id
     return account_id
+
+
+#: Endpoint parameter types: ``session: Session`` (the request's transaction), ``account: Account``.
+Session = Annotated[AsyncSession, Depends(session_of)]
+Account = Annotated[str, Depends(account_of)]
 
 
 def error_response(status: int, error_type: str, message: str, **extra: Any) -> JSONResponse:

@@ -14,9 +14,10 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from collections.abc import Callable
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Query, Request
+from fastapi import Depends, Query, Request
 from sqlalchemy import Select, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -26,6 +27,7 @@ from quire.core.errors import ValidationFailed
 from quire.core.schemas import ApiModel
 
 T = TypeVar("T")
+P = TypeVar("P")
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -102,6 +104,11 @@ async def ascending_page_params(
 ) -> PageParams:
     """For the lines of one document, which read top to bottom: ``index`` ascending by default."""
     return _page(request, limit, after, before, sort_order)
+
+
+#: Endpoint parameter types of a list's query: ``params: PageQuery`` (with ``sortOrder``), ``UnsortedPageQuery``.
+PageQuery = Annotated[PageParams, Depends(page_params)]
+UnsortedPageQuery = Annotated[PageParams, Depends(unsorted_page_params)]
 
 
 def _b64(data: bytes) -> str:
@@ -281,3 +288,8 @@ async def paginate(
         counted = int(await session.scalar(select(func.count()).select_from(capped)) or 0)
         total = counted if counted <= MAX_COUNTED else None
     return Page(items=rows, meta=PaginationMeta(after=after, before=before, total_result_size=total))
+
+
+def present_page(page_model: Callable[..., P], page: Page[T], present: Callable[[T], Any]) -> P:
+    """A list endpoint's answer: ``page_model`` (``SeatTypePage``) of each item presented, and the page's meta."""
+    return page_model(items=[present(item) for item in page.items], pagination=page.meta)

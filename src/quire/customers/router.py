@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import Query
 
-from quire.core.http import account_of, api_router, session_of
-from quire.core.pagination import PageParams, page_params, unsorted_page_params
+from quire.core.http import Account, Session, api_router
+from quire.core.pagination import PageQuery, UnsortedPageQuery, present_page
 from quire.customers import service
 from quire.customers.schemas import (
     CreateCustomerResponse,
@@ -31,8 +30,6 @@ from quire.customers.schemas import (
 )
 
 router = api_router()
-Session = Annotated[AsyncSession, Depends(session_of)]
-Account = Annotated[str, Depends(account_of)]
 
 
 @router.post("/customers", status_code=201, response_model=CreateCustomerResponse, operation_id="postCustomers", tags=["Customers"])
@@ -44,7 +41,7 @@ async def post_customers(body: CustomerCreate, session: Session, account: Accoun
 async def get_customers(
     session: Session,
     account: Account,
-    params: Annotated[PageParams, Depends(page_params)],
+    params: PageQuery,
     sort_by: Annotated[CustomerSortBy, Query(alias="sortBy")] = CustomerSortBy.CREATED_AT,
     legal_name: Annotated[str | None, Query(alias="legalName", max_length=255)] = None,
     email: Annotated[str | None, Query(max_length=254)] = None,
@@ -55,7 +52,7 @@ async def get_customers(
         session, account, params=params, sort_by=sort_by, legal_name=legal_name, email=email, alias=alias,
         include_archived=include_archived,
     )
-    return ListCustomersResponse(items=[present_customer(c) for c in page.items], pagination=page.meta)
+    return present_page(ListCustomersResponse, page, present_customer)
 
 
 @router.get("/customers/{id}", response_model=Customer20240101, operation_id="getCustomersById", tags=["Customers"])
@@ -90,11 +87,8 @@ async def get_customer_aliases(id: str, session: Session, account: Account) -> C
 
 
 @router.get("/customer-aliases", response_model=CustomerAliasPage, operation_id="getCustomerAliases", tags=["Customer Aliases"])
-async def get_customer_alias_list(
-    session: Session, account: Account, params: Annotated[PageParams, Depends(unsorted_page_params)]
-) -> CustomerAliasPage:
-    page = await service.list_aliases(session, account, params)
-    return CustomerAliasPage(items=[present_alias(a) for a in page.items], pagination=page.meta)
+async def get_customer_alias_list(session: Session, account: Account, params: UnsortedPageQuery) -> CustomerAliasPage:
+    return present_page(CustomerAliasPage, await service.list_aliases(session, account, params), present_alias)
 
 
 @router.post("/customer-aliases", status_code=201, response_model=CustomerAliasRead, operation_id="postCustomerAliases", tags=["Customer Aliases"])

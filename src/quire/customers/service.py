@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quire.core import clock
 from quire.core.errors import NotFound, ValidationFailed
 from quire.core.ids import uuid7
-from quire.core.pagination import Page, PageParams, paginate
+from quire.core.pagination import Page, PageParams
 from quire.core.references import resolve
+from quire.core.repository import get_owned, list_page
 from quire.customers import repository as repo
 from quire.customers.models import Customer, CustomerAlias, CustomerSettings
 from quire.customers.schemas import (
@@ -41,10 +42,7 @@ def _external_ids(items: Iterable[IntegrationExternalIdentifier]) -> list[dict[s
 
 async def get_customer(session: AsyncSession, account_id: str, customer_id: str, *, lock: bool = False) -> Customer:
     """The customer, or 404 (also for another account's customer: they are indistinguishable)."""
-    customer = await repo.get_customer(session, account_id, customer_id, lock=lock)
-    if customer is None:
-        raise NotFound.of("Customer", customer_id)
-    return customer
+    return await get_owned(session, Customer, account_id, customer_id, lock=lock)
 
 
 async def get_active_customer(session: AsyncSession, account_id: str, customer_id: str) -> Customer:
@@ -147,11 +145,11 @@ async def list_customers(
     alias: str | None,
     include_archived: bool,
 ) -> Page[Customer]:
-    stmt = repo.list_customers_stmt(
+    filters = repo.customer_filters(
         account_id, legal_name=legal_name, email=email, alias=alias, include_archived=include_archived
     )
     column = Customer.legal_name if sort_by is CustomerSortBy.LEGAL_NAME else Customer.created_at
-    return await paginate(session, stmt, params=params, sort_column=column, id_column=Customer.id, sort_name=sort_by.value)
+    return await list_page(session, Customer, account_id, params, *filters, sort=column, sort_name=sort_by.value)
 
 
 async def get_by_alias(session: AsyncSession, account_id: str, alias: str) -> Customer:
@@ -184,10 +182,7 @@ async def create_alias(session: AsyncSession, account_id: str, data: CustomerAli
 
 
 async def get_alias(session: AsyncSession, account_id: str, alias_id: str) -> CustomerAlias:
-    alias = await repo.get_alias(session, account_id, alias_id)
-    if alias is None:
-        raise NotFound.of("CustomerAlias", alias_id)
-    return alias
+    return await get_owned(session, CustomerAlias, account_id, alias_id)
 
 
 async def update_alias(session: AsyncSession, account_id: str, alias_id: str, data: CustomerAliasUpdate) -> CustomerAlias:
@@ -213,10 +208,7 @@ async def aliases_of_customer(session: AsyncSession, account_id: str, customer_i
 
 
 async def list_aliases(session: AsyncSession, account_id: str, params: PageParams) -> Page[CustomerAlias]:
-    return await paginate(
-        session, repo.list_aliases_stmt(account_id), params=params,
-        sort_column=CustomerAlias.created_at, id_column=CustomerAlias.id,
-    )
+    return await list_page(session, CustomerAlias, account_id, params)
 
 
 def alias_dict(alias: CustomerAlias, *, deleted: bool = False) -> dict[str, Any]:
@@ -253,10 +245,7 @@ async def create_settings(session: AsyncSession, account_id: str, data: Customer
 
 
 async def get_settings(session: AsyncSession, account_id: str, settings_id: str) -> CustomerSettings:
-    settings = await repo.get_settings(session, account_id, settings_id)
-    if settings is None:
-        raise NotFound.of("CustomerSettings", settings_id)
-    return settings
+    return await get_owned(session, CustomerSettings, account_id, settings_id)
 
 
 async def update_settings(

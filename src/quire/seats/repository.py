@@ -7,30 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quire.core.ids import is_uuid
+from quire.core.repository import Criterion, above, below, equal, one_of
 from quire.customers.models import Customer, CustomerAlias
 from quire.seats.models import SeatChange, SeatSnapshot, SeatType
-
-
-async def get_seat_type(session: AsyncSession, account_id: str, seat_type_id: str, *, lock: bool = False) -> SeatType | None:
-    if not is_uuid(seat_type_id):
-        return None
-    stmt = select(SeatType).where(SeatType.account_id == account_id, SeatType.id == seat_type_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    return (await session.scalars(stmt)).one_or_none()
 
 
 async def seat_type_by_key(session: AsyncSession, account_id: str, key: str) -> SeatType | None:
     stmt = select(SeatType).where(SeatType.account_id == account_id, SeatType.key == key)
     return (await session.scalars(stmt)).one_or_none()
-
-
-def list_seat_types_stmt(account_id: str) -> Select[tuple[SeatType]]:
-    return select(SeatType).where(SeatType.account_id == account_id)
 
 
 async def current_snapshot(session: AsyncSession, account_id: str, customer_snapshot_id: str) -> SeatSnapshot | None:
@@ -70,32 +57,17 @@ class SnapshotFilters:
     after: datetime | None = None
 
 
-def list_snapshots_stmt(account_id: str, f: SnapshotFilters) -> Select[tuple[SeatSnapshot]]:
-    stmt = select(SeatSnapshot).where(SeatSnapshot.account_id == account_id)
-    if f.alias_values is not None:
-        stmt = stmt.where(SeatSnapshot.customer_alias.in_(f.alias_values))
-    if f.seat_type is not None:
-        stmt = stmt.where(SeatSnapshot.seat_type == f.seat_type)
-    if f.customer_snapshot_id is not None:
-        stmt = stmt.where(SeatSnapshot.customer_snapshot_id == f.customer_snapshot_id)
-    if f.before is not None:
-        stmt = stmt.where(SeatSnapshot.snapshot_timestamp < f.before)
-    if f.after is not None:
-        stmt = stmt.where(SeatSnapshot.snapshot_timestamp > f.after)
-    return stmt
+def snapshot_filters(f: SnapshotFilters) -> list[Criterion]:
+    S = SeatSnapshot
+    return [one_of(S.customer_alias, f.alias_values), equal(S.seat_type, f.seat_type),
+            equal(S.customer_snapshot_id, f.customer_snapshot_id), below(S.snapshot_timestamp, f.before),
+            above(S.snapshot_timestamp, f.after)]
 
 
-def list_changes_stmt(account_id: str, f: SnapshotFilters) -> Select[tuple[SeatChange]]:
-    stmt = select(SeatChange).where(SeatChange.account_id == account_id)
-    if f.alias_values is not None:
-        stmt = stmt.where(SeatChange.customer_alias.in_(f.alias_values))
-    if f.seat_type is not None:
-        stmt = stmt.where(SeatChange.seat_type == f.seat_type)
-    if f.before is not None:
-        stmt = stmt.where(SeatChange.timestamp < f.before)
-    if f.after is not None:
-        stmt = stmt.where(SeatChange.timestamp > f.after)
-    return stmt
+def change_filters(f: SnapshotFilters) -> list[Criterion]:
+    C = SeatChange
+    return [one_of(C.customer_alias, f.alias_values), equal(C.seat_type, f.seat_type), below(C.timestamp, f.before),
+            above(C.timestamp, f.after)]
 
 
 def alias_values_of(account_id: str, customer_id: str) -> Any:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import Query
 
-from quire.core.http import account_of, api_router, session_of
-from quire.core.pagination import PageParams, PaginationMeta, page_params, unsorted_page_params
+from quire.core.http import Account, Session, api_router
+from quire.core.pagination import PageQuery, PaginationMeta, UnsortedPageQuery, present_page
 from quire.seats import service
 from quire.seats.schemas import (
     CustomerSeatBalancesRead,
@@ -29,19 +28,14 @@ from quire.seats.schemas import (
 )
 
 router = api_router()
-Session = Annotated[AsyncSession, Depends(session_of)]
-Account = Annotated[str, Depends(account_of)]
 TYPES = ["Seat Types"]
 SNAPSHOTS = ["Seat Snapshots"]
 METRICS = ["Seat Metrics"]
 
 
 @router.get("/seat-types", response_model=SeatTypePage, operation_id="getSeatTypes", tags=TYPES)
-async def get_seat_types(
-    session: Session, account: Account, params: Annotated[PageParams, Depends(unsorted_page_params)]
-) -> SeatTypePage:
-    page = await service.list_seat_types(session, account, params)
-    return SeatTypePage(items=[present_seat_type(t) for t in page.items], pagination=page.meta)
+async def get_seat_types(session: Session, account: Account, params: UnsortedPageQuery) -> SeatTypePage:
+    return present_page(SeatTypePage, await service.list_seat_types(session, account, params), present_seat_type)
 
 
 @router.post("/seat-types", status_code=201, response_model=SeatTypeRead, operation_id="postSeatTypes", tags=TYPES)
@@ -74,7 +68,7 @@ async def post_seat_snapshot(body: SeatSnapshotCreate, session: Session, account
 async def get_seat_snapshots(
     session: Session,
     account: Account,
-    params: Annotated[PageParams, Depends(page_params)],
+    params: PageQuery,
     customer_alias: Annotated[str | None, Query(alias="customerAlias", max_length=255)] = None,
     seat_type: Annotated[str | None, Query(alias="seatType", max_length=255)] = None,
     customer_snapshot_id: Annotated[str | None, Query(alias="customerSnapshotId", max_length=255)] = None,
@@ -86,14 +80,14 @@ async def get_seat_snapshots(
         session, account, params=params, sort_by=sort_by, customer_alias=customer_alias, seat_type=seat_type,
         customer_snapshot_id=customer_snapshot_id, before=snapshot_timestamp_before, after=snapshot_timestamp_after,
     )
-    return SeatSnapshotPage(items=[present_snapshot(s, changes[s.id]) for s in page.items], pagination=page.meta)
+    return present_page(SeatSnapshotPage, page, lambda s: present_snapshot(s, changes[s.id]))
 
 
 @router.get("/seat-changes", response_model=SeatChangePage, operation_id="getSeatChanges", tags=TYPES)
 async def get_seat_changes(
     session: Session,
     account: Account,
-    params: Annotated[PageParams, Depends(page_params)],
+    params: PageQuery,
     customer_alias: Annotated[str | None, Query(alias="customerAlias", max_length=255)] = None,
     seat_type: Annotated[str | None, Query(alias="seatType", max_length=255)] = None,
     timestamp_before: Annotated[str | None, Query(alias="timestampBefore", max_length=64)] = None,
@@ -103,7 +97,7 @@ async def get_seat_changes(
         session, account, params=params, customer_alias=customer_alias, seat_type=seat_type,
         before=timestamp_before, after=timestamp_after,
     )
-    return SeatChangePage(items=[present_change(c, detailed=True) for c in page.items], pagination=page.meta)  # type: ignore[misc]
+    return present_page(SeatChangePage, page, lambda c: present_change(c, detailed=True))
 
 
 @router.get("/seat-balances", response_model=SeatBalancePage, operation_id="getSeatBalances", tags=METRICS)

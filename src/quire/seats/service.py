@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quire.core import clock
 from quire.core.errors import NotFound, ValidationFailed
 from quire.core.ids import uuid7
-from quire.core.pagination import Page, PageParams, paginate
+from quire.core.pagination import Page, PageParams
 from quire.core.references import resolve
+from quire.core.repository import get_owned, list_page
 from quire.customers import service as customers
 from quire.customers.models import Customer
 from quire.seats import repository as repo
@@ -61,10 +62,7 @@ async def create_seat_type(session: AsyncSession, account_id: str, data: SeatTyp
 
 
 async def get_seat_type(session: AsyncSession, account_id: str, seat_type_id: str, *, lock: bool = False) -> SeatType:
-    seat_type = await repo.get_seat_type(session, account_id, seat_type_id, lock=lock)
-    if seat_type is None:
-        raise NotFound.of("SeatType", seat_type_id)
-    return seat_type
+    return await get_owned(session, SeatType, account_id, seat_type_id, lock=lock)
 
 
 async def update_seat_type(session: AsyncSession, account_id: str, seat_type_id: str, data: SeatTypeUpdate) -> SeatType:
@@ -86,10 +84,7 @@ async def delete_seat_type(session: AsyncSession, account_id: str, seat_type_id:
 
 
 async def list_seat_types(session: AsyncSession, account_id: str, params: PageParams) -> Page[SeatType]:
-    return await paginate(
-        session, repo.list_seat_types_stmt(account_id), params=params,
-        sort_column=SeatType.created_at, id_column=SeatType.id,
-    )
+    return await list_page(session, SeatType, account_id, params)
 
 
 # --- snapshots -----------------------------------------------------------------------------------
@@ -164,10 +159,8 @@ async def list_snapshots(
         column, name = SeatSnapshot.snapshot_timestamp, "snapshotTimestamp"
     else:
         column, name = SeatSnapshot.id, "createdAt"
-    page = await paginate(
-        session, repo.list_snapshots_stmt(account_id, filters), params=params,
-        sort_column=column, id_column=SeatSnapshot.id, sort_name=name,
-    )
+    page = await list_page(session, SeatSnapshot, account_id, params, *repo.snapshot_filters(filters), sort=column,
+                           sort_name=name)
     return page, await repo.changes_of(session, account_id, [s.id for s in page.items])
 
 
@@ -187,10 +180,7 @@ async def list_changes(
         before=_filter_instant(before, "timestampBefore", after=False),
         after=_filter_instant(after, "timestampAfter", after=True),
     )
-    return await paginate(
-        session, repo.list_changes_stmt(account_id, filters), params=params,
-        sort_column=SeatChange.id, id_column=SeatChange.id,
-    )
+    return await list_page(session, SeatChange, account_id, params, *repo.change_filters(filters), sort=SeatChange.id)
 
 
 # --- balances ------------------------------------------------------------------------------------

@@ -10,10 +10,11 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.core import clock
-from quire.core.errors import NotFound, ValidationFailed
+from quire.core.errors import ValidationFailed
 from quire.core.ids import uuid7
-from quire.core.pagination import Page, PageParams, paginate
+from quire.core.pagination import Page, PageParams
 from quire.core.references import unknown_reference
+from quire.core.repository import find_owned, get_owned, list_page
 from quire.tax import repository as repo
 from quire.tax.models import TaxRate, TaxRateUse
 from quire.tax.rules import sub_rates_problem
@@ -60,10 +61,7 @@ async def create_rate(session: AsyncSession, account_id: str, data: TaxRateCreat
 
 async def get_rate(session: AsyncSession, account_id: str, rate_id: str, *, lock: bool = False) -> TaxRate:
     """The rate, or 404 (also for another account's rate)."""
-    rate = await repo.get_rate(session, account_id, rate_id, lock=lock)
-    if rate is None:
-        raise NotFound.of("TaxRate", rate_id)
-    return rate
+    return await get_owned(session, TaxRate, account_id, rate_id, lock=lock)
 
 
 async def update_rate(session: AsyncSession, account_id: str, rate_id: str, data: TaxRateUpdate) -> TaxRate:
@@ -111,9 +109,7 @@ async def delete_rate(session: AsyncSession, account_id: str, rate_id: str) -> T
 
 
 async def list_rates(session: AsyncSession, account_id: str, params: PageParams) -> Page[TaxRate]:
-    return await paginate(
-        session, repo.list_rates_stmt(account_id), params=params, sort_column=TaxRate.created_at, id_column=TaxRate.id
-    )
+    return await list_page(session, TaxRate, account_id, params)
 
 
 async def rate_for_line(session: AsyncSession, account_id: str, *, tax_rate_id: str, document_id: str) -> Decimal:
@@ -123,7 +119,8 @@ async def rate_for_line(session: AsyncSession, account_id: str, *, tax_rate_id: 
     the URL's object). An archived rate (400) is still allowed on a document that used it before. The use
     is recorded, which makes the rate undeletable.
     """
-    rate = await repo.get_rate(session, account_id, tax_rate_id, share=True)
+    # FOR SHARE: the rate cannot be archived or deleted while a line is being written with it (PostgreSQL).
+    rate = await find_owned(session, TaxRate, account_id, tax_rate_id, share=True)
     if rate is None:
         raise unknown_reference("taxRateId", f"TaxRate {tax_rate_id!r} was not found")
     used = await repo.is_used_by(session, account_id, rate.id, document_id)

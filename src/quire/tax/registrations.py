@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quire.core import clock
 from quire.core.errors import NotFound, ValidationFailed
 from quire.core.ids import uuid7
-from quire.core.pagination import Page, PageParams, paginate
+from quire.core.pagination import Page, PageParams
 from quire.core.references import reference, resolve
+from quire.core.repository import get_owned, list_page
 from quire.customers.service import get_customer
 from quire.tax import repository as repo
 from quire.tax.models import TaxRegistration
@@ -82,10 +83,7 @@ async def create_registration(session: AsyncSession, account_id: str, data: TaxR
 
 
 async def get_registration(session: AsyncSession, account_id: str, registration_id: str) -> TaxRegistration:
-    reg = await repo.get_registration(session, account_id, registration_id)
-    if reg is None:
-        raise NotFound.of("TaxRegistration", registration_id)
-    return reg
+    return await get_owned(session, TaxRegistration, account_id, registration_id)
 
 
 async def update_registration(
@@ -114,10 +112,7 @@ async def delete_registration(session: AsyncSession, account_id: str, registrati
 
 
 async def list_registrations(session: AsyncSession, account_id: str, params: PageParams) -> Page[TaxRegistration]:
-    return await paginate(
-        session, repo.list_registrations_stmt(account_id), params=params,
-        sort_column=TaxRegistration.created_at, id_column=TaxRegistration.id,
-    )
+    return await list_page(session, TaxRegistration, account_id, params)
 
 
 async def for_customer(session: AsyncSession, account_id: str, customer_id: str) -> list[TaxRegistration]:

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import Depends
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from quire.core.http import account_of, api_router, session_of
-from quire.core.pagination import PageParams, PaginationMeta, unsorted_page_params
+from quire.core.http import Account, Session, api_router
+from quire.core.pagination import PaginationMeta, UnsortedPageQuery as Params, present_page
 from quire.tax import rates, registrations
 from quire.tax.models import TaxRegistration
 from quire.tax.schemas import (
@@ -24,17 +19,13 @@ from quire.tax.schemas import (
 )
 
 router = api_router()
-Session = Annotated[AsyncSession, Depends(session_of)]
-Account = Annotated[str, Depends(account_of)]
-Params = Annotated[PageParams, Depends(unsorted_page_params)]
 RATES = ["Tax Rates"]
 REGS = ["Tax Registrations"]
 
 
 @router.get("/tax-rates", response_model=TaxRatePage, operation_id="getTaxRates", tags=RATES)
 async def get_tax_rates(session: Session, account: Account, params: Params) -> TaxRatePage:
-    page = await rates.list_rates(session, account, params)
-    return TaxRatePage(items=[present_rate(r) for r in page.items], pagination=page.meta)
+    return present_page(TaxRatePage, await rates.list_rates(session, account, params), present_rate)
 
 
 @router.post("/tax-rates", status_code=201, response_model=TaxRateRead, operation_id="postTaxRates", tags=RATES)
@@ -73,8 +64,8 @@ def _all(items: list[TaxRegistration]) -> TaxRegistrationPage:
 
 @router.get("/tax-registrations", response_model=TaxRegistrationPage, operation_id="getTaxRegistrations", tags=REGS)
 async def get_tax_registrations(session: Session, account: Account, params: Params) -> TaxRegistrationPage:
-    page = await registrations.list_registrations(session, account, params)
-    return TaxRegistrationPage(items=[present_registration(r) for r in page.items], pagination=page.meta)
+    return present_page(TaxRegistrationPage, await registrations.list_registrations(session, account, params),
+                        present_registration)
 
 
 @router.post("/tax-registrations", status_code=201, response_model=TaxRegistrationRead,

@@ -23,8 +23,9 @@ from quire.core import clock
 from quire.core.errors import NotFound
 from quire.core.ids import uuid7
 from quire.core.money import quantize
-from quire.core.pagination import Page, PageParams, SortOrder, paginate
+from quire.core.pagination import Page, PageParams, SortOrder
 from quire.core.references import check_all, resolve, unknown_reference
+from quire.core.repository import get_owned, list_page
 from quire.customers import service as customers
 
 DEFAULT_CHANGE_BEHAVIOUR = "NEVER"  # existing subscribers are never re-priced silently
@@ -88,13 +89,13 @@ async def list_plans(session: AsyncSession, account_id: str, *, params: PagePara
                      created_after: date | None) -> tuple[Page[Plan], list[PlanView]]:
     """Latest versions. Date filters are strict UTC days, like the invoice filters: ``createdBefore`` a
     day excludes that day, ``createdAfter`` a day starts the day after. ``sortBy=name`` is A→Z."""
-    stmt = repo.list_plans_stmt(account_id, name=name, plan_type=plan_type, created_before=_midnight(created_before),
+    filters = repo.plan_filters(name=name, plan_type=plan_type, created_before=_midnight(created_before),
                                 created_after=_midnight(created_after, next_day=True))
     if sort_by is PlanSortBy.NAME:
         params = dataclasses.replace(params, sort_order=SortOrder.ASC)
-        page = await paginate(session, stmt, params=params, sort_column=Plan.name, id_column=Plan.id, sort_name="name")
+        page = await list_page(session, Plan, account_id, params, *filters, sort=Plan.name, sort_name="name")
     else:
-        page = await paginate(session, stmt, params=params, sort_column=Plan.created_at, id_column=Plan.id)
+        page = await list_page(session, Plan, account_id, params, *filters)
     versions = await repo.current_versions(session, account_id, page.items)
     ids = await repo.price_ids_of_versions(session, account_id, [v.id for v in versions.values()])
     by_id = await repo.prices_by_id(session, account_id, [i for group in ids.values() for i in group])
@@ -109,10 +110,7 @@ async def list_plans(session: AsyncSession, account_id: str, *, params: PagePara
 
 
 async def _get_plan(session: AsyncSession, account_id: str, plan_id: str, *, lock: bool = False) -> Plan:
-    plan = await repo.get_plan(session, account_id, plan_id, lock=lock)
-    if plan is None:
-        raise NotFound.of("Plan", plan_id)
-    return plan
+    return await get_owned(session, Plan, account_id, plan_id, lock=lock)
 
 
 async def _check_version(session: AsyncSession, account_id: str, data: PlanCreate | PlanUpdate,

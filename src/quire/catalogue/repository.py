@@ -1,47 +1,19 @@
-"""Every catalogue query lives here; each one is scoped to an account."""
+"""Every catalogue query lives here; each one is scoped to an account. By-id loads and pages are
+``core.repository``'s; the filters of each list are here."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quire.catalogue.models import ListPrice, Plan, PlanVersion, PlanVersionPrice, Price, Product
+from quire.catalogue.models import ListPrice, Plan, PlanVersion, PlanVersionPrice, Price
 from quire.core.ids import is_uuid
-from quire.core.textfold import casefold, fold
-
-# --- products -------------------------------------------------------------------------------------
-
-
-async def get_product(session: AsyncSession, account_id: str, product_id: str, *, lock: bool = False) -> Product | None:
-    if not is_uuid(product_id):
-        return None
-    stmt = select(Product).where(Product.account_id == account_id, Product.id == product_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    return (await session.scalars(stmt)).one_or_none()
-
-
-def list_products_stmt(account_id: str, *, name: str | None) -> Select[tuple[Product]]:
-    stmt = select(Product).where(Product.account_id == account_id)
-    if name:
-        stmt = stmt.where(casefold(Product.name).contains(fold(name), autoescape=True))
-    return stmt
-
+from quire.core.repository import Criterion, below, contains, equal
 
 # --- prices ---------------------------------------------------------------------------------------
-
-
-async def get_price(session: AsyncSession, account_id: str, price_id: str, *, lock: bool = False) -> Price | None:
-    """A price that is not deleted."""
-    if not is_uuid(price_id):
-        return None
-    stmt = select(Price).where(Price.account_id == account_id, Price.id == price_id, Price.deleted_at.is_(None))
-    if lock:
-        stmt = stmt.with_for_update()
-    return (await session.scalars(stmt)).one_or_none()
 
 
 async def live_prices_by_id(session: AsyncSession, account_id: str, price_ids: Iterable[str], *,
@@ -66,18 +38,11 @@ async def prices_by_id(session: AsyncSession, account_id: str, price_ids: Iterab
     return {p.id: p for p in (await session.scalars(stmt)).all()}
 
 
-def list_prices_stmt(account_id: str, *, currency: str | None, name: str | None, billing_frequency: str | None,
-                     product_id: str | None) -> Select[tuple[Price]]:
-    stmt = select(Price).where(Price.account_id == account_id, Price.deleted_at.is_(None))
-    if currency:
-        stmt = stmt.where(Price.currency == currency)
-    if name:
-        stmt = stmt.where(casefold(Price.name).contains(fold(name), autoescape=True))
-    if billing_frequency:
-        stmt = stmt.where(Price.billing_frequency == billing_frequency)
-    if product_id is not None:
-        stmt = stmt.where(Price.product_id == product_id)
-    return stmt
+def price_filters(*, currency: str | None, name: str | None, billing_frequency: str | None,
+                  product_id: str | None) -> list[Criterion]:
+    """``GET /prices``: prices that are not deleted; an empty filter value filters nothing."""
+    return [Price.deleted_at.is_(None), equal(Price.currency, currency or None), contains(Price.name, name),
+            equal(Price.billing_frequency, billing_frequency or None), equal(Price.product_id, product_id)]
 
 
 async def prices_of_products(session: AsyncSession, account_id: str, product_ids: list[str]) -> list[Price]:
@@ -107,40 +72,13 @@ async def plans_currently_using(session: AsyncSession, account_id: str, price_id
 # --- list prices ----------------------------------------------------------------------------------
 
 
-async def get_list_price(session: AsyncSession, account_id: str, list_price_id: str, *,
-                         lock: bool = False) -> ListPrice | None:
-    if not is_uuid(list_price_id):
-        return None
-    stmt = select(ListPrice).where(ListPrice.account_id == account_id, ListPrice.id == list_price_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    return (await session.scalars(stmt)).one_or_none()
-
-
-def list_list_prices_stmt(account_id: str, *, currency: str | None, product_id: str | None,
-                          billing_frequency: str | None, include_archived: bool) -> Select[tuple[ListPrice]]:
-    stmt = select(ListPrice).where(ListPrice.account_id == account_id)
-    if not include_archived:
-        stmt = stmt.where(ListPrice.archived_at.is_(None))
-    if currency:
-        stmt = stmt.where(ListPrice.currency == currency)
-    if product_id is not None:
-        stmt = stmt.where(ListPrice.product_id == product_id)
-    if billing_frequency:
-        stmt = stmt.where(ListPrice.billing_frequency == billing_frequency)
-    return stmt
+def list_price_filters(*, currency: str | None, product_id: str | None, billing_frequency: str | None,
+                       include_archived: bool) -> list[Criterion]:
+    return [None if include_archived else ListPrice.archived_at.is_(None), equal(ListPrice.currency, currency or None),
+            equal(ListPrice.product_id, product_id), equal(ListPrice.billing_frequency, billing_frequency or None)]
 
 
 # --- plans ----------------------------------------------------------------------------------------
-
-
-async def get_plan(session: AsyncSession, account_id: str, plan_id: str, *, lock: bool = False) -> Plan | None:
-    if not is_uuid(plan_id):
-        return None
-    stmt = select(Plan).where(Plan.account_id == account_id, Plan.id == plan_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    return (await session.scalars(stmt)).one_or_none()
 
 
 async def get_version(session: AsyncSession, account_id: str, plan_id: str, version: int) -> PlanVersion | None:
@@ -177,15 +115,8 @@ async def price_ids_of_versions(session: AsyncSession, account_id: str, version_
     return out
 
 
-def list_plans_stmt(account_id: str, *, name: str | None, plan_type: str | None, created_before: datetime | None,
-                    created_after: datetime | None) -> Select[tuple[Plan]]:
-    stmt = select(Plan).where(Plan.account_id == account_id)
-    if name:
-        stmt = stmt.where(casefold(Plan.name).contains(fold(name), autoescape=True))
-    if plan_type:
-        stmt = stmt.where(Plan.type == plan_type)
-    if created_before is not None:
-        stmt = stmt.where(Plan.created_at < created_before)
-    if created_after is not None:
-        stmt = stmt.where(Plan.created_at >= created_after)
-    return stmt
+def plan_filters(*, name: str | None, plan_type: str | None, created_before: datetime | None,
+                 created_after: datetime | None) -> list[Criterion]:
+    """``createdAfter`` is inclusive here: the service passes the midnight after the day asked for."""
+    return [contains(Plan.name, name), equal(Plan.type, plan_type or None), below(Plan.created_at, created_before),
+            None if created_after is None else Plan.created_at >= created_after]

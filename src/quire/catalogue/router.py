@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import Query
 
 from quire.catalogue import plans, present, service
 from quire.catalogue.schemas import (
@@ -31,14 +30,11 @@ from quire.catalogue.schemas import (
     ProductUpdate,
 )
 from quire.core.declared_errors import DATABASE_ERRORS1_400
-from quire.core.http import account_of, api_router, session_of
-from quire.core.pagination import PageParams, unsorted_page_params
+from quire.core.http import Account, Session, api_router
+from quire.core.pagination import UnsortedPageQuery as Params, present_page
 from quire.core.schemas import CurrencyCode, IsoDate
 
 router = api_router()
-Session = Annotated[AsyncSession, Depends(session_of)]
-Account = Annotated[str, Depends(account_of)]
-Params = Annotated[PageParams, Depends(unsorted_page_params)]
 Filter = Annotated[str | None, Query(max_length=255, pattern=FILTER_PATTERN)]
 ProductFilter = Annotated[str | None, Query(alias="productId", max_length=64, pattern=FILTER_PATTERN)]
 
@@ -47,8 +43,8 @@ ProductFilter = Annotated[str | None, Query(alias="productId", max_length=64, pa
 
 @router.get("/products", response_model=ProductPage, operation_id="getProducts", tags=["Products"])
 async def get_products(session: Session, account: Account, params: Params, name: Filter = None) -> ProductPage:
-    page = await service.list_products(session, account, params=params, name=name)
-    return ProductPage(items=[present.product(p) for p in page.items], pagination=page.meta)
+    return present_page(ProductPage, await service.list_products(session, account, params=params, name=name),
+                        present.product)
 
 
 @router.post("/products", status_code=201, response_model=ProductRead, operation_id="postProducts", tags=["Products"])
@@ -72,8 +68,7 @@ async def put_product(id: str, body: ProductUpdate, session: Session, account: A
 @router.get("/billing-products", response_model=BillingProductPage, operation_id="getBillingProducts", tags=["Prices"])
 async def get_billing_products(session: Session, account: Account, params: Params) -> BillingProductPage:
     page, prices = await service.list_billing_products(session, account, params=params)
-    items = [present.billing_product(p, prices[p.id]) for p in page.items]
-    return BillingProductPage(items=items, pagination=page.meta)
+    return present_page(BillingProductPage, page, lambda p: present.billing_product(p, prices[p.id]))
 
 
 @router.get("/prices", response_model=PricePage, operation_id="getPrices", tags=["Prices"])
@@ -88,7 +83,7 @@ async def get_prices(
 ) -> PricePage:
     page = await service.list_prices(session, account, params=params, currency=currency, name=name,
                                      billing_frequency=billing_frequency, product_id=product_id)
-    return PricePage(items=[present.price(p) for p in page.items], pagination=page.meta)
+    return present_page(PricePage, page, present.price)
 
 
 @router.post("/prices", status_code=201, response_model=PriceRead, operation_id="postPrices", tags=["Prices"])
@@ -126,7 +121,7 @@ async def get_list_prices(
 ) -> ListPricePage:
     page = await service.list_list_prices(session, account, params=params, currency=currency, product_id=product_id,
                                           billing_frequency=billing_frequency, include_archived=include_archived)
-    return ListPricePage(items=[present.list_price(p) for p in page.items], pagination=page.meta)
+    return present_page(ListPricePage, page, present.list_price)
 
 
 @router.post("/list-prices", status_code=201, response_model=ListPriceRead, operation_id="postListPrices", tags=["List Prices"])

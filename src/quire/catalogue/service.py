@@ -17,10 +17,11 @@ from quire.catalogue.models import ListPrice, Price, Product
 from quire.catalogue.schemas import ListPriceWrite, PriceCreate, PriceUpdate, ProductCreate, ProductUpdate
 from quire.catalogue.structures import Flavour, Graduated, check_price_rules, invalid, parse_structure, to_wire
 from quire.core import clock
-from quire.core.errors import InvalidStateTransition, NotFound, QuireError, ValidationFailed
+from quire.core.errors import InvalidStateTransition, QuireError, ValidationFailed
 from quire.core.ids import uuid7
-from quire.core.pagination import Page, PageParams, paginate
+from quire.core.pagination import Page, PageParams
 from quire.core.references import resolve, unknown_reference
+from quire.core.repository import contains, get_owned, list_page
 
 
 class ImmutableField(ValidationFailed):
@@ -53,10 +54,7 @@ async def create_product(session: AsyncSession, account_id: str, data: ProductCr
 
 
 async def get_product(session: AsyncSession, account_id: str, product_id: str, *, lock: bool = False) -> Product:
-    product = await repo.get_product(session, account_id, product_id, lock=lock)
-    if product is None:
-        raise NotFound.of("Product", product_id)
-    return product
+    return await get_owned(session, Product, account_id, product_id, lock=lock)
 
 
 async def update_product(session: AsyncSession, account_id: str, product_id: str, data: ProductUpdate) -> Product:
@@ -70,15 +68,13 @@ async def update_product(session: AsyncSession, account_id: str, product_id: str
 
 
 async def list_products(session: AsyncSession, account_id: str, *, params: PageParams, name: str | None) -> Page[Product]:
-    return await paginate(session, repo.list_products_stmt(account_id, name=name), params=params,
-                          sort_column=Product.created_at, id_column=Product.id)
+    return await list_page(session, Product, account_id, params, contains(Product.name, name))
 
 
 async def list_billing_products(session: AsyncSession, account_id: str, *,
                                 params: PageParams) -> tuple[Page[Product], dict[str, list[Price]]]:
     """A page of products and, for each, its prices that are not deleted (one query for the page)."""
-    page = await paginate(session, repo.list_products_stmt(account_id, name=None), params=params,
-                          sort_column=Product.created_at, id_column=Product.id)
+    page = await list_page(session, Product, account_id, params)
     prices: dict[str, list[Price]] = {p.id: [] for p in page.items}
     for price in await repo.prices_of_products(session, account_id, list(prices)):
         prices[price.product_id].append(price)
@@ -118,10 +114,7 @@ async def create_price(session: AsyncSession, account_id: str, data: PriceCreate
 
 async def get_price(session: AsyncSession, account_id: str, price_id: str, *, lock: bool = False) -> Price:
     """A price that is not deleted, or 404."""
-    price = await repo.get_price(session, account_id, price_id, lock=lock)
-    if price is None:
-        raise NotFound.of("Price", price_id)
-    return price
+    return await get_owned(session, Price, account_id, price_id, lock=lock, live=True)
 
 
 async def check_price_reference(session: AsyncSession, account_id: str, price_id: str, *, field: str = "priceId") -> None:
@@ -175,9 +168,8 @@ async def delete_price(session: AsyncSession, account_id: str, price_id: str) ->
 
 async def list_prices(session: AsyncSession, account_id: str, *, params: PageParams, currency: str | None,
                       name: str | None, billing_frequency: str | None, product_id: str | None) -> Page[Price]:
-    stmt = repo.list_prices_stmt(account_id, currency=currency, name=name, billing_frequency=billing_frequency,
-                                 product_id=product_id)
-    return await paginate(session, stmt, params=params, sort_column=Price.created_at, id_column=Price.id)
+    filters = repo.price_filters(currency=currency, name=name, billing_frequency=billing_frequency, product_id=product_id)
+    return await list_page(session, Price, account_id, params, *filters)
 
 
 # --- list prices ----------------------------------------------------------------------------------
@@ -212,10 +204,7 @@ async def create_list_price(session: AsyncSession, account_id: str, data: ListPr
 
 async def get_list_price(session: AsyncSession, account_id: str, list_price_id: str, *,
                          lock: bool = False) -> ListPrice:
-    listed = await repo.get_list_price(session, account_id, list_price_id, lock=lock)
-    if listed is None:
-        raise NotFound.of("ListPrice", list_price_id)
-    return listed
+    return await get_owned(session, ListPrice, account_id, list_price_id, lock=lock)
 
 
 async def replace_list_price(session: AsyncSession, account_id: str, list_price_id: str,
@@ -249,6 +238,6 @@ async def archive_list_price(session: AsyncSession, account_id: str, list_price_
 async def list_list_prices(session: AsyncSession, account_id: str, *, params: PageParams, currency: str | None,
                            product_id: str | None, billing_frequency: str | None,
                            include_archived: bool) -> Page[ListPrice]:
-    stmt = repo.list_list_prices_stmt(account_id, currency=currency, product_id=product_id,
-                                      billing_frequency=billing_frequency, include_archived=include_archived)
-    return await paginate(session, stmt, params=params, sort_column=ListPrice.created_at, id_column=ListPrice.id)
+    filters = repo.list_price_filters(currency=currency, product_id=product_id, billing_frequency=billing_frequency,
+                                      include_archived=include_archived)
+    return await list_page(session, ListPrice, account_id, params, *filters)

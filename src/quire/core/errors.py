@@ -10,8 +10,17 @@ from typing import Any
 
 
 class QuireError(Exception):
+    """``class PriceInUse(QuireError, status=400)`` is a 400 whose type is its class name, ``PriceInUse``
+    (a subclass may instead set ``status_code`` and ``error_type`` itself)."""
+
     status_code: int = 400
     error_type: str = "BadRequest"
+
+    def __init_subclass__(cls, status: int | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if status is not None:
+            cls.status_code = status
+            cls.error_type = cls.__name__
 
     def __init__(self, message: str, **extra: Any) -> None:
         super().__init__(message)
@@ -44,28 +53,21 @@ class NotFound(QuireError):
         return cls(f"{kind} {ident!r} was not found", resource=kind)
 
 
-class Unauthorized(QuireError):
-    status_code = 401
-    error_type = "Unauthorized"
+class Unauthorized(QuireError, status=401):
+    """No valid API credential."""
 
 
-class InvalidStateTransition(QuireError):
+class InvalidStateTransition(QuireError, status=400):
     """A request that the object's current state does not allow (400: 2024-01-01 declares no 409)."""
 
-    status_code = 400
-    error_type = "InvalidStateTransition"
+
+class IdempotencyKeyReused(QuireError, status=409):
+    """The ``Idempotency-Key`` was already used with another request."""
 
 
-class IdempotencyKeyReused(QuireError):
-    status_code = 409
-    error_type = "IdempotencyKeyReused"
+class UnrecognisedApiVersion(QuireError, status=400):
+    """A ``Sequence-Version`` that names no version."""
 
 
-class UnrecognisedApiVersion(QuireError):
-    status_code = 400
-    error_type = "UnrecognisedApiVersion"
-
-
-class PayloadTooLarge(QuireError):
-    status_code = 413
-    error_type = "PayloadTooLarge"
+class PayloadTooLarge(QuireError, status=413):
+    """A body over the size limit."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 from pydantic.alias_generators import to_camel
+from sqlalchemy import inspect as sa_inspect
 
 from quire.core.clock import isoformat_z
 from quire.core.errors import ValidationFailed
@@ -23,6 +24,31 @@ class ApiModel(BaseModel):
         extra="ignore",
         frozen=False,
     )
+
+    @classmethod
+    def of_row(cls, row: Any, /, **values: Any) -> Self:
+        """The model of a table row: see ``row_values``."""
+        return cls(**row_values(cls, row, **values))
+
+
+#: (model, row class) -> the (field, column) pairs ``row_values`` copies, worked out once per pair.
+_ROW_COLUMNS: dict[tuple[type[BaseModel], type], tuple[tuple[str, str], ...]] = {}
+
+
+def row_values(model: type[BaseModel], row: Any, /, **values: Any) -> dict[str, Any]:
+    """``values`` completed with each of the model's fields read from the row's column of the same name
+    (``sequence_account_id`` from ``account_id``, Sequence's name for the owning account). Only mapped
+    columns are read, never relationships; ``values`` give the fields that are computed or named otherwise."""
+    pairs = _ROW_COLUMNS.get((model, type(row)))
+    if pairs is None:
+        columns = {attr.key for attr in sa_inspect(type(row)).column_attrs}
+        named = {name: "account_id" if name == "sequence_account_id" else name for name in model.model_fields}
+        pairs = _ROW_COLUMNS[(model, type(row))] = tuple(
+            (name, column) for name, column in named.items() if column in columns)
+    for name, column in pairs:
+        if name not in values:
+            values[name] = getattr(row, column)
+    return values
 
 
 class RequestModel(ApiModel):

@@ -11,6 +11,7 @@ from pydantic import Field
 from quire.core.contract_enums import INTEGRATION_SERVICE, PAYMENT_PROVIDER, TAX_STATUS
 from quire.core.pagination import PaginationMeta
 from quire.core.schemas import Address, ApiModel, Email, RequestModel, RequiredText, ShortText, Timestamp
+from quire.customers.models import Customer, CustomerAlias, CustomerSettings
 
 TaxStatus = Literal[TAX_STATUS]  # type: ignore[valid-type]
 IntegrationService = Literal[INTEGRATION_SERVICE]  # type: ignore[valid-type]
@@ -139,43 +140,13 @@ class CustomerSettingsRead(ApiModel):
     payment_provider: PaymentProvider
 
 
-def present_customer(customer: object) -> Customer20240101:
-    c = customer
-    return Customer20240101(
-        id=c.id,  # type: ignore[attr-defined]
-        created_at=c.created_at,  # type: ignore[attr-defined]
-        sequence_account_id=c.account_id,  # type: ignore[attr-defined]
-        legal_name=c.legal_name,  # type: ignore[attr-defined]
-        contact_name=c.contact_name,  # type: ignore[attr-defined]
-        address=Address.model_validate(c.address),  # type: ignore[attr-defined]
-        email=c.email,  # type: ignore[attr-defined]
-        billing_emails=list(c.billing_emails),  # type: ignore[attr-defined]
-        telephone=c.telephone,  # type: ignore[attr-defined]
-        url=c.url,  # type: ignore[attr-defined]
-        tax_status=c.tax_status,  # type: ignore[attr-defined]
-        label=c.label,  # type: ignore[attr-defined]
-        external_ids=[KeyValueLinkInfo.model_validate(x) for x in c.external_ids],  # type: ignore[attr-defined]
-        archived_at=c.archived_at,  # type: ignore[attr-defined]
-    )
+def present_customer(customer: Customer) -> Customer20240101:
+    return Customer20240101.of_row(customer)
 
 
-def present_alias(alias: object) -> CustomerAliasRead:
-    a = alias
-    return CustomerAliasRead(
-        id=a.id,  # type: ignore[attr-defined]
-        sequence_account_id=a.account_id,  # type: ignore[attr-defined]
-        customer_id=a.customer_id,  # type: ignore[attr-defined]
-        value=a.value,  # type: ignore[attr-defined]
-        label=a.label,  # type: ignore[attr-defined]
-        created_at=a.created_at,  # type: ignore[attr-defined]
-    )
+def present_alias(alias: CustomerAlias) -> CustomerAliasRead:
+    return CustomerAliasRead.of_row(alias)
 
 
-def present_settings(settings: object) -> CustomerSettingsRead:
-    s = settings
-    return CustomerSettingsRead(
-        id=s.id,  # type: ignore[attr-defined]
-        sequence_account_id=s.account_id,  # type: ignore[attr-defined]
-        customer_id=s.customer_id,  # type: ignore[attr-defined]
-        payment_provider=s.payment_provider,  # type: ignore[attr-defined]
-    )
+def present_settings(settings: CustomerSettings) -> CustomerSettingsRead:
+    return CustomerSettingsRead.of_row(settings)

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from quire.core.schemas import ApiModel, Timestamp
+from quire.core.schemas import ApiModel, Timestamp, row_values
 from quire.outbox.models import OutboxEmail
 
 
@@ -39,22 +39,4 @@ class EmailFields(ApiModel):
 
 def email_fields(row: OutboxEmail) -> dict[str, Any]:
     """The ``EmailFields`` of a row, as keyword arguments."""
-    return {
-        "id": row.id,
-        "status": row.status,
-        "from_": row.from_address,
-        "reply_to": row.reply_to,
-        "to": list(row.to_addresses),
-        "cc": list(row.cc_addresses),
-        "subject": row.subject,
-        "message_id": row.message_id,
-        "attachments": [EmailAttachment.model_validate(a) for a in row.attachments],
-        "attempts": row.attempts,
-        "max_attempts": row.max_attempts,
-        "last_attempt_at": row.last_attempt_at,
-        "next_attempt_at": row.next_attempt_at,
-        "last_error": row.last_error,
-        "sent_at": row.sent_at,
-        "created_at": row.created_at,
-        "updated_at": row.updated_at,
-    }
+    return row_values(EmailFields, row, from_=row.from_address, to=row.to_addresses, cc=row.cc_addresses)

@@ -21,14 +21,12 @@ from quire.outbox.models import EmailStatus, OutboxEmail
 DISPATCHER = "quire.outbox"
 
 
-class EmailNotRetryable(QuireError):
-    status_code = 400
-    error_type = "EmailNotRetryable"
+class EmailNotRetryable(QuireError, status=400):
+    """A retry of an email that is already sent or being sent."""
 
 
-class MailNotConfigured(QuireError):
-    status_code = 400
-    error_type = "MailNotConfigured"
+class MailNotConfigured(QuireError, status=400):
+    """A retry while no SMTP server is configured."""
 
 
 def _wake_dispatcher(session: AsyncSession) -> None:

@@ -63,16 +63,7 @@ class SeatTypePage(ApiModel):
 
 
 def present_seat_type(seat_type: SeatType) -> SeatTypeRead:
-    return SeatTypeRead(
-        id=seat_type.id,
-        sequence_account_id=seat_type.account_id,
-        key=seat_type.key,
-        description=seat_type.description,
-        label=seat_type.label,
-        sequence_user_id=seat_type.sequence_user_id,
-        created_at=seat_type.created_at,
-        updated_at=seat_type.updated_at,
-    )
+    return SeatTypeRead.of_row(seat_type)
 
 
 class SeatChangeRequest(StorableRequest):
@@ -150,28 +141,9 @@ class SeatBalancePage(ApiModel):
 
 
 def present_change(change: SeatChange, *, detailed: bool = False) -> SeatChangeRead:
-    fields = dict(
-        id=change.id,
-        seat_snapshot_id=change.snapshot_id,
-        external_id=change.external_id,
-        timestamp=change.timestamp,
-        description=change.description,
-        reason=change.reason,
-        change_type=change.change_type,
-    )
-    if detailed:
-        return DetailedSeatChangeRead(**fields, customer_alias=change.customer_alias, seat_type=change.seat_type)
-    return SeatChangeRead(**fields)
+    """``detailed`` (the /seat-changes list) adds the snapshot's customer alias and seat type."""
+    return (DetailedSeatChangeRead if detailed else SeatChangeRead).of_row(change, seat_snapshot_id=change.snapshot_id)
 
 
 def present_snapshot(snapshot: SeatSnapshot, changes: list[SeatChange]) -> SeatSnapshotRead:
-    return SeatSnapshotRead(
-        id=snapshot.id,
-        customer_snapshot_id=snapshot.customer_snapshot_id,
-        customer_alias=snapshot.customer_alias,
-        seat_type=snapshot.seat_type,
-        sequence_account_id=snapshot.account_id,
-        snapshot_timestamp=snapshot.snapshot_timestamp,
-        total=snapshot.total,
-        seat_changes=[present_change(c) for c in changes],
-    )
+    return SeatSnapshotRead.of_row(snapshot, seat_changes=[present_change(c) for c in changes])

@@ -126,32 +126,8 @@ def sub_rates_json(sub_rates: list[SubRate]) -> list[dict[str, str]]:
 
 
 def present_rate(rate: TaxRate) -> TaxRateRead:
-    return TaxRateRead(
-        id=rate.id,
-        version_id=rate.version_id,
-        sequence_account_id=rate.account_id,
-        version=rate.version,
-        is_published=rate.is_published,
-        name=rate.name,
-        invoice_name=rate.invoice_name,
-        invoice_short_name=rate.invoice_short_name,
-        description=rate.description,
-        amount=decimal_str(rate.amount),
-        country=rate.country,
-        region=rate.region,
-        tax_category_id=rate.tax_category_id,
-        sub_rates=[dict(s) for s in rate.sub_rates],
-        is_archived=rate.archived_at is not None,
-    )
+    return TaxRateRead.of_row(rate, amount=decimal_str(rate.amount), is_archived=rate.archived_at is not None)
 
 
 def present_registration(reg: TaxRegistration) -> TaxRegistrationRead:
-    return TaxRegistrationRead(
-        id=reg.id,
-        sequence_account_id=reg.account_id,
-        tax_identifier=reg.tax_identifier,
-        customer_id=reg.customer_id,
-        merchant_id=reg.merchant_id,
-        country=reg.country,
-        state=reg.state,
-    )
+    return TaxRegistrationRead.of_row(reg)

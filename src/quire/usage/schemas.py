@@ -165,24 +165,8 @@ class UsageMetricRead(ApiModel):
 
 
 def present_metric(metric: UsageMetric) -> UsageMetricRead:
-    return UsageMetricRead(
-        id=metric.id,
-        sequence_account_id=metric.account_id,
-        name=metric.name,
-        description=metric.description,
-        metric_type=metric.metric_type,  # type: ignore[arg-type]
-        event_type=metric.event_type,
-        aggregation_type=metric.aggregation_type,  # type: ignore[arg-type]
-        aggregation_property=metric.aggregation_property,
-        grouping_property=metric.grouping_property,
-        unit=metric.unit,
-        created_at=metric.created_at,
-        deleted_at=metric.deleted_at,
-        property_filters=dict(metric.property_filters or {}),
-        case_sensitive=metric.case_sensitive,
-        properties_to_negate=list(metric.properties_to_negate or []),
-        parameters=[],
-    )
+    return UsageMetricRead.of_row(metric, property_filters=metric.property_filters or {},
+                                  properties_to_negate=metric.properties_to_negate or [], parameters=[])
 
 
 #: A metric's value: written by the router as an exact JSON number (not pydantic's decimal string), so
@@ -243,15 +227,4 @@ class UsageEventUploadPage(ApiModel):
 
 
 def present_upload(upload: UsageEventUpload) -> UsageEventUploadRead:
-    return UsageEventUploadRead(
-        id=upload.id,
-        sequence_account_id=upload.account_id,
-        status=upload.status,  # type: ignore[arg-type]
-        filename=upload.filename,
-        row_count=upload.row_count,
-        accepted_count=upload.accepted_count,
-        rejected_count=upload.rejected_count,
-        errors=[UploadError.model_validate(e) for e in upload.errors or []],
-        created_at=upload.created_at,
-        completed_at=upload.completed_at,
-    )
+    return UsageEventUploadRead.of_row(upload, errors=upload.errors or [])

@@ -1,6 +1,6 @@
 """Lifecycle actions: finalize, send, finalize-and-send, void.
 
-As for invoices (``quire.invoices.actions``): the credit note row is locked before its state is checked,
+As for invoices (mechanics: ``quire.billing_documents.actions``): the credit note row is locked before its state is checked,
 numbers come from ``quire.core.numbering`` (kind ``credit_note``) in the same transaction, so they are
 gap-free; finalizing a note linked to an invoice also locks that invoice and re-checks the
 creditable-amount rule.
@@ -11,10 +11,10 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.accounts import merchant
-from quire.core import clock
-from quire.core.numbering import format_number, next_number
+from quire.billing_documents import actions as documents
+from quire.billing_documents.lifecycle import NUMBERING
 from quire.creditnotes import creditable, delivery
-from quire.creditnotes.lifecycle import Action, CreditNoteStatus, check
+from quire.creditnotes.lifecycle import Action, check
 from quire.creditnotes.models import CreditNote
 from quire.creditnotes.service import get_credit_note
 
@@ -24,31 +24,19 @@ NUMBER_KIND = "credit_note"
 async def _assign_number(session: AsyncSession, note: CreditNote) -> None:
     """Number (merchant ``creditNoteNumberPrefix`` + width, default CN00001) and issue date (today, UTC)."""
     settings = await merchant.load(session, note.account_id)
-    value = await next_number(session, account_id=note.account_id, kind=NUMBER_KIND)
-    note.number_seq = value
-    note.credit_note_number = format_number(settings.credit_note_number_prefix, value, settings.credit_note_number_width)
-    note.issue_date = clock.today()
-    note.finalized_at = clock.now()
+    note.number_seq, note.credit_note_number = await documents.issue_number(
+        session, note, counter=NUMBER_KIND, prefix=settings.credit_note_number_prefix,
+        width=settings.credit_note_number_width,
+    )
 
 
 async def _transition(session: AsyncSession, account_id: str, credit_note_id: str, action: Action) -> CreditNote:
     note = await get_credit_note(session, account_id, credit_note_id, lock=True)
     target = check(action, note.status)
-    assert target is not None
-    now = clock.now()
-    if action in (Action.FINALIZE, Action.FINALIZE_AND_SEND):
+    if action in NUMBERING:
         await creditable.verify_note(session, note)
-    if action in (Action.FINALIZE, Action.FINALIZE_AND_SEND) or (action is Action.VOID and note.credit_note_number is None):
-        # Voiding a draft numbers it too: voided credit notes keep their place in the sequence.
-        await _assign_number(session, note)
-    if target is CreditNoteStatus.SENT:
-        note.sent_at = now
-        note.sent_date = now.date()
-    if target is CreditNoteStatus.VOIDED:
-        note.voided_at = now
-    note.status = target.value
-    note.updated_at = now
-    await session.flush()
+    await documents.apply(session, note, action, target, numbered=note.credit_note_number is not None,
+                          assign_number=lambda: _assign_number(session, note))
     # Stored PDF and queued email commit with the status change (docs/delivery.md).
     await delivery.after_transition(session, note, action)
     return note

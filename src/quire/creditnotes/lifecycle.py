@@ -1,4 +1,4 @@
-"""The credit note state machine, in one table. Pure: no session, no clock.
+"""The credit note state machine, in one table (mechanics: ``quire.billing_documents.lifecycle``). Pure.
 
 Statuses (Sequence 2024-01-01): DRAFT → FINAL → SENT, and VOIDED (terminal). Same verbs and the same
 refusal (400 ``InvalidStateTransition`` with the allowed actions) as invoices; a credit note has no
@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from quire.core.errors import InvalidStateTransition
+from quire.billing_documents import lifecycle
+from quire.billing_documents.lifecycle import DocumentAction as Action
 
 
 class CreditNoteStatus(StrEnum):
@@ -17,15 +18,6 @@ class CreditNoteStatus(StrEnum):
     FINAL = "FINAL"
     SENT = "SENT"
     VOIDED = "VOIDED"
-
-
-class Action(StrEnum):
-    EDIT = "edit"  # PUT the credit note, write its lines and groups
-    DELETE = "delete"
-    FINALIZE = "finalize"
-    SEND = "send"
-    FINALIZE_AND_SEND = "finalize-and-send"
-    VOID = "void"
 
 
 S = CreditNoteStatus
@@ -42,19 +34,9 @@ TRANSITIONS: dict[Action, tuple[frozenset[CreditNoteStatus], CreditNoteStatus | 
 
 
 def allowed_actions(status: str) -> list[str]:
-    current = CreditNoteStatus(status)
-    return [action.value for action, (sources, _) in TRANSITIONS.items() if current in sources]
+    return lifecycle.allowed(TRANSITIONS, CreditNoteStatus(status))
 
 
 def check(action: Action, status: str) -> CreditNoteStatus | None:
     """Return the status ``action`` leads to, or raise ``InvalidStateTransition`` (400)."""
-    current = CreditNoteStatus(status)
-    sources, target = TRANSITIONS[action]
-    if current in sources:
-        return target
-    raise InvalidStateTransition(
-        f"Cannot {action.value} a credit note in status {current.value}",
-        action=action.value,
-        currentStatus=current.value,
-        allowedActions=allowed_actions(status),
-    )
+    return lifecycle.transition(TRANSITIONS, action, CreditNoteStatus(status), noun="a credit note")

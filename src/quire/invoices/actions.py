@@ -13,11 +13,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.accounts import merchant
+from quire.billing_documents import actions as documents
 from quire.core import clock
 from quire.core.errors import InvalidStateTransition
-from quire.core.numbering import format_number, next_number
 from quire.invoices.delivery import service as delivery
-from quire.invoices.lifecycle import Action, InvoiceStatus, allowed_actions, check
+from quire.invoices.lifecycle import Action, allowed_actions, check
 from quire.invoices.models import Invoice
 from quire.invoices.service import get_invoice
 
@@ -27,31 +27,18 @@ NUMBER_KIND = "invoice"
 async def _assign_number(session: AsyncSession, invoice: Invoice) -> None:
     """Number and issue date, as at finalization: issue date today (UTC), due date from terms."""
     settings = await merchant.load(session, invoice.account_id)
-    value = await next_number(session, account_id=invoice.account_id, kind=NUMBER_KIND)
-    invoice.invoice_number = format_number(settings.invoice_number_prefix, value, settings.invoice_number_width)
-    today = clock.today()
-    invoice.issue_date = today
+    _, invoice.invoice_number = await documents.issue_number(
+        session, invoice, counter=NUMBER_KIND, prefix=settings.invoice_number_prefix, width=settings.invoice_number_width
+    )
     if invoice.due_date is None:
-        invoice.due_date = today + timedelta(days=settings.payment_terms_days)
-    invoice.finalized_at = clock.now()
+        invoice.due_date = invoice.issue_date + timedelta(days=settings.payment_terms_days)  # type: ignore[operator]
 
 
 async def _transition(session: AsyncSession, account_id: str, invoice_id: str, action: Action) -> Invoice:
     invoice = await get_invoice(session, account_id, invoice_id, lock=True)
     target = check(action, invoice.status, invoice.payment_status)
-    now = clock.now()
-    if action in (Action.FINALIZE, Action.FINALIZE_AND_SEND) or (action is Action.VOID and invoice.invoice_number is None):
-        # Voiding a draft numbers it too: voided invoices keep their place in the sequence.
-        await _assign_number(session, invoice)
-    if target is InvoiceStatus.SENT:
-        invoice.sent_at = now
-        invoice.sent_date = now.date()
-    if target is InvoiceStatus.VOIDED:
-        invoice.voided_at = now
-    assert target is not None
-    invoice.status = target.value
-    invoice.updated_at = now
-    await session.flush()
+    await documents.apply(session, invoice, action, target, numbered=invoice.invoice_number is not None,
+                          assign_number=lambda: _assign_number(session, invoice))
     # Stored PDF, hosted link and queued email commit with the status change (docs/delivery.md).
     await delivery.after_transition(session, invoice, action)
     return invoice

@@ -1,13 +1,14 @@
-"""The invoice state machine, in one table. Pure: no session, no clock.
+"""The invoice state machine, in one table (mechanics: ``quire.billing_documents.lifecycle``). Pure.
 
-Statuses (Sequence): IN_PROGRESS → DRAFT → FINAL → SENT, and VOIDED (terminal). See docs/invoices.md.
+Statuses (Sequence): IN_PROGRESS → DRAFT → FINAL → SENT, and VOIDED (terminal). An issued invoice is
+voidable only while nothing was collected. See docs/invoices.md.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from quire.core.errors import InvalidStateTransition
+from quire.billing_documents import lifecycle
 
 
 class InvoiceStatus(StrEnum):
@@ -26,15 +27,8 @@ class PaymentStatus(StrEnum):
     FAILED = "FAILED"
 
 
-class Action(StrEnum):
-    EDIT = "edit"  # PUT/PATCH the invoice, write its lines and groups
-    DELETE = "delete"
-    FINALIZE = "finalize"
-    SEND = "send"
-    FINALIZE_AND_SEND = "finalize-and-send"
-    VOID = "void"
-    SET_PAYMENT_STATUS = "payment-status"
-
+#: The document verbs, and setting the payment status.
+Action = lifecycle.kind_actions("Action", __name__, SET_PAYMENT_STATUS="payment-status")
 
 S = InvoiceStatus
 EDITABLE = frozenset({S.DRAFT, S.IN_PROGRESS})
@@ -56,38 +50,22 @@ VOIDABLE_SENT_PAYMENT_STATUSES = VOIDABLE_PAYMENT_STATUSES  # the name the contr
 ISSUED = frozenset({S.FINAL, S.SENT})
 
 
+def _permits(payment_status: str) -> lifecycle.Permits[Action, InvoiceStatus]:
+    def permits(action: Action, current: InvoiceStatus) -> bool:
+        return not (action == Action.VOID and current in ISSUED
+                    and PaymentStatus(payment_status) not in VOIDABLE_PAYMENT_STATUSES)
+    return permits
+
+
 def allowed_actions(status: str, payment_status: str) -> list[str]:
-    return _allowed(InvoiceStatus(status), payment_status)
+    return lifecycle.allowed(TRANSITIONS, InvoiceStatus(status), _permits(payment_status))
 
 
 def check(action: Action, status: str, payment_status: str) -> InvoiceStatus | None:
     """Return the status ``action`` leads to, or raise ``InvalidStateTransition`` (400)."""
     current = InvoiceStatus(status)
-    if action.value in _allowed(current, payment_status):
-        return TRANSITIONS[action][1]
-    if action is Action.VOID and current in ISSUED:
+    message = None
+    if action == Action.VOID and current in ISSUED:
         message = f"Cannot void a {current.value} invoice whose payment status is {payment_status}; issue a credit note instead"
-    else:
-        message = f"Cannot {action.value} an invoice in status {current.value}"
-    raise _refuse(action, current, payment_status, message)
-
-
-def _refuse(action: Action, current: InvoiceStatus, payment_status: str, message: str) -> InvalidStateTransition:
-    return InvalidStateTransition(
-        message,
-        action=action.value,
-        currentStatus=current.value,
-        paymentStatus=payment_status,
-        allowedActions=_allowed(current, payment_status),
-    )
-
-
-def _allowed(current: InvoiceStatus, payment_status: str) -> list[str]:
-    out = []
-    for action, (sources, _target) in TRANSITIONS.items():
-        if current not in sources:
-            continue
-        if action is Action.VOID and current in ISSUED and PaymentStatus(payment_status) not in VOIDABLE_PAYMENT_STATUSES:
-            continue
-        out.append(action.value)
-    return out
+    return lifecycle.transition(TRANSITIONS, action, current, noun="an invoice", permits=_permits(payment_status),
+                                message=message, paymentStatus=payment_status)

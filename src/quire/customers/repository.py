@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,6 +48,14 @@ async def find_by_alias(session: AsyncSession, account_id: str, alias: str) -> C
         .where(CustomerAlias.account_id == account_id, CustomerAlias.value == alias)
     )
     return (await session.scalars(stmt)).one_or_none()
+
+
+def names_of(account_id: str, customer_id: str) -> Any:
+    """The values naming a customer in events and seat snapshots: its id and every alias (a subquery,
+    resolved when the query runs)."""
+    return select(CustomerAlias.value).where(
+        CustomerAlias.account_id == account_id, CustomerAlias.customer_id == customer_id
+    ).union_all(select(Customer.id).where(Customer.account_id == account_id, Customer.id == customer_id))
 
 
 async def alias_value_taken(session: AsyncSession, account_id: str, value: str) -> bool:

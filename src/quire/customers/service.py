@@ -159,6 +159,15 @@ async def get_by_alias(session: AsyncSession, account_id: str, alias: str) -> Cu
     return customer
 
 
+async def alias_values(session: AsyncSession, account_id: str, alias: str | None) -> Any:
+    """What a ``customerAlias`` filter of events or seat snapshots matches: every name of the customer it
+    names (``repository.names_of``), else the alias itself; ``None`` without a filter."""
+    if alias is None:
+        return None
+    customer = await repo.find_by_alias(session, account_id, alias)
+    return [alias] if customer is None else repo.names_of(account_id, customer.id)
+
+
 # --- aliases --------------------------------------------------------------------------------------
 
 

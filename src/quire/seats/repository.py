@@ -70,12 +70,6 @@ def change_filters(f: SnapshotFilters) -> list[Criterion]:
             above(C.timestamp, f.after)]
 
 
-def alias_values_of(account_id: str, customer_id: str) -> Any:
-    return select(CustomerAlias.value).where(
-        CustomerAlias.account_id == account_id, CustomerAlias.customer_id == customer_id
-    ).union_all(select(Customer.id).where(Customer.account_id == account_id, Customer.id == customer_id))
-
-
 def _alias_map(account_id: str) -> Any:
     return (
         select(Customer.id.label("alias"), Customer.id.label("customer_id"))

@@ -4,13 +4,12 @@ Services flush, never commit."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.core import clock
-from quire.core.errors import NotFound, ValidationFailed
+from quire.core.errors import ValidationFailed
 from quire.core.ids import uuid7
 from quire.core.pagination import Page, PageParams
 from quire.core.references import resolve
@@ -20,28 +19,11 @@ from quire.customers.models import Customer
 from quire.seats import repository as repo
 from quire.seats.models import SeatChange, SeatSnapshot, SeatType
 from quire.seats.schemas import SeatSnapshotCreate, SeatTypeCreate, SeatTypeUpdate, SnapshotSortBy
-from quire.usage.values import parse_timestamp
+from quire.usage.values import filter_instant, timestamp_field
 
 
 class SeatTypeKeyTaken(ValidationFailed):
     error_type = "SeatTypeKeyTaken"
-
-
-def _timestamp(value: str, field: str) -> datetime:
-    try:
-        return parse_timestamp(value)
-    except ValueError as exc:
-        raise ValidationFailed(f"{field}: {exc}", field=field) from None
-
-
-def _filter_instant(value: str | None, field: str, *, after: bool) -> datetime | None:
-    """A bare date in an ``…After`` filter means after that whole day (as for usage events)."""
-    if value is None:
-        return None
-    instant = _timestamp(value, field)
-    if after and len(value.strip()) == 10:
-        instant += timedelta(days=1) - timedelta(microseconds=1)
-    return instant
 
 
 # --- seat types ----------------------------------------------------------------------------------
@@ -97,8 +79,8 @@ async def create_snapshot(
     changes). ``seatType`` must be the key of a seat type of the account; the alias is not checked."""
     if await repo.seat_type_by_key(session, account_id, data.seat_type) is None:
         raise ValidationFailed(f"seatType {data.seat_type!r} is not the key of a seat type of this account", field="seatType")
-    snapshot_time = _timestamp(data.snapshot_timestamp, "snapshotTimestamp")
-    times = [_timestamp(c.timestamp, f"seatChanges[{i}].timestamp") for i, c in enumerate(data.seat_changes)]
+    snapshot_time = timestamp_field(data.snapshot_timestamp, "snapshotTimestamp")
+    times = [timestamp_field(c.timestamp, f"seatChanges[{i}].timestamp") for i, c in enumerate(data.seat_changes)]
     snapshot_id = uuid7()
     customer_snapshot_id = data.customer_snapshot_id or snapshot_id
     previous = await repo.current_snapshot(session, account_id, customer_snapshot_id)
@@ -125,17 +107,6 @@ async def create_snapshot(
     return snapshot, changes
 
 
-async def _alias_values(session: AsyncSession, account_id: str, alias: str | None) -> Any:
-    """Filter values for ``customerAlias``: all names of the customer it names, else the alias itself."""
-    if alias is None:
-        return None
-    try:
-        customer = await customers.get_by_alias(session, account_id, alias)
-    except NotFound:
-        return [alias]
-    return repo.alias_values_of(account_id, customer.id)
-
-
 async def list_snapshots(
     session: AsyncSession,
     account_id: str,
@@ -149,11 +120,11 @@ async def list_snapshots(
     after: str | None,
 ) -> tuple[Page[SeatSnapshot], dict[str, list[SeatChange]]]:
     filters = repo.SnapshotFilters(
-        alias_values=await _alias_values(session, account_id, customer_alias),
+        alias_values=await customers.alias_values(session, account_id, customer_alias),
         seat_type=seat_type,
         customer_snapshot_id=customer_snapshot_id,
-        before=_filter_instant(before, "snapshotTimestampBefore", after=False),
-        after=_filter_instant(after, "snapshotTimestampAfter", after=True),
+        before=filter_instant(before, "snapshotTimestampBefore", after=False),
+        after=filter_instant(after, "snapshotTimestampAfter", after=True),
     )
     if sort_by is SnapshotSortBy.SNAPSHOT_TIMESTAMP:
         column, name = SeatSnapshot.snapshot_timestamp, "snapshotTimestamp"
@@ -175,10 +146,10 @@ async def list_changes(
     after: str | None,
 ) -> Page[SeatChange]:
     filters = repo.SnapshotFilters(
-        alias_values=await _alias_values(session, account_id, customer_alias),
+        alias_values=await customers.alias_values(session, account_id, customer_alias),
         seat_type=seat_type,
-        before=_filter_instant(before, "timestampBefore", after=False),
-        after=_filter_instant(after, "timestampAfter", after=True),
+        before=filter_instant(before, "timestampBefore", after=False),
+        after=filter_instant(after, "timestampAfter", after=True),
     )
     return await list_page(session, SeatChange, account_id, params, *repo.change_filters(filters), sort=SeatChange.id)
 

@@ -8,14 +8,14 @@ from functools import cache
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, not_, or_, select, update
+from sqlalchemy import and_, exists, not_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quire.core.ids import is_uuid
+from quire.core.repository import Criterion, above, below, equal, one_of
 from quire.customers.models import Customer, CustomerAlias
-from quire.usage.models import UsageEvent, UsageEventUpload, UsageMetric
+from quire.usage.models import UsageEvent, UsageEventUpload
 
 
 @cache
@@ -48,62 +48,23 @@ class EventFilters:
     timestamp_after: datetime | None = None
 
 
-def list_events_stmt(account_id: str, f: EventFilters) -> Select[tuple[UsageEvent]]:
-    stmt = select(UsageEvent).where(UsageEvent.account_id == account_id)
-    if f.alias_values is not None:
-        stmt = stmt.where(UsageEvent.customer_alias.in_(f.alias_values))
+def event_filters(account_id: str, f: EventFilters) -> list[Criterion]:
+    E = UsageEvent
+    unmapped = None
     if f.unmapped_only:
-        stmt = stmt.where(
-            not_(exists().where(CustomerAlias.account_id == account_id, CustomerAlias.value == UsageEvent.customer_alias)),
-            not_(exists().where(Customer.account_id == account_id, Customer.id == UsageEvent.customer_alias)),
+        unmapped = and_(
+            not_(exists().where(CustomerAlias.account_id == account_id, CustomerAlias.value == E.customer_alias)),
+            not_(exists().where(Customer.account_id == account_id, Customer.id == E.customer_alias)),
         )
-    if f.event_type is not None:
-        stmt = stmt.where(UsageEvent.event_type == f.event_type)
-    if f.event_id is not None:
-        stmt = stmt.where(or_(UsageEvent.id == f.event_id, UsageEvent.customer_event_id == f.event_id))
-    if f.timestamp_before is not None:
-        stmt = stmt.where(UsageEvent.event_timestamp < f.timestamp_before)
-    if f.timestamp_after is not None:
-        stmt = stmt.where(UsageEvent.event_timestamp > f.timestamp_after)
-    return stmt
-
-
-def alias_values_of(account_id: str, customer_id: str) -> Any:
-    """The values naming a customer in events: its id and every alias (resolved at query time)."""
-    return select(CustomerAlias.value).where(
-        CustomerAlias.account_id == account_id, CustomerAlias.customer_id == customer_id
-    ).union_all(select(Customer.id).where(Customer.account_id == account_id, Customer.id == customer_id))
+    by_id = None if f.event_id is None else or_(E.id == f.event_id, E.customer_event_id == f.event_id)
+    return [one_of(E.customer_alias, f.alias_values), unmapped, equal(E.event_type, f.event_type), by_id,
+            below(E.event_timestamp, f.timestamp_before), above(E.event_timestamp, f.timestamp_after)]
 
 
 # --- metrics -------------------------------------------------------------------------------------
 
 
-async def get_metric(session: AsyncSession, account_id: str, metric_id: str, *, lock: bool = False) -> UsageMetric | None:
-    if not is_uuid(metric_id):
-        return None
-    stmt = select(UsageMetric).where(UsageMetric.account_id == account_id, UsageMetric.id == metric_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    return (await session.scalars(stmt)).one_or_none()
-
-
-def list_metrics_stmt(account_id: str, *, include_deleted: bool) -> Select[tuple[UsageMetric]]:
-    stmt = select(UsageMetric).where(UsageMetric.account_id == account_id)
-    return stmt if include_deleted else stmt.where(UsageMetric.deleted_at.is_(None))
-
-
 # --- CSV uploads ---------------------------------------------------------------------------------
-
-
-async def get_upload(session: AsyncSession, account_id: str, upload_id: str) -> UsageEventUpload | None:
-    if not is_uuid(upload_id):
-        return None
-    stmt = select(UsageEventUpload).where(UsageEventUpload.account_id == account_id, UsageEventUpload.id == upload_id)
-    return (await session.scalars(stmt)).one_or_none()
-
-
-def list_uploads_stmt(account_id: str) -> Select[tuple[UsageEventUpload]]:
-    return select(UsageEventUpload).where(UsageEventUpload.account_id == account_id)
 
 
 async def claimable_upload_ids(session: AsyncSession, stale_before: datetime, limit: int) -> list[str]:

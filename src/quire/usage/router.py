@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.background import BackgroundTask
 
-from quire.core.http import account_of, api_router, json_numbers, session_of, single_statement
+from quire.core.http import Account, Session, api_router, json_numbers, single_statement
 from quire.core.request_body import parsed_body
-from quire.core.pagination import PageParams, page_params, unsorted_page_params
+from quire.core.pagination import PageQuery, UnsortedPageQuery, present_page
 from quire.core.schemas import IsoDate
 from quire.usage import jsontext, service, uploads
 from quire.usage.schemas import (
@@ -36,8 +35,6 @@ from quire.usage.schemas import (
 )
 
 router = api_router()
-Session = Annotated[AsyncSession, Depends(session_of)]
-Account = Annotated[str, Depends(account_of)]
 EVENTS = ["Usage Events"]
 METRICS = ["Usage Metrics"]
 EXTENSION = ["Usage (Quire extension)"]
@@ -76,7 +73,7 @@ async def post_usage_event(request: Request, session: Session, account: Account)
 async def get_usage_events(
     session: Session,
     account: Account,
-    params: Annotated[PageParams, Depends(page_params)],
+    params: PageQuery,
     offset: Annotated[int, Query()] = 0,
     customer_alias: Annotated[str | None, Query(alias="customerAlias", max_length=255)] = None,
     unmapped_aliases_only: Annotated[bool, Query(alias="unmappedAliasesOnly")] = False,
@@ -107,11 +104,8 @@ async def post_usage_events_csv(request: Request, session: Session, account: Acc
 
 
 @router.get("/usage-events/csv", response_model=UsageEventUploadPage, operation_id="getUsageEventUploads", tags=EXTENSION)
-async def get_usage_event_uploads(
-    session: Session, account: Account, params: Annotated[PageParams, Depends(unsorted_page_params)]
-) -> UsageEventUploadPage:
-    page = await uploads.list_uploads(session, account, params)
-    return UsageEventUploadPage(items=[present_upload(u) for u in page.items], pagination=page.meta)
+async def get_usage_event_uploads(session: Session, account: Account, params: UnsortedPageQuery) -> UsageEventUploadPage:
+    return present_page(UsageEventUploadPage, await uploads.list_uploads(session, account, params), present_upload)
 
 
 @router.get("/usage-events/csv/{id}", response_model=UsageEventUploadRead, operation_id="getUsageEventUploadById", tags=EXTENSION)
@@ -136,7 +130,7 @@ async def post_usage_metric(body: UsageMetricWrite, session: Session, account: A
 async def get_usage_metrics(
     session: Session,
     account: Account,
-    params: Annotated[PageParams, Depends(unsorted_page_params)],
+    params: UnsortedPageQuery,
     include_deleted: Annotated[bool, Query(alias="includeDeleted")] = False,
 ) -> dict[str, Any]:
     """List of metrics (in Sequence's 2024-07-30, not in 2024-01-01), newest first."""

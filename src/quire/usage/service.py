@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -14,17 +14,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quire.core import clock
 from quire.core import request_body
 from quire.core.contract_requests import REQUESTS
-from quire.core.errors import NotFound, QuireError, ValidationFailed
+from quire.core.errors import QuireError, ValidationFailed
 from quire.core.references import resolve
 from quire.core.ids import uuid7
-from quire.core.pagination import Page, PageParams, paginate
+from quire.core.pagination import Page, PageParams
+from quire.core.repository import get_owned, list_page
 from quire.customers import service as customers
 from quire.usage import jsontext
 from quire.usage import repository as repo
 from quire.usage.calculation import MetricResult, MetricSpec, calculate
 from quire.usage.models import UsageEvent, UsageMetric
 from quire.usage.schemas import UsageEventCreate, UsageEventSortBy, UsageMetricWrite
-from quire.usage.values import parse_timestamp, period_bounds, text_problem
+from quire.usage.values import filter_instant, parse_timestamp, period_bounds, text_problem, timestamp_field
 
 #: Bounds of what ``offset`` may skip on ``GET /usage-events`` (a deeper page is a cursor's job).
 MAX_OFFSET = 10_000
@@ -138,12 +139,7 @@ def new_event(
         problem = text_problem(text)
         if problem:
             raise ValidationFailed(f"{field}: {problem}", field=field)
-    timestamp = None
-    if event_timestamp is not None:
-        try:
-            timestamp = parse_timestamp(event_timestamp)
-        except ValueError as exc:
-            raise ValidationFailed(f"eventTimestamp: {exc}", field="eventTimestamp") from None
+    timestamp = None if event_timestamp is None else timestamp_field(event_timestamp, "eventTimestamp")
     try:
         properties_json = jsontext.dumps(properties or {})
     except (TypeError, jsontext.JsonTextError) as exc:
@@ -202,19 +198,6 @@ def stored_event(account_id: str, event: NewEvent, now: datetime) -> StoredEvent
     )
 
 
-def _filter_instant(value: str | None, name: str, *, after: bool) -> datetime | None:
-    """A timestamp filter; a bare date means the whole day ("after 2024-01-31" starts on 1 February)."""
-    if value is None:
-        return None
-    try:
-        instant = parse_timestamp(value)
-    except ValueError as exc:
-        raise ValidationFailed(f"{name}: {exc}", field=name) from None
-    if after and len(value.strip()) == 10:
-        instant += timedelta(days=1) - timedelta(microseconds=1)
-    return instant
-
-
 async def list_events(
     session: AsyncSession,
     account_id: str,
@@ -233,35 +216,21 @@ async def list_events(
     names (under any of its aliases or its id); an alias that names no customer matches literally."""
     if not 0 <= offset <= MAX_OFFSET:
         raise ValidationFailed(f"offset must be between 0 and {MAX_OFFSET}", field="offset")
-    alias_values: Any = None
-    if customer_alias is not None:
-        customer = await _customer_or_none(session, account_id, customer_alias)
-        alias_values = repo.alias_values_of(account_id, customer.id) if customer is not None else [customer_alias]
     filters = repo.EventFilters(
-        alias_values=alias_values,
+        alias_values=await customers.alias_values(session, account_id, customer_alias),
         unmapped_only=unmapped_only,
         event_type=event_type,
         event_id=event_id,
-        timestamp_before=_filter_instant(timestamp_before, "eventTimestampBefore", after=False),
-        timestamp_after=_filter_instant(timestamp_after, "eventTimestampAfter", after=True),
+        timestamp_before=filter_instant(timestamp_before, "eventTimestampBefore", after=False),
+        timestamp_after=filter_instant(timestamp_after, "eventTimestampAfter", after=True),
     )
-    stmt = repo.list_events_stmt(account_id, filters)
     if sort_by is UsageEventSortBy.EVENT_TIMESTAMP:
         column, name = UsageEvent.event_timestamp, "eventTimestamp"
     else:  # ids are UUIDv7: id order is receipt order
         column, name = UsageEvent.id, "createdAt"
     # No totalResultSize: counting a large event table on every page would cost more than the page.
-    return await paginate(
-        session, stmt, params=params, sort_column=column, id_column=UsageEvent.id, sort_name=name,
-        with_total=False, offset=offset,
-    )
-
-
-async def _customer_or_none(session: AsyncSession, account_id: str, alias: str) -> Any:
-    try:
-        return await customers.get_by_alias(session, account_id, alias)
-    except NotFound:
-        return None
+    return await list_page(session, UsageEvent, account_id, params, *repo.event_filters(account_id, filters),
+                           sort=column, sort_name=name, with_total=False, offset=offset)
 
 
 # --- metrics -------------------------------------------------------------------------------------
@@ -292,10 +261,7 @@ async def create_metric(session: AsyncSession, account_id: str, data: UsageMetri
 
 async def get_metric(session: AsyncSession, account_id: str, metric_id: str, *, lock: bool = False) -> UsageMetric:
     """The metric (deleted ones too: they stay readable), or 404 (also for another account's metric)."""
-    metric = await repo.get_metric(session, account_id, metric_id, lock=lock)
-    if metric is None:
-        raise NotFound.of("UsageMetric", metric_id)
-    return metric
+    return await get_owned(session, UsageMetric, account_id, metric_id, lock=lock)
 
 
 async def update_metric(session: AsyncSession, account_id: str, metric_id: str, data: UsageMetricWrite) -> UsageMetric:
@@ -357,7 +323,5 @@ async def calculate_metric(
 
 
 async def list_metrics(session: AsyncSession, account_id: str, params: PageParams, *, include_deleted: bool) -> Page[UsageMetric]:
-    return await paginate(
-        session, repo.list_metrics_stmt(account_id, include_deleted=include_deleted), params=params,
-        sort_column=UsageMetric.created_at, id_column=UsageMetric.id,
-    )
+    return await list_page(session, UsageMetric, account_id, params,
+                           None if include_deleted else UsageMetric.deleted_at.is_(None))

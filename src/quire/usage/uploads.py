@@ -25,9 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from quire.core import clock
 from quire.core.db import sqlite_write_transaction
-from quire.core.errors import NotFound, ValidationFailed
+from quire.core.errors import ValidationFailed
 from quire.core.ids import uuid7
-from quire.core.pagination import Page, PageParams, paginate
+from quire.core.pagination import Page, PageParams
+from quire.core.repository import get_owned, list_page
 from quire.usage import repository as repo
 from quire.usage.models import UsageEventUpload
 from quire.usage.service import NewEvent, ingest_events, new_event
@@ -171,17 +172,11 @@ async def create_upload(session: AsyncSession, account_id: str, *, filename: str
 
 
 async def get_upload(session: AsyncSession, account_id: str, upload_id: str) -> UsageEventUpload:
-    upload = await repo.get_upload(session, account_id, upload_id)
-    if upload is None:
-        raise NotFound.of("UsageEventUpload", upload_id)
-    return upload
+    return await get_owned(session, UsageEventUpload, account_id, upload_id)
 
 
 async def list_uploads(session: AsyncSession, account_id: str, params: PageParams) -> Page[UsageEventUpload]:
-    return await paginate(
-        session, repo.list_uploads_stmt(account_id), params=params,
-        sort_column=UsageEventUpload.created_at, id_column=UsageEventUpload.id,
-    )
+    return await list_page(session, UsageEventUpload, account_id, params)
 
 
 def needs_worker(upload: UsageEventUpload) -> bool:

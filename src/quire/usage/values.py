@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from quire.core.errors import ValidationFailed
 from quire.usage.jsontext import number_text
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -39,6 +40,24 @@ def parse_timestamp(value: object) -> datetime:
         return parsed.astimezone(UTC)
     except (ValueError, OverflowError):
         raise ValueError(f"{value[:64]!r} is out of range once converted to UTC") from None
+
+
+def timestamp_field(value: str, field: str) -> datetime:
+    """``parse_timestamp`` of a request's ``field``: 400 naming it."""
+    try:
+        return parse_timestamp(value)
+    except ValueError as exc:
+        raise ValidationFailed(f"{field}: {exc}", field=field) from None
+
+
+def filter_instant(value: str | None, field: str, *, after: bool) -> datetime | None:
+    """A timestamp filter; a bare date means the whole day ("after 2024-01-31" starts on 1 February)."""
+    if value is None:
+        return None
+    instant = timestamp_field(value, field)
+    if after and len(value.strip()) == 10:
+        instant += timedelta(days=1) - timedelta(microseconds=1)
+    return instant
 
 
 def period_bounds(start: date, end_inclusive: date) -> tuple[datetime, datetime]:

@@ -15,32 +15,24 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from quire.core.db import Base, ExactDecimal, UTCDateTime
+from quire.core.tables import AccountRow, Timestamps, created_index
 
 
-class Product(Base):
+class Product(AccountRow, Timestamps, Base):
     __tablename__ = "products"
     __table_args__ = (
-        Index("ix_products_account_created", "account_id", "created_at", "id"),
+        created_index("products"),
         Index("ix_products_account_name", "account_id", "name"),
     )
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(255))
     label: Mapped[str] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class ListPrice(Base):
-    __tablename__ = "list_prices"
-    __table_args__ = (
-        Index("ix_list_prices_account_created", "account_id", "created_at", "id"),
-        Index("ix_list_prices_account_product", "account_id", "product_id"),
-    )
+class PricingColumns(AccountRow, Timestamps):
+    """What a list price and a price variant both are: a product's price in a currency, with its
+    ``structure`` (canonical wire JSON) and billing frequency and type."""
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     product_id: Mapped[str] = mapped_column(ForeignKey("products.id"))
     name: Mapped[str] = mapped_column(String(255))
     currency: Mapped[str] = mapped_column(String(3))
@@ -48,59 +40,50 @@ class ListPrice(Base):
     structure: Mapped[dict[str, Any]] = mapped_column(JSON)
     billing_frequency: Mapped[str] = mapped_column(String(16))
     billing_type: Mapped[str] = mapped_column(String(16))
+    usage_calculation_period: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class ListPrice(PricingColumns, Base):
+    __tablename__ = "list_prices"
+    __table_args__ = (
+        created_index("list_prices"),
+        Index("ix_list_prices_account_product", "account_id", "product_id"),
+    )
+
     integration_ids: Mapped[list[dict[str, str]]] = mapped_column(JSON)
     custom_metric_parameters: Mapped[list[dict[str, str]]] = mapped_column(JSON)
-    usage_calculation_period: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
-class Price(Base):
+class Price(PricingColumns, Base):
     """A price variant (``/prices``). Immutable after creation except ``name``; deletion is soft."""
 
     __tablename__ = "prices"
     __table_args__ = (
-        Index("ix_prices_account_created", "account_id", "created_at", "id"),
+        created_index("prices"),
         Index("ix_prices_account_product", "account_id", "product_id", "created_at"),
     )
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
-    product_id: Mapped[str] = mapped_column(ForeignKey("products.id"))
     list_price_id: Mapped[str | None] = mapped_column(ForeignKey("list_prices.id"), nullable=True)
-    name: Mapped[str] = mapped_column(String(255))
-    currency: Mapped[str] = mapped_column(String(3))
-    pricing_type: Mapped[str] = mapped_column(String(16))
-    structure: Mapped[dict[str, Any]] = mapped_column(JSON)
-    billing_frequency: Mapped[str] = mapped_column(String(16))
-    billing_type: Mapped[str] = mapped_column(String(16))
     external_ids: Mapped[list[dict[str, str]]] = mapped_column(JSON)
     parameters: Mapped[list[dict[str, str]]] = mapped_column(JSON)
-    usage_calculation_period: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
-class Plan(Base):
+class Plan(AccountRow, Timestamps, Base):
     """The stable identity of a plan. ``name`` and ``current_version`` mirror the latest version (for
     the list's filter and sort); everything else of a version lives in ``plan_versions``."""
 
     __tablename__ = "plans"
     __table_args__ = (
-        Index("ix_plans_account_created", "account_id", "created_at", "id"),
+        created_index("plans"),
         Index("ix_plans_account_name", "account_id", "name", "id"),
     )
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     type: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(255))
     current_version: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class PlanVersion(Base):

@@ -9,19 +9,16 @@ from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from quire.core.db import Base, UTCDateTime
+from quire.core.tables import AccountRow, Timestamps, created_index
 
 
-class Customer(Base):
+class Customer(AccountRow, Timestamps, Base):
     __tablename__ = "customers"
     __table_args__ = (
-        Index("ix_customers_account_created", "account_id", "created_at", "id"),
+        created_index("customers"),
         Index("ix_customers_account_legal_name", "account_id", "legal_name", "id"),
     )
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     legal_name: Mapped[str] = mapped_column(String(255))
     contact_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
     address: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -35,27 +32,23 @@ class Customer(Base):
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
-class CustomerAlias(Base):
+class CustomerAlias(AccountRow, Base):
     __tablename__ = "customer_aliases"
     __table_args__ = (
         UniqueConstraint("account_id", "value", name="uq_customer_alias_value"),
-        Index("ix_customer_aliases_account_created", "account_id", "created_at", "id"),
+        created_index("customer_aliases"),
     )
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
     value: Mapped[str] = mapped_column(String(255))
     label: Mapped[str | None] = mapped_column(String(255), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class CustomerSettings(Base):
+class CustomerSettings(AccountRow, Base):
     __tablename__ = "customer_settings"
     __table_args__ = (UniqueConstraint("account_id", "customer_id", name="uq_customer_settings_customer"),)
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     payment_provider: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -6,10 +6,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from quire.core.db import Base, UTCDateTime
+from quire.core.tables import AccountRow, Timestamps
 
 
 class EmailStatus(StrEnum):
@@ -24,7 +25,7 @@ class EmailStatus(StrEnum):
     NOT_CONFIGURED = "NOT_CONFIGURED"
 
 
-class OutboxEmail(Base):
+class OutboxEmail(AccountRow, Timestamps, Base):
     __tablename__ = "email_outbox"
     __table_args__ = (
         Index("ix_email_outbox_account_subject_created", "account_id", "subject_id", "created_at", "id"),
@@ -32,8 +33,6 @@ class OutboxEmail(Base):
         Index("ix_email_outbox_status_next_attempt", "status", "next_attempt_at"),
     )
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     # What the message is about: ("invoice", invoice id) or ("credit_note", credit note id).
     subject_type: Mapped[str] = mapped_column(String(32))
     subject_id: Mapped[str] = mapped_column(String(36))
@@ -54,5 +53,3 @@ class OutboxEmail(Base):
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

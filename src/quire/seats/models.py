@@ -13,26 +13,23 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column
 
 from quire.core.db import Base, UTCDateTime
+from quire.core.tables import AccountRow, Timestamps, created_index
 
 
-class SeatType(Base):
+class SeatType(AccountRow, Timestamps, Base):
     __tablename__ = "seat_types"
     __table_args__ = (
         UniqueConstraint("account_id", "key", name="uq_seat_types_key"),
-        Index("ix_seat_types_account_created", "account_id", "created_at", "id"),
+        created_index("seat_types"),
     )
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(255))
     label: Mapped[str] = mapped_column(String(255))
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
     sequence_user_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class SeatSnapshot(Base):
+class SeatSnapshot(AccountRow, Base):
     __tablename__ = "seat_snapshots"
     __table_args__ = (
         UniqueConstraint("account_id", "customer_snapshot_id", name="uq_seat_snapshots_customer_snapshot_id"),
@@ -40,8 +37,6 @@ class SeatSnapshot(Base):
         Index("ix_seat_snapshots_account_id", "account_id", "id"),
     )
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     customer_snapshot_id: Mapped[str] = mapped_column(String(255))
     customer_alias: Mapped[str] = mapped_column(String(255))
     seat_type: Mapped[str] = mapped_column(String(255))
@@ -50,7 +45,7 @@ class SeatSnapshot(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class SeatChange(Base):
+class SeatChange(AccountRow, Base):
     __tablename__ = "seat_changes"
     __table_args__ = (
         Index("ix_seat_changes_account_id", "account_id", "id"),
@@ -58,8 +53,6 @@ class SeatChange(Base):
         Index("ix_seat_changes_alias_type_time", "account_id", "customer_alias", "seat_type", "timestamp"),
     )
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     snapshot_id: Mapped[str] = mapped_column(ForeignKey("seat_snapshots.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer)
     # Copied from the snapshot for the /seat-changes filters.

@@ -9,16 +9,15 @@ from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, String, Tex
 from sqlalchemy.orm import Mapped, mapped_column
 
 from quire.core.db import Base, ExactDecimal, UTCDateTime
+from quire.core.tables import AccountRow, Timestamps, created_index
 
 
-class TaxRate(Base):
+class TaxRate(AccountRow, Timestamps, Base):
     """One row per rate; a PUT makes a new version in place (``version`` + 1, new ``version_id``)."""
 
     __tablename__ = "tax_rates"
-    __table_args__ = (Index("ix_tax_rates_account_created", "account_id", "created_at", "id"),)
+    __table_args__ = (created_index("tax_rates"),)
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     version_id: Mapped[str] = mapped_column(String(36))
     version: Mapped[int] = mapped_column(BigInteger, default=0)
     is_published: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -34,8 +33,6 @@ class TaxRate(Base):
     # [{"name": str, "amount": canonical decimal string}], summing exactly to ``amount``.
     sub_rates: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class TaxRateUse(Base):
@@ -50,22 +47,18 @@ class TaxRateUse(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class TaxRegistration(Base):
+class TaxRegistration(AccountRow, Timestamps, Base):
     """A tax id of a customer (``customer_id``) or of the merchant (``merchant_id`` = the account id)."""
 
     __tablename__ = "tax_registrations"
     __table_args__ = (
-        Index("ix_tax_registrations_account_created", "account_id", "created_at", "id"),
+        created_index("tax_registrations"),
         Index("ix_tax_registrations_account_customer", "account_id", "customer_id", "created_at"),
         Index("ix_tax_registrations_account_merchant", "account_id", "merchant_id", "created_at"),
     )
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), nullable=True)
     merchant_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     tax_identifier: Mapped[str] = mapped_column(String(64))
     country: Mapped[str] = mapped_column(String(2))
     state: Mapped[str | None] = mapped_column(String(2), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, cast, type_coerce
+from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, UniqueConstraint, cast, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
@@ -23,6 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator, TypeEngine, UserDefinedType
 
 from quire.core.db import Base, UTCDateTime
+from quire.core.tables import AccountRow, Timestamps, created_index
 
 
 class _JsonbText(UserDefinedType[str]):
@@ -61,7 +62,7 @@ class JsonText(TypeDecorator[str]):
         return dialect.type_descriptor(Text())
 
 
-class UsageEvent(Base):
+class UsageEvent(AccountRow, Base):
     __tablename__ = "usage_events"
     __table_args__ = (
         UniqueConstraint("account_id", "customer_event_id", name="uq_usage_events_customer_event_id"),
@@ -70,8 +71,6 @@ class UsageEvent(Base):
         Index("ix_usage_events_account_time", "account_id", "event_timestamp", "id"),
     )
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     customer_event_id: Mapped[str] = mapped_column(String(255))
     customer_alias: Mapped[str] = mapped_column(String(255))
     event_type: Mapped[str] = mapped_column(String(255))
@@ -82,12 +81,10 @@ class UsageEvent(Base):
     revision: Mapped[int] = mapped_column(Integer, default=1)
 
 
-class UsageMetric(Base):
+class UsageMetric(AccountRow, Timestamps, Base):
     __tablename__ = "usage_metrics"
-    __table_args__ = (Index("ix_usage_metrics_account_created", "account_id", "created_at", "id"),)
+    __table_args__ = (created_index("usage_metrics"),)
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(255))
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
     metric_type: Mapped[str] = mapped_column(String(16))
@@ -100,22 +97,18 @@ class UsageMetric(Base):
     property_filters: Mapped[dict[str, list[Any]]] = mapped_column(JSON, default=dict)
     properties_to_negate: Mapped[list[str]] = mapped_column(JSON, default=list)
     case_sensitive: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
-class UsageEventUpload(Base):
+class UsageEventUpload(AccountRow, Base):
     """A CSV file of usage events, stored by ``POST /usage-events/csv`` and processed in the background."""
 
     __tablename__ = "usage_event_uploads"
     __table_args__ = (
-        Index("ix_usage_event_uploads_account_created", "account_id", "created_at", "id"),
+        created_index("usage_event_uploads"),
         Index("ix_usage_event_uploads_status", "status", "created_at"),
     )
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(16))  # PENDING, PROCESSING, COMPLETED, FAILED
     filename: Mapped[str | None] = mapped_column(String(255), nullable=True)
     # The CSV text until it is processed (cleared afterwards).

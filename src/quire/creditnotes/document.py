@@ -9,19 +9,17 @@ Drafts are rendered on demand. See docs/credit-notes.md and docs/delivery.md.
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quire.billing_documents.render_model import Parts, credit_note_model, download, parts_of
 from quire.core.clock import isoformat_z
-from quire.core.stored_documents import PDF, DocumentStore
+from quire.core.stored_documents import DocumentStore
 from quire.creditnotes import present
 from quire.creditnotes import repository as repo
 from quire.creditnotes.lifecycle import CreditNoteStatus
 from quire.creditnotes.models import CreditNote, CreditNoteDocument
 from quire.creditnotes.service import get_credit_note, tax_status_of
-from quire.invoices.document import as_json
+from quire.documents import render_pdf_async
 
 
 def filename_of(note: CreditNote) -> str:
@@ -29,21 +27,18 @@ def filename_of(note: CreditNote) -> str:
     return f"{note.credit_note_number or note.id}.pdf"
 
 
-async def _parts(session: AsyncSession, note: CreditNote) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
-    doc = as_json(present.credit_note(note))
+async def _parts(session: AsyncSession, note: CreditNote) -> Parts:
+    lines = [present.line(item, note.currency) for item in await repo.lines_of(session, note.id)]
+    groups = [present.group(g, note.currency) for g in await repo.groups_of(session, note.id)]
+    doc, line_parts, group_parts = parts_of(present.credit_note(note), lines, groups)
     doc["createdAt"] = isoformat_z(note.created_at)  # not on the wire; makes the PDF's creation date deterministic
-    lines = [as_json(present.line(item, note.currency)) for item in await repo.lines_of(session, note.id)]
-    groups = [as_json(present.group(g, note.currency)) for g in await repo.groups_of(session, note.id)]
-    return doc, lines, groups
+    return doc, line_parts, group_parts
 
 
 async def render_pdf(session: AsyncSession, note: CreditNote) -> bytes:
-    """The credit note as it stands now. Rendering is CPU-bound: it runs in a render process
-    (quire.documents), awaited without holding a thread."""
-    from quire.documents import render_pdf_async
-    from quire.invoices.pdf import CREDIT_NOTE
-
-    return await render_pdf_async(CREDIT_NOTE, *await _parts(session, note))
+    """The credit note as it stands now. Rendering is CPU-bound: the model is built and rendered in a
+    render process (quire.documents), awaited without holding a thread."""
+    return await render_pdf_async(credit_note_model, *await _parts(session, note))
 
 
 #: The credit note's stored PDFs.
@@ -60,15 +55,14 @@ async def credit_note_download(session: AsyncSession, account_id: str, credit_no
     from quire.einvoice import render_facturx_credit_note, render_ubl_credit_note
 
     note = await get_credit_note(session, account_id, credit_note_id)
-    if fmt == "pdf":
-        filename, pdf = await STORE.current(session, note)
-        return filename, PDF, pdf
-    doc, lines, groups = await _parts(session, note)
-    stem = filename_of(note).removesuffix(".pdf")
-    # The e-invoice needs the VAT category of zero-rated lines: the tax status of the credited
-    # invoice, or of the customer when the note stands alone.
-    e_doc = {"customerTaxStatus": await tax_status_of(session, note), **doc}
-    if fmt == "ubl":
-        return f"{stem}.xml", "application/xml", await asyncio.to_thread(render_ubl_credit_note, e_doc, lines, groups)
-    _, pdf = await STORE.current(session, note)
-    return f"{stem}.pdf", PDF, await asyncio.to_thread(render_facturx_credit_note, e_doc, lines, groups, pdf)
+
+    async def e_parts() -> Parts:
+        # The e-invoice needs the VAT category of zero-rated lines: the tax status of the credited
+        # invoice, or of the customer when the note stands alone.
+        doc, lines, groups = await _parts(session, note)
+        return {"customerTaxStatus": await tax_status_of(session, note), **doc}, lines, groups
+
+    return await download(
+        fmt, filename_of(note).removesuffix(".pdf"), lambda: STORE.current(session, note), e_parts,
+        render_ubl_credit_note, render_facturx_credit_note,
+    )

@@ -1,8 +1,9 @@
 """Documents rendered outside the API process: PDFs by Typst in a pool of render processes.
 
-``quire.invoices.pdf`` builds what a PDF prints; this package renders it (``pool``: the processes and
-their memory bound; ``typst_render``: what runs inside them). Importing this package never imports
-``typst``. See docs/pdf-engines.md.
+The render layer: it knows no domain. ``model`` is what a PDF prints, as plain data a domain builds
+(``quire.billing_documents.render_model`` builds invoices and credit notes); this package renders it
+(``pool``: the processes and their memory bound; ``typst_render``: what runs inside them; ``logo``: the
+fetched logo). Importing this package never imports ``typst``. See docs/pdf-engines.md.
 """
 
 from quire.documents.pool import render_pdf, render_pdf_async, shutdown

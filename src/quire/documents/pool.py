@@ -2,8 +2,9 @@
 
 Typst keeps a memoisation cache in the process that compiles, and that cache grows with every distinct
 document (docs/pdf-engines.md: about 550 MB after a dozen different 500-line invoices), against a budget
-of 300 MB per API worker. So the API process never imports ``typst``; it sends the document's JSON to a
-render process (``concurrent.futures.ProcessPoolExecutor``, "spawn" start method) and gets the PDF back.
+of 300 MB per API worker. So the API process never imports ``typst``; it sends a model builder and the
+document's data to a render process (``concurrent.futures.ProcessPoolExecutor``, "spawn" start method),
+which builds the ``DocumentModel`` (``quire.documents.model``) there and returns the PDF.
 
 The render process's memory is bounded three ways:
 
@@ -34,11 +35,13 @@ import logging
 import multiprocessing
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
+
+from quire.documents.model import Builder, builder_of
 
 __all__ = ["PoolSettings", "RenderPool", "pool", "render_pdf", "render_pdf_async", "shutdown"]
 
@@ -75,10 +78,10 @@ def _start() -> None:
     typst_render.start()
 
 
-def _render(kind: str, doc: Any, lines: Any, groups: Any, trim_mb: float) -> tuple[bytes, dict[str, float]]:
+def _render(build: Builder, parts: tuple[Any, ...], trim_mb: float) -> tuple[bytes, dict[str, float]]:
     from quire.documents import typst_render
 
-    return typst_render.render(kind, doc, lines, groups, trim_mb)
+    return typst_render.render(build, parts, trim_mb)
 
 
 def _trim(trim_mb: float) -> dict[str, float]:
@@ -173,10 +176,12 @@ class RenderPool:
         if self.last_release["rss_mb"] > self.settings.max_rss_mb:
             self._doomed = executor
 
-    def render(self, kind: str, doc: Mapping[str, Any], lines: Sequence[Mapping[str, Any]], groups: Sequence[Mapping[str, Any]]) -> bytes:
-        """The PDF; blocks the calling thread until the render process answers."""
+    def render(self, kind: str | Builder, *parts: Any) -> bytes:
+        """The PDF of the model ``kind`` (a builder, or the name it was registered under) builds from
+        ``parts``, built and rendered in a render process; blocks the calling thread until it answers."""
+        build = builder_of(kind)
         for attempt in (1, 2):
-            executor, future = self._submit(_render, kind, doc, lines, groups, self.settings.trim_rss_mb)
+            executor, future = self._submit(_render, build, parts, self.settings.trim_rss_mb)
             try:
                 pdf, stats = future.result()
             except BrokenProcessPool:  # the process died (killed, crashed): once more, in a new one
@@ -188,12 +193,11 @@ class RenderPool:
             return pdf  # type: ignore[no-any-return]
         raise AssertionError("unreachable")
 
-    async def render_async(
-        self, kind: str, doc: Mapping[str, Any], lines: Sequence[Mapping[str, Any]], groups: Sequence[Mapping[str, Any]]
-    ) -> bytes:
+    async def render_async(self, kind: str | Builder, *parts: Any) -> bytes:
         """The PDF, awaited: no thread of the caller's is held while the render process works."""
+        build = builder_of(kind)
         for attempt in (1, 2):
-            executor, future = self._submit(_render, kind, doc, lines, groups, self.settings.trim_rss_mb)
+            executor, future = self._submit(_render, build, parts, self.settings.trim_rss_mb)
             try:
                 pdf, stats = await asyncio.wrap_future(future)
             except BrokenProcessPool:
@@ -230,15 +234,14 @@ def pool() -> RenderPool:
         return _pool
 
 
-def render_pdf(kind: str, doc: Mapping[str, Any], lines: Sequence[Mapping[str, Any]], groups: Sequence[Mapping[str, Any]]) -> bytes:
-    """``kind`` (``"invoice"`` or ``"credit_note"``) as a PDF, rendered in a render process."""
-    return pool().render(kind, doc, lines, groups)
+def render_pdf(kind: str | Builder, *parts: Any) -> bytes:
+    """The PDF of what ``kind`` (a builder, or its registered name) builds from ``parts``
+    (``quire.documents.model``), rendered in a render process."""
+    return pool().render(kind, *parts)
 
 
-async def render_pdf_async(
-    kind: str, doc: Mapping[str, Any], lines: Sequence[Mapping[str, Any]], groups: Sequence[Mapping[str, Any]]
-) -> bytes:
-    return await pool().render_async(kind, doc, lines, groups)
+async def render_pdf_async(kind: str | Builder, *parts: Any) -> bytes:
+    return await pool().render_async(kind, *parts)
 
 
 def shutdown(wait: bool = True) -> None:

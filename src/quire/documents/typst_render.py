@@ -1,4 +1,5 @@
-"""The render process's side: Typst compiles the PDF template with a document's view model.
+"""The render process's side: Typst compiles the PDF template with a ``DocumentModel``
+(``quire.documents.model``), which ``template_data`` turns into the template's JSON input.
 
 Only the render processes import this module (and ``typst``); the API process talks to them through
 ``quire.documents.pool``. One ``typst.Compiler`` per process is kept for its life: the fonts are found
@@ -23,7 +24,7 @@ import re
 import shutil
 import tempfile
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from multiprocessing.util import Finalize
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ from typing import Any
 import typst
 
 from quire.documents.logo import logo_file
-from quire.invoices.pdf import document_model
+from quire.documents.model import Builder, DocumentModel, GroupHeading, Line, Row, Subtotal
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates" / "pdf"
 TEMPLATE = TEMPLATE_DIR / "document.typ"
@@ -102,14 +103,8 @@ class _Counters:
     releases = 0
 
 
-def render(
-    kind: str,
-    doc: Mapping[str, Any],
-    lines: Sequence[Mapping[str, Any]],
-    groups: Sequence[Mapping[str, Any]],
-    trim_mb: float = 0.0,
-) -> tuple[bytes, dict[str, float]]:
-    """(the PDF, this process's resident MiB afterwards). Runs in a render process.
+def render(build: Builder, parts: tuple[Any, ...], trim_mb: float = 0.0) -> tuple[bytes, dict[str, float]]:
+    """(the PDF of ``build(*parts)``, this process's resident MiB afterwards). Runs in a render process.
 
     The pool releases Typst's cache between renders (``trim``); with ``trim_mb`` > 0 a process that is
     still above it (the release went to another process of the pool) releases it first."""
@@ -117,10 +112,7 @@ def render(
         trim(trim_mb)
     try:
         start()
-        model = document_model(kind, doc, lines, groups)
-        merchant = doc.get("merchantDetails") or {}
-        model["logo"] = logo_file(merchant.get("logoUrl") if isinstance(merchant, Mapping) else None, _State.root / "logos")
-        pdf = render_model(model)
+        pdf = render_model(build(*parts))
     except RenderError:
         raise
     except Exception as exc:  # noqa: BLE001 - Typst's own exception types do not cross processes
@@ -138,10 +130,11 @@ def trim(trim_mb: float) -> dict[str, float]:
     return {"pid": os.getpid(), "rss_mb": resident_mb()}
 
 
-def render_model(model: Mapping[str, Any]) -> bytes:
-    """The PDF of a view model (``quire.invoices.pdf.document_model``), in this process."""
+def render_model(document: DocumentModel) -> bytes:
+    """The PDF of a document model, in this process (the logo is fetched here)."""
     start()
-    timestamp = _timestamp(model.get("created_at"))
+    model = template_data(document, logo_file(document.logo_url, _State.root / "logos"))
+    timestamp = _timestamp(document.created_at)
     for _ in range(3):
         data = json.dumps(_substituted(model) if _State.missing else model, ensure_ascii=False)
         try:
@@ -209,6 +202,72 @@ def ping() -> dict[str, float]:
 
 
 # --- details ---------------------------------------------------------------------------------------
+
+
+def template_data(model: DocumentModel, logo: str | None = None) -> dict[str, Any]:
+    """The model as ``templates/pdf/document.typ`` reads it (``sys.inputs.data``), with break
+    opportunities in printed text; ``logo`` is the image's path under Typst's root."""
+    merchant, customer, totals = model.merchant, model.customer, model.totals
+    data = _breakable({
+        "kind_title": model.heading,
+        "number": model.number,
+        "id_line": model.id_line,
+        "running_title": model.running_title,
+        "footer": model.footer,
+        "merchant": {"name": merchant.name, "lines": list(merchant.lines)},
+        "dates": [list(pair) for pair in model.dates],
+        "customer": {"name": customer.name, "lines": list(customer.lines), "extra": list(customer.extra)},
+        "ship_to": list(model.ship_to),
+        "details": [list(pair) for pair in model.details],
+        "rows": [_row(row) for row in model.rows],
+        "breakdown": [list(rate) for rate in model.breakdown],
+        "tax_note": model.tax_note,
+        "totals": {"net": totals.net, "tax": totals.tax, "gross": totals.gross, "label": totals.label},
+        "memo": list(model.memo),
+        "payment": {
+            "intro": model.payment_intro,
+            "sections": [{"title": s.title, "rows": [list(pair) for pair in s.rows]} for s in model.payment_sections],
+        },
+    })
+    # Metadata and settings, not printed text: no break opportunities.
+    data.update(title=model.title, subject=model.subject, author=model.author, accent=model.accent,
+                watermark=model.watermark, created_at=model.created_at, logo=logo)
+    return data
+
+
+def _row(row: Row) -> dict[str, Any]:
+    if isinstance(row, Line):
+        return {"kind": "line", "grouped": row.grouped, "title": row.title, "extra": list(row.extra), "qty": row.qty,
+                "price": row.price, "tax": row.tax, "amount": row.amount}
+    if isinstance(row, GroupHeading):
+        return {"kind": "group", "title": row.title, "description": list(row.description)}
+    assert isinstance(row, Subtotal)
+    return {"kind": "subtotal", "label": row.label, "amount": row.amount}
+
+
+#: Runs this long with no space, "/" or "-" (where lines may break anyway) get break opportunities.
+_LONG_RUN = re.compile(r"[^\s/\-\u200b]{25,}")
+_ZWSP = "\u200b"
+
+
+def breakable(value: str) -> str:
+    """``value`` with a zero-width space every 12 characters inside runs of 25 or more that have no
+    other place to break (tokens, long numbers): Typst never breaks inside a word, so such a run would
+    run across the neighbouring column."""
+    if len(value) < 25:
+        return value
+    return _LONG_RUN.sub(lambda m: _ZWSP.join(m[0][i : i + 12] for i in range(0, len(m[0]), 12)), value)
+
+
+def _breakable(value: Any) -> Any:
+    if isinstance(value, str):
+        return breakable(value)
+    if isinstance(value, dict):
+        return {k: _breakable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_breakable(v) for v in value]
+    return value
+
 
 
 def _timestamp(value: Any) -> dt.datetime:

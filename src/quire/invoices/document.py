@@ -8,12 +8,11 @@ even if the renderer does. Drafts are rendered on demand. See docs/delivery.md.
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quire.core.stored_documents import PDF, DocumentKind, DocumentStore
+from quire.billing_documents.render_model import Parts, download, invoice_model, parts_of
+from quire.core.stored_documents import DocumentKind, DocumentStore
+from quire.documents import render_pdf_async
 from quire.invoices import present
 from quire.invoices import repository as repo
 from quire.invoices.delivery.models import InvoiceDocument
@@ -25,29 +24,21 @@ _ISSUED_STATUSES = {InvoiceStatus.FINAL.value, InvoiceStatus.SENT.value}
 _ON_DEMAND = {InvoiceStatus.DRAFT.value, InvoiceStatus.IN_PROGRESS.value}
 
 
-def as_json(model: Any) -> dict[str, Any]:
-    """A wire model as the API serialises it (camelCase, no nulls): what renderers take."""
-    return model.model_dump(by_alias=True, exclude_none=True, mode="json")  # type: ignore[no-any-return]
-
-
 def filename_of(invoice: Invoice) -> str:
     return f"{invoice.invoice_number or invoice.id}.pdf"
 
 
-async def document_parts(session: AsyncSession, invoice: Invoice) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+async def document_parts(session: AsyncSession, invoice: Invoice) -> Parts:
     """What every renderer (PDF, UBL, Factur-X) takes: the invoice, its lines and its groups as JSON."""
-    lines = [as_json(present.line(item, invoice.currency)) for item in await repo.lines_of(session, invoice.id)]
-    groups = [as_json(present.group(g, invoice.currency)) for g in await repo.groups_of(session, invoice.id)]
-    return as_json(present.invoice(invoice)), lines, groups
+    lines = [present.line(item, invoice.currency) for item in await repo.lines_of(session, invoice.id)]
+    groups = [present.group(g, invoice.currency) for g in await repo.groups_of(session, invoice.id)]
+    return parts_of(present.invoice(invoice), lines, groups)
 
 
 async def render_pdf(session: AsyncSession, invoice: Invoice) -> bytes:
-    """The invoice as it stands now. Rendering is CPU-bound: it runs in a render process
-    (quire.documents), awaited without holding a thread."""
-    from quire.documents import render_pdf_async
-    from quire.invoices.pdf import INVOICE
-
-    return await render_pdf_async(INVOICE, *await document_parts(session, invoice))
+    """The invoice as it stands now. Rendering is CPU-bound: the model is built and rendered in a
+    render process (quire.documents), awaited without holding a thread."""
+    return await render_pdf_async(invoice_model, *await document_parts(session, invoice))
 
 
 #: The invoice's stored PDFs (``quire.core.stored_documents``).
@@ -83,12 +74,7 @@ async def invoice_download(session: AsyncSession, account_id: str, invoice_id: s
     from quire.einvoice import render_facturx, render_ubl
 
     invoice = await get_invoice(session, account_id, invoice_id)
-    if fmt == "pdf":
-        filename, pdf = await current_pdf(session, invoice)
-        return filename, PDF, pdf
-    parts = await document_parts(session, invoice)
-    stem = filename_of(invoice).removesuffix(".pdf")
-    if fmt == "ubl":  # no PDF needed: do not render one
-        return f"{stem}.xml", "application/xml", await asyncio.to_thread(render_ubl, *parts)
-    _, pdf = await current_pdf(session, invoice)
-    return f"{stem}.pdf", PDF, await asyncio.to_thread(render_facturx, *parts, pdf)
+    return await download(
+        fmt, filename_of(invoice).removesuffix(".pdf"), lambda: current_pdf(session, invoice),
+        lambda: document_parts(session, invoice), render_ubl, render_facturx,
+    )

@@ -16,14 +16,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quire.config import Settings
 from quire.core import clock
 from quire.core.errors import NotFound, QuireError
-from quire.invoices import present
 from quire.invoices import repository as invoice_repo
 from quire.invoices.delivery import repository as repo
 from quire.invoices.delivery.models import InvoiceHostedLink
 from quire.invoices.lifecycle import InvoiceStatus
 from quire.invoices.models import Invoice
-from quire.invoices.document import as_json
-from quire.invoices.pdf import address_lines, bank_sections, format_date, format_money, format_number, format_percent
+from quire.invoices.document import document_parts
+from quire.invoices.formatting import (
+    address_lines,
+    bank_sections,
+    date_range,
+    format_date,
+    format_money,
+    format_number,
+    format_percent,
+)
 from quire.invoices.service import get_invoice
 
 TOKEN_BYTES = 24
@@ -95,20 +102,13 @@ async def resolve(session: AsyncSession, token: str) -> Invoice | None:
 # --- the page's content -------------------------------------------------------------------------
 
 
-def _period(start: Any, end: Any) -> str:
-    first, last = format_date(start or ""), format_date(end or "")
-    if first and last:
-        return first if first == last else f"{first} – {last}"
-    return first or last
-
-
 def _line(line: dict[str, Any], currency: str) -> dict[str, Any]:
     period = line.get("servicePeriod") or {}
     percentage = str(line.get("rateDisplay", "")).upper() == "PERCENTAGE"
     return {
         "title": line.get("title", ""),
         "description": line.get("description", ""),
-        "period": _period(period.get("startDate", line.get("servicePeriodStart")), period.get("endDate", line.get("servicePeriodEnd"))),
+        "period": date_range(period.get("startDate", line.get("servicePeriodStart")), period.get("endDate", line.get("servicePeriodEnd"))),
         "quantity": format_number(line.get("quantity")),
         "price": format_percent(line.get("rate")) if percentage else format_money(line.get("rate"), currency, exact=True),
         "tax_rate": format_percent(line.get("taxRate")),
@@ -118,10 +118,8 @@ def _line(line: dict[str, Any], currency: str) -> dict[str, Any]:
 
 async def page(session: AsyncSession, invoice: Invoice, token: str) -> dict[str, Any]:
     """The template context of ``hosted_invoice.html.j2``: everything already formatted as text."""
-    doc = as_json(present.invoice(invoice))
+    doc, lines, groups = await document_parts(session, invoice)
     currency = invoice.currency
-    lines = [as_json(present.line(i, currency)) for i in await invoice_repo.lines_of(session, invoice.id)]
-    groups = [as_json(present.group(g, currency)) for g in await invoice_repo.groups_of(session, invoice.id)]
     group_ids = {g["id"] for g in groups}
     sections: list[dict[str, Any]] = [
         {"title": None, "description": "", "subtotal": None,
@@ -160,7 +158,7 @@ async def page(session: AsyncSession, invoice: Invoice, token: str) -> dict[str,
                      "shipping": shipping if shipping != billing else []},
         "issue_date": format_date(doc.get("issueDate", "")),
         "due_date": format_date(doc.get("dueDate", "")),
-        "billing_period": _period((doc.get("billingPeriod") or {}).get("start"), (doc.get("billingPeriod") or {}).get("endInclusive")),
+        "billing_period": date_range((doc.get("billingPeriod") or {}).get("start"), (doc.get("billingPeriod") or {}).get("endInclusive")),
         "purchase_order_number": doc.get("purchaseOrderNumber", ""),
         "reference": doc.get("reference", ""),
         "memo": doc.get("memo", ""),

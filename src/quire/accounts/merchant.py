@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from pydantic import Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quire.accounts.service import get_account
+from quire.accounts.models import Account
 from quire.core.errors import ValidationFailed
 from quire.core.schemas import Address, ApiModel, Email, KeyValuePair, RequestModel, ShortText
 
@@ -70,12 +70,18 @@ def merchant_details(settings: MerchantSettings) -> dict[str, Any] | None:
     return {key: dumped[key] for key in _DETAIL_FIELDS if key in dumped}
 
 
+async def _account(session: AsyncSession, account_id: str) -> Account:
+    account = await session.get(Account, account_id)
+    assert account is not None, "authenticated account vanished"
+    return account
+
+
 async def load(session: AsyncSession, account_id: str) -> MerchantSettings:
-    return parse_settings((await get_account(session, account_id)).merchant_settings)
+    return parse_settings((await _account(session, account_id)).merchant_settings)
 
 
 async def replace(session: AsyncSession, account_id: str, settings: MerchantSettings) -> MerchantSettings:
-    account = await get_account(session, account_id)
+    account = await _account(session, account_id)
     account.merchant_settings = settings.model_dump(by_alias=True, exclude_none=True, mode="json")
     await session.flush()
     return settings

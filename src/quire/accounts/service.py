@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quire.accounts.merchant import parse_settings
 from quire.accounts.models import Account, ApiCredential
 from quire.core import clock
 from quire.core.ids import uuid7
@@ -37,8 +38,6 @@ async def create_account(
 
     Merchant settings are validated like ``PUT /merchant-settings`` (ValidationFailed on bad input).
     """
-    from quire.accounts.merchant import parse_settings  # merchant.py imports this module
-
     stored = parse_settings(merchant_settings or {}).model_dump(by_alias=True, exclude_none=True, mode="json")
     account = Account(id=uuid7(), name=name, created_at=clock.now(), merchant_settings=stored)
     session.add(account)
@@ -77,12 +76,6 @@ async def verify_credential(session: AsyncSession, client_id: str, client_secret
     if not hmac.compare_digest(presented, row.secret_sha256) or row.revoked_at is not None:
         return None
     return str(row.account_id)
-
-
-async def get_account(session: AsyncSession, account_id: str) -> Account:
-    account = await session.get(Account, account_id)
-    assert account is not None, "authenticated account vanished"
-    return account
 
 
 async def first_account_named(session: AsyncSession, name: str) -> Account | None:

@@ -21,7 +21,7 @@ from quire.core.errors import InvalidStateTransition, QuireError, ValidationFail
 from quire.core.ids import uuid7
 from quire.core.pagination import Page, PageParams
 from quire.core.references import resolve, unknown_reference
-from quire.core.repository import contains, get_owned, list_page
+from quire.core.repository import contains, get_owned, list_page, stamp_once
 
 
 class ImmutableField(ValidationFailed):
@@ -160,10 +160,7 @@ async def delete_price(session: AsyncSession, account_id: str, price_id: str) ->
             f"Price {price.id!r} is in the current version of plan(s) {', '.join(plans)}; "
             "publish plan versions without it first", planIds=plans,
         )
-    price.deleted_at = clock.now()
-    price.updated_at = price.deleted_at
-    await session.flush()
-    return price
+    return await stamp_once(session, price, "deleted_at")
 
 
 async def list_prices(session: AsyncSession, account_id: str, *, params: PageParams, currency: str | None,
@@ -227,12 +224,7 @@ async def replace_list_price(session: AsyncSession, account_id: str, list_price_
 async def archive_list_price(session: AsyncSession, account_id: str, list_price_id: str) -> ListPrice:
     """Idempotent: archiving again keeps the first archive time. Archived list prices stay readable but
     cannot be used for new price variants."""
-    listed = await get_list_price(session, account_id, list_price_id, lock=True)
-    if listed.archived_at is None:
-        listed.archived_at = clock.now()
-        listed.updated_at = listed.archived_at
-        await session.flush()
-    return listed
+    return await stamp_once(session, await get_list_price(session, account_id, list_price_id, lock=True), "archived_at")
 
 
 async def list_list_prices(session: AsyncSession, account_id: str, *, params: PageParams, currency: str | None,

@@ -10,6 +10,8 @@
   unless told) then ``id``. A criterion that is ``None`` was not asked for and is left out, so a
   repository writes its optional filters with ``equal``, ``one_of``, ``below``, ``above``, ``contains``.
 - ``owned(Model, account_id, *criteria)``: the same rows as a select, for queries that are not pages.
+- Two writes every domain repeats: ``stamp_once(session, row, "archived_at")`` (archive or soft delete,
+  idempotent) and ``remove(session, row)`` (delete, answering the row as it was).
 
 A model here has ``id`` and ``account_id`` columns (``created_at`` for the default sort).
 """
@@ -24,6 +26,7 @@ from sqlalchemy import ColumnElement, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from quire.core import clock
 from quire.core.errors import NotFound
 from quire.core.ids import is_uuid
 from quire.core.pagination import Page, PageParams, paginate
@@ -115,3 +118,24 @@ def one_of(column: Any, values: Any) -> Criterion:
 def contains(column: Any, text: str | None) -> Criterion:
     """Case-insensitive substring match (``core.textfold``); ``None`` for no text or an empty one."""
     return casefold(column).contains(fold(text), autoescape=True) if text else None
+
+
+# --- writes ----------------------------------------------------------------------------------------
+
+
+async def stamp_once(session: AsyncSession, row: M, field: str) -> M:
+    """Archive or soft-delete ``row``: ``field`` (``archived_at``, ``deleted_at``) and ``updated_at`` become
+    now, unless ``field`` is set already (idempotent: archiving again keeps the first time)."""
+    if getattr(row, field) is None:
+        now = clock.now()
+        setattr(row, field, now)
+        row.updated_at = now
+        await session.flush()
+    return row
+
+
+async def remove(session: AsyncSession, row: M) -> M:
+    """Delete ``row`` now (flushed) and return it as it was: what a DELETE answers."""
+    await session.delete(row)
+    await session.flush()
+    return row

@@ -12,7 +12,7 @@ from quire.core.errors import NotFound, ValidationFailed
 from quire.core.ids import uuid7
 from quire.core.pagination import Page, PageParams
 from quire.core.references import resolve
-from quire.core.repository import get_owned, list_page
+from quire.core.repository import get_owned, list_page, remove, stamp_once
 from quire.customers import repository as repo
 from quire.customers.models import Customer, CustomerAlias, CustomerSettings
 from quire.customers.schemas import (
@@ -126,12 +126,7 @@ async def update_customer(session: AsyncSession, account_id: str, customer_id: s
 
 async def archive_customer(session: AsyncSession, account_id: str, customer_id: str) -> Customer:
     """Archive (idempotent): the customer stays readable and keeps its documents."""
-    customer = await get_customer(session, account_id, customer_id, lock=True)
-    if customer.archived_at is None:
-        customer.archived_at = clock.now()
-        customer.updated_at = customer.archived_at
-        await session.flush()
-    return customer
+    return await stamp_once(session, await get_customer(session, account_id, customer_id, lock=True), "archived_at")
 
 
 async def list_customers(
@@ -267,7 +262,4 @@ async def update_settings(
 
 
 async def delete_settings(session: AsyncSession, account_id: str, settings_id: str) -> CustomerSettings:
-    settings = await get_settings(session, account_id, settings_id)
-    await session.delete(settings)
-    await session.flush()
-    return settings
+    return await remove(session, await get_settings(session, account_id, settings_id))

@@ -9,6 +9,7 @@ from quire.core import clock
 from quire.core.errors import NotFound, ValidationFailed
 from quire.core.ids import uuid7
 from quire.core.references import resolve
+from quire.core.repository import get_owned, remove
 from quire.customers.service import get_customer
 from quire.invoices import repository as repo
 from quire.invoices.models import InvoiceSettings
@@ -33,10 +34,7 @@ async def create(session: AsyncSession, account_id: str, data: InvoiceSettingsCr
 
 
 async def get(session: AsyncSession, account_id: str, settings_id: str) -> InvoiceSettings:
-    row = await repo.get_settings(session, account_id, settings_id)
-    if row is None:
-        raise NotFound.of("InvoiceSettings", settings_id)
-    return row
+    return await get_owned(session, InvoiceSettings, account_id, settings_id)
 
 
 async def for_invoice(session: AsyncSession, account_id: str, invoice_id: str) -> InvoiceSettings:
@@ -55,7 +53,4 @@ async def update(session: AsyncSession, account_id: str, settings_id: str, data:
 
 
 async def delete(session: AsyncSession, account_id: str, settings_id: str) -> InvoiceSettings:
-    row = await get(session, account_id, settings_id)
-    await session.delete(row)
-    await session.flush()
-    return row
+    return await remove(session, await get(session, account_id, settings_id))

@@ -13,7 +13,7 @@ from quire.core.errors import ValidationFailed
 from quire.core.ids import uuid7
 from quire.core.pagination import Page, PageParams
 from quire.core.references import resolve
-from quire.core.repository import get_owned, list_page
+from quire.core.repository import get_owned, list_page, remove
 from quire.customers import service as customers
 from quire.customers.models import Customer
 from quire.seats import repository as repo
@@ -59,10 +59,7 @@ async def update_seat_type(session: AsyncSession, account_id: str, seat_type_id:
 
 async def delete_seat_type(session: AsyncSession, account_id: str, seat_type_id: str) -> SeatType:
     """Delete the type; snapshots already sent keep its key (they store the key, not the id)."""
-    seat_type = await get_seat_type(session, account_id, seat_type_id, lock=True)
-    await session.delete(seat_type)
-    await session.flush()
-    return seat_type
+    return await remove(session, await get_seat_type(session, account_id, seat_type_id, lock=True))
 
 
 async def list_seat_types(session: AsyncSession, account_id: str, params: PageParams) -> Page[SeatType]:

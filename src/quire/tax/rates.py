@@ -14,7 +14,7 @@ from quire.core.errors import ValidationFailed
 from quire.core.ids import uuid7
 from quire.core.pagination import Page, PageParams
 from quire.core.references import unknown_reference
-from quire.core.repository import find_owned, get_owned, list_page
+from quire.core.repository import find_owned, get_owned, list_page, remove, stamp_once
 from quire.tax import repository as repo
 from quire.tax.models import TaxRate, TaxRateUse
 from quire.tax.rules import sub_rates_problem
@@ -87,12 +87,7 @@ async def update_rate(session: AsyncSession, account_id: str, rate_id: str, data
 
 async def archive_rate(session: AsyncSession, account_id: str, rate_id: str) -> TaxRate:
     """Archive (idempotent). New invoices can no longer use the rate; invoices that used it keep it."""
-    rate = await get_rate(session, account_id, rate_id, lock=True)
-    if rate.archived_at is None:
-        rate.archived_at = clock.now()
-        rate.updated_at = rate.archived_at
-        await session.flush()
-    return rate
+    return await stamp_once(session, await get_rate(session, account_id, rate_id, lock=True), "archived_at")
 
 
 async def delete_rate(session: AsyncSession, account_id: str, rate_id: str) -> TaxRate:
@@ -103,9 +98,7 @@ async def delete_rate(session: AsyncSession, account_id: str, rate_id: str) -> T
         raise TaxRateInUse(
             f"Tax rate {rate_id!r} is used on {uses} invoice(s) and cannot be deleted; archive it instead", field="id"
         )
-    await session.delete(rate)
-    await session.flush()
-    return rate
+    return await remove(session, rate)
 
 
 async def list_rates(session: AsyncSession, account_id: str, params: PageParams) -> Page[TaxRate]:

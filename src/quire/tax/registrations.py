@@ -13,7 +13,7 @@ from quire.core.errors import NotFound, ValidationFailed
 from quire.core.ids import uuid7
 from quire.core.pagination import Page, PageParams
 from quire.core.references import reference, resolve
-from quire.core.repository import get_owned, list_page
+from quire.core.repository import get_owned, list_page, remove
 from quire.customers.service import get_customer
 from quire.tax import repository as repo
 from quire.tax.models import TaxRegistration
@@ -105,10 +105,7 @@ async def update_registration(
 
 
 async def delete_registration(session: AsyncSession, account_id: str, registration_id: str) -> TaxRegistration:
-    reg = await get_registration(session, account_id, registration_id)
-    await session.delete(reg)
-    await session.flush()
-    return reg
+    return await remove(session, await get_registration(session, account_id, registration_id))
 
 
 async def list_registrations(session: AsyncSession, account_id: str, params: PageParams) -> Page[TaxRegistration]:

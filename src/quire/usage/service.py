@@ -18,7 +18,7 @@ from quire.core.errors import QuireError, ValidationFailed
 from quire.core.references import resolve
 from quire.core.ids import uuid7
 from quire.core.pagination import Page, PageParams
-from quire.core.repository import get_owned, list_page
+from quire.core.repository import get_owned, list_page, stamp_once
 from quire.customers import service as customers
 from quire.usage import jsontext
 from quire.usage import repository as repo
@@ -277,12 +277,7 @@ async def update_metric(session: AsyncSession, account_id: str, metric_id: str, 
 
 async def delete_metric(session: AsyncSession, account_id: str, metric_id: str) -> UsageMetric:
     """Soft delete (idempotent): the metric keeps its id and definition and answers with ``deletedAt``."""
-    metric = await get_metric(session, account_id, metric_id, lock=True)
-    if metric.deleted_at is None:
-        metric.deleted_at = clock.now()
-        metric.updated_at = metric.deleted_at
-        await session.flush()
-    return metric
+    return await stamp_once(session, await get_metric(session, account_id, metric_id, lock=True), "deleted_at")
 
 
 @dataclass(frozen=True)

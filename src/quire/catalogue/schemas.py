@@ -23,8 +23,8 @@ from quire.catalogue.enums import (
 )
 from quire.core.contract_enums import INTEGRATION_SERVICE
 from quire.core.money import InvalidDecimal, parse_decimal
-from quire.core.pagination import PaginationMeta
-from quire.core.schemas import ApiModel, CurrencyCode, IsoDate, RequestModel, RequiredText, ShortText, Timestamp
+from quire.core.pages import ListPage
+from quire.core.schemas import AccountObject, ApiModel, CurrencyCode, IsoDate, RequestModel, RequiredText, ShortText, Timestamp
 
 BillingFrequency = Literal[BILLING_FREQUENCY]  # type: ignore[valid-type]
 BillingType = Literal[BILLING_TYPE]  # type: ignore[valid-type]
@@ -116,9 +116,8 @@ class ProductRead(ApiModel):
     updated_at: Timestamp
 
 
-class ProductPage(ApiModel):
-    items: list[ProductRead]
-    pagination: PaginationMeta
+class ProductPage(ListPage[ProductRead]):
+    pass
 
 
 # --- prices (variants) ----------------------------------------------------------------------------
@@ -146,11 +145,9 @@ class PriceUpdate(RequestModel):
     name: Name
 
 
-class PriceRead(ApiModel):
+class PriceRead(AccountObject):
     """``PriceResponseModel20240101``; inside a plan it is the contract's ``Price`` (with ``deletedAt``)."""
 
-    id: str
-    sequence_account_id: str
     product_id: str
     name: str
     currency: CurrencyCode
@@ -166,18 +163,16 @@ class PriceRead(ApiModel):
     usage_calculation_period: UsageCalculationPeriod | None = None
 
 
-class PricePage(ApiModel):
-    items: list[PriceRead]
-    pagination: PaginationMeta
+class PricePage(ListPage[PriceRead]):
+    pass
 
 
 class BillingProductRead(ProductRead):
     prices: list[PriceRead]
 
 
-class BillingProductPage(ApiModel):
-    items: list[BillingProductRead]
-    pagination: PaginationMeta
+class BillingProductPage(ListPage[BillingProductRead]):
+    pass
 
 
 # --- list prices ----------------------------------------------------------------------------------
@@ -213,9 +208,8 @@ class ListPriceRead(ApiModel):
     archived_at: Timestamp | None = None  # Quire addition (compatible: a new response field)
 
 
-class ListPricePage(ApiModel):
-    items: list[ListPriceRead]
-    pagination: PaginationMeta
+class ListPricePage(ListPage[ListPriceRead]):
+    pass
 
 
 # --- plans ----------------------------------------------------------------------------------------
@@ -272,9 +266,8 @@ class PlanRead(ApiModel):
     schedules_count: int
 
 
-class PlanPage(ApiModel):
-    items: list[PlanRead]
-    pagination: PaginationMeta
+class PlanPage(ListPage[PlanRead]):
+    pass
 
 
 class PlanSortBy(StrEnum):

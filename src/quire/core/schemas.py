@@ -31,6 +31,13 @@ class ApiModel(BaseModel):
         return cls(**row_values(cls, row, **values))
 
 
+class AccountObject(ApiModel):
+    """An object of one account as answered: its ``id`` and ``sequenceAccountId`` come first."""
+
+    id: str
+    sequence_account_id: str
+
+
 #: (model, row class) -> the (field, column) pairs ``row_values`` copies, worked out once per pair.
 _ROW_COLUMNS: dict[tuple[type[BaseModel], type], tuple[tuple[str, str], ...]] = {}
 

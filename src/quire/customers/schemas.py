@@ -9,8 +9,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from quire.core.contract_enums import INTEGRATION_SERVICE, PAYMENT_PROVIDER, TAX_STATUS
-from quire.core.pagination import PaginationMeta
-from quire.core.schemas import Address, ApiModel, Email, RequestModel, RequiredText, ShortText, Timestamp
+from quire.core.pages import ListPage
+from quire.core.schemas import AccountObject, Address, ApiModel, Email, RequestModel, RequiredText, ShortText, Timestamp
 from quire.customers.models import Customer, CustomerAlias, CustomerSettings
 
 TaxStatus = Literal[TAX_STATUS]  # type: ignore[valid-type]
@@ -86,9 +86,8 @@ class CreateCustomerResponse(ApiModel):
     customer: Customer20240101
 
 
-class ListCustomersResponse(ApiModel):
-    items: list[Customer20240101]
-    pagination: PaginationMeta
+class ListCustomersResponse(ListPage[Customer20240101]):
+    pass
 
 
 class CustomerAliasCreate(RequestModel):
@@ -105,9 +104,7 @@ class CustomerAliasUpdate(RequestModel):
     label: ShortText | None = None
 
 
-class CustomerAliasRead(ApiModel):
-    id: str
-    sequence_account_id: str
+class CustomerAliasRead(AccountObject):
     customer_id: str
     value: str
     label: str | None = None
@@ -119,9 +116,8 @@ class CustomerAliasItems(ApiModel):
     items: list[CustomerAliasRead]
 
 
-class CustomerAliasPage(ApiModel):
-    items: list[CustomerAliasRead]
-    pagination: PaginationMeta
+class CustomerAliasPage(ListPage[CustomerAliasRead]):
+    pass
 
 
 class CustomerSettingsCreate(RequestModel):
@@ -133,9 +129,7 @@ class CustomerSettingsUpdate(RequestModel):
     payment_provider: PaymentProvider
 
 
-class CustomerSettingsRead(ApiModel):
-    id: str
-    sequence_account_id: str
+class CustomerSettingsRead(AccountObject):
     customer_id: str
     payment_provider: PaymentProvider
 

@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
-from quire.core.pagination import PaginationMeta
-from quire.core.schemas import ApiModel, LongText, RequiredText, ShortText, Timestamp
+from quire.core.pages import ListPage
+from quire.core.schemas import AccountObject, ApiModel, LongText, RequiredText, ShortText, Timestamp
 from quire.seats.models import SeatChange, SeatSnapshot, SeatType
 from quire.usage.schemas import StorableRequest
 
@@ -46,9 +46,7 @@ class SeatTypeUpdate(StorableRequest):
     description: LongText | None = None
 
 
-class SeatTypeRead(ApiModel):
-    id: str
-    sequence_account_id: str
+class SeatTypeRead(AccountObject):
     key: str
     description: str | None = None
     label: str
@@ -57,9 +55,8 @@ class SeatTypeRead(ApiModel):
     updated_at: Timestamp
 
 
-class SeatTypePage(ApiModel):
-    items: list[SeatTypeRead]
-    pagination: PaginationMeta
+class SeatTypePage(ListPage[SeatTypeRead]):
+    pass
 
 
 def present_seat_type(seat_type: SeatType) -> SeatTypeRead:
@@ -109,14 +106,12 @@ class SeatSnapshotRead(ApiModel):
     seat_changes: list[SeatChangeRead]
 
 
-class SeatSnapshotPage(ApiModel):
-    items: list[SeatSnapshotRead]
-    pagination: PaginationMeta
+class SeatSnapshotPage(ListPage[SeatSnapshotRead]):
+    pass
 
 
-class SeatChangePage(ApiModel):
-    items: list[DetailedSeatChangeRead]
-    pagination: PaginationMeta
+class SeatChangePage(ListPage[DetailedSeatChangeRead]):
+    pass
 
 
 class SeatBalanceRead(ApiModel):
@@ -125,9 +120,7 @@ class SeatBalanceRead(ApiModel):
     change_timestamp: Timestamp
 
 
-class CustomerSeatBalancesRead(ApiModel):
-    id: str
-    sequence_account_id: str
+class CustomerSeatBalancesRead(AccountObject):
     legal_name: str
     customer_aliases: list[str]
     total: int
@@ -135,9 +128,8 @@ class CustomerSeatBalancesRead(ApiModel):
     balances: list[SeatBalanceRead]
 
 
-class SeatBalancePage(ApiModel):
-    items: list[CustomerSeatBalancesRead]
-    pagination: PaginationMeta
+class SeatBalancePage(ListPage[CustomerSeatBalancesRead]):
+    pass
 
 
 def present_change(change: SeatChange, *, detailed: bool = False) -> SeatChangeRead:

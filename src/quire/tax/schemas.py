@@ -14,8 +14,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, StrictStr
 
 from quire.core.money import InvalidDecimal, decimal_str, parse_decimal
-from quire.core.pagination import PaginationMeta
-from quire.core.schemas import ApiModel, CountryCode, LongText, RequestModel, RequiredText, ShortText, StateCode
+from quire.core.pages import ListPage
+from quire.core.schemas import AccountObject, ApiModel, CountryCode, LongText, RequestModel, RequiredText, ShortText, StateCode
 from quire.tax.models import TaxRate, TaxRegistration
 
 
@@ -90,9 +90,8 @@ class TaxRateRead(ApiModel):
     is_archived: bool
 
 
-class TaxRatePage(ApiModel):
-    items: list[TaxRateRead]
-    pagination: PaginationMeta
+class TaxRatePage(ListPage[TaxRateRead]):
+    pass
 
 
 class TaxRegistrationWrite(RequestModel):
@@ -106,9 +105,7 @@ class TaxRegistrationWrite(RequestModel):
     state: StateCode | None = None
 
 
-class TaxRegistrationRead(ApiModel):
-    id: str
-    sequence_account_id: str
+class TaxRegistrationRead(AccountObject):
     tax_identifier: str
     customer_id: str | None = None
     merchant_id: str | None = None
@@ -116,9 +113,8 @@ class TaxRegistrationRead(ApiModel):
     state: StateCode | None = None
 
 
-class TaxRegistrationPage(ApiModel):
-    items: list[TaxRegistrationRead]
-    pagination: PaginationMeta
+class TaxRegistrationPage(ListPage[TaxRegistrationRead]):
+    pass
 
 
 def sub_rates_json(sub_rates: list[SubRate]) -> list[dict[str, str]]:

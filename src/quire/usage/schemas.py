@@ -15,8 +15,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, StrictInt, StrictStr, WithJsonSchema, model_validator
 
 from quire.core.clock import isoformat_z
-from quire.core.pagination import PaginationMeta
-from quire.core.schemas import ApiModel, RequestModel, RequiredText, ShortText, Timestamp
+from quire.core.pages import ListPage
+from quire.core.schemas import AccountObject, ApiModel, RequestModel, RequiredText, ShortText, Timestamp
 from quire.usage.jsontext import RawJson
 from quire.usage.models import UsageEventUpload, UsageMetric
 from quire.usage.values import check_property_name, text_problem
@@ -74,9 +74,8 @@ class UsageEventRead(ApiModel):
     event_properties: dict[str, Any]
 
 
-class UsageEventPage(ApiModel):
-    items: list[UsageEventRead]
-    pagination: PaginationMeta
+class UsageEventPage(ListPage[UsageEventRead]):
+    pass
 
 
 def present_event(event: Any) -> dict[str, Any]:
@@ -145,9 +144,7 @@ class CustomMetricParameter(ApiModel):
     default_value: str
 
 
-class UsageMetricRead(ApiModel):
-    id: str
-    sequence_account_id: str
+class UsageMetricRead(AccountObject):
     name: str
     description: str | None = None
     metric_type: MetricType
@@ -208,9 +205,7 @@ class UploadError(ApiModel):
     message: str
 
 
-class UsageEventUploadRead(ApiModel):
-    id: str
-    sequence_account_id: str
+class UsageEventUploadRead(AccountObject):
     status: Literal["PENDING", "PROCESSING", "COMPLETED", "FAILED"]
     filename: str | None = None
     row_count: int
@@ -221,9 +216,8 @@ class UsageEventUploadRead(ApiModel):
     completed_at: Timestamp | None = None
 
 
-class UsageEventUploadPage(ApiModel):
-    items: list[UsageEventUploadRead]
-    pagination: PaginationMeta
+class UsageEventUploadPage(ListPage[UsageEventUploadRead]):
+    pass
 
 
 def present_upload(upload: UsageEventUpload) -> UsageEventUploadRead:

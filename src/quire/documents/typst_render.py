@@ -24,7 +24,7 @@ import re
 import shutil
 import tempfile
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from multiprocessing.util import Finalize
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ from typing import Any
 import typst
 
 from quire.documents.logo import logo_file
-from quire.documents.model import Builder, DocumentModel, GroupHeading, Line, Row, Subtotal
+from quire.documents.model import Builder, DocumentModel, GroupHeading, Line, Pair, Row, Subtotal
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates" / "pdf"
 TEMPLATE = TEMPLATE_DIR / "document.typ"
@@ -205,44 +205,57 @@ def ping() -> dict[str, float]:
 
 
 def template_data(model: DocumentModel, logo: str | None = None) -> dict[str, Any]:
-    """The model as ``templates/pdf/document.typ`` reads it (``sys.inputs.data``), with break
-    opportunities in printed text; ``logo`` is the image's path under Typst's root."""
+    """The model as ``templates/pdf/document.typ`` reads it (``sys.inputs.data``): printed text with
+    break opportunities (``breakable``), metadata as is; ``logo`` is the image's path under Typst's root."""
+    b = breakable
     merchant, customer, totals = model.merchant, model.customer, model.totals
-    data = _breakable({
-        "kind_title": model.heading,
-        "number": model.number,
-        "id_line": model.id_line,
-        "running_title": model.running_title,
-        "footer": model.footer,
-        "merchant": {"name": merchant.name, "lines": list(merchant.lines)},
-        "dates": [list(pair) for pair in model.dates],
-        "customer": {"name": customer.name, "lines": list(customer.lines), "extra": list(customer.extra)},
-        "ship_to": list(model.ship_to),
-        "details": [list(pair) for pair in model.details],
+    return {
+        "title": model.title,
+        "subject": model.subject,
+        "author": model.author,
+        "kind_title": b(model.heading),
+        "number": b(model.number),
+        "id_line": b(model.id_line),
+        "accent": model.accent,
+        "watermark": model.watermark,
+        "running_title": b(model.running_title),
+        "footer": b(model.footer),
+        "merchant": {"name": b(merchant.name), "lines": _texts(merchant.lines)},
+        "dates": _pairs(model.dates),
+        "customer": {"name": b(customer.name), "lines": _texts(customer.lines), "extra": _texts(customer.extra)},
+        "ship_to": _texts(model.ship_to),
+        "details": _pairs(model.details),
         "rows": [_row(row) for row in model.rows],
-        "breakdown": [list(rate) for rate in model.breakdown],
-        "tax_note": model.tax_note,
-        "totals": {"net": totals.net, "tax": totals.tax, "gross": totals.gross, "label": totals.label},
-        "memo": list(model.memo),
+        "breakdown": [_texts(rate) for rate in model.breakdown],
+        "tax_note": b(model.tax_note),
+        "totals": {"net": b(totals.net), "tax": b(totals.tax), "gross": b(totals.gross), "label": b(totals.label)},
+        "memo": _texts(model.memo),
         "payment": {
-            "intro": model.payment_intro,
-            "sections": [{"title": s.title, "rows": [list(pair) for pair in s.rows]} for s in model.payment_sections],
+            "intro": b(model.payment_intro),
+            "sections": [{"title": b(s.title), "rows": _pairs(s.rows)} for s in model.payment_sections],
         },
-    })
-    # Metadata and settings, not printed text: no break opportunities.
-    data.update(title=model.title, subject=model.subject, author=model.author, accent=model.accent,
-                watermark=model.watermark, created_at=model.created_at, logo=logo)
-    return data
+        "created_at": model.created_at,
+        "logo": logo,
+    }
 
 
 def _row(row: Row) -> dict[str, Any]:
+    b = breakable
     if isinstance(row, Line):
-        return {"kind": "line", "grouped": row.grouped, "title": row.title, "extra": list(row.extra), "qty": row.qty,
-                "price": row.price, "tax": row.tax, "amount": row.amount}
+        return {"kind": "line", "grouped": row.grouped, "title": b(row.title), "extra": _texts(row.extra),
+                "qty": b(row.qty), "price": b(row.price), "tax": b(row.tax), "amount": b(row.amount)}
     if isinstance(row, GroupHeading):
-        return {"kind": "group", "title": row.title, "description": list(row.description)}
+        return {"kind": "group", "title": b(row.title), "description": _texts(row.description)}
     assert isinstance(row, Subtotal)
-    return {"kind": "subtotal", "label": row.label, "amount": row.amount}
+    return {"kind": "subtotal", "label": b(row.label), "amount": b(row.amount)}
+
+
+def _texts(values: Sequence[str]) -> list[str]:
+    return [breakable(v) for v in values]
+
+
+def _pairs(pairs: Sequence[Pair]) -> list[list[str]]:
+    return [[breakable(k), breakable(v)] for k, v in pairs]
 
 
 #: Runs this long with no space, "/" or "-" (where lines may break anyway) get break opportunities.
@@ -257,17 +270,6 @@ def breakable(value: str) -> str:
     if len(value) < 25:
         return value
     return _LONG_RUN.sub(lambda m: _ZWSP.join(m[0][i : i + 12] for i in range(0, len(m[0]), 12)), value)
-
-
-def _breakable(value: Any) -> Any:
-    if isinstance(value, str):
-        return breakable(value)
-    if isinstance(value, dict):
-        return {k: _breakable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_breakable(v) for v in value]
-    return value
-
 
 
 def _timestamp(value: Any) -> dt.datetime:

@@ -69,9 +69,9 @@ def format_money(value: Any, currency: str, *, exact: bool = False) -> str:
     code = currency.strip().upper() if isinstance(currency, str) else ""
     try:
         if not code:
-            return format_decimal(amount, locale=LOCALE, decimal_quantization=False)
+            return format_decimal(amount, locale=_locale(), decimal_quantization=False)
         if code not in money.CURRENCIES:
-            return format_currency(amount, code, locale=LOCALE, decimal_quantization=not exact)
+            return format_currency(amount, code, locale=_locale(), decimal_quantization=not exact)
         if not exact:
             amount = money.quantize(amount, code)
         return _currency_pattern(money.minor_units(code)).apply(
@@ -100,7 +100,7 @@ def format_number(value: Any) -> str:
     if number is None:
         return text(value)
     try:
-        return format_decimal(number, locale=LOCALE, decimal_quantization=False)
+        return format_decimal(number, locale=_locale(), decimal_quantization=False)
     except (ArithmeticError, ValueError, TypeError, LookupError):
         return str(number)
 
@@ -164,6 +164,42 @@ def ordered(items: Any) -> list[Mapping[str, Any]]:
     return [row for _, row in sorted(enumerate(rows), key=key)]
 
 
+#: The bank-detail blocks of ``merchantDetails``: (key, section title, (label, field) rows); a field that
+#: is an address is printed on one line.
+_BANK_BLOCKS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
+    ("usAchDetails", "US ACH", (
+        ("Account name", "accountName"), ("Bank", "bankName"), ("Routing number", "bankRoutingNumber"),
+        ("Account number", "accountNumber"),
+    )),
+    ("usWireDetails", "US wire", (
+        ("Account name", "accountName"), ("Bank", "bankName"), ("Bank address", "bankAddress"),
+        ("Routing number", "bankRoutingNumber"), ("Account number", "accountNumber"), ("SWIFT/BIC", "swiftCode"),
+    )),
+    ("caBankAccountDetails", "Canadian bank transfer", (
+        ("Institution number", "institutionNumber"), ("Transit number", "transitNumber"), ("Account number", "accountNumber"),
+    )),
+    ("canadianInternationalDestination", "International transfer (Canada)", (
+        ("Account name", "legalName"), ("Bank", "bankName"), ("Bank address", "bankAddress"),
+        ("Institution number", "institutionNumber"), ("Transit number", "transitNumber"),
+        ("Account number", "accountNumber"), ("SWIFT/BIC", "swiftCode"),
+        ("Intermediary bank", "intermediaryBank.bankName"), ("Intermediary address", "intermediaryBank.bankAddress"),
+        ("Intermediary SWIFT", "intermediaryBank.swiftCode"), ("Intermediary routing", "intermediaryBank.routingNumber"),
+    )),
+    ("australianDestination", "Australian bank transfer", (
+        ("Account name", "legalName"), ("BSB", "bsb"), ("Account number", "accountNumber"), ("SWIFT/BIC", "swiftCode"),
+    )),
+)
+
+
+def _field(block: Mapping[str, Any], path: str) -> Any:
+    """``block[path]`` (``"a.b"`` reads a nested object); an address as one line."""
+    head, _, rest = path.partition(".")
+    if rest:
+        return _field(mapping(block.get(head)), rest)
+    value = block.get(head)
+    return ", ".join(address_lines(value)) if head.endswith("Address") else value
+
+
 def bank_sections(merchant_details: Any) -> list[tuple[str, list[tuple[str, str]]]]:
     """The payment-details sections (title, label/value rows) printed for ``merchantDetails``; the
     PDF and the hosted invoice page show the same."""
@@ -175,9 +211,6 @@ def bank_sections(merchant_details: Any) -> list[tuple[str, list[tuple[str, str]
         if kept:
             sections.append((title, kept))
 
-    def one_line(address: Any) -> str:
-        return ", ".join(address_lines(address))
-
     iban = re.sub(r"\s+", "", text(m.get("iban")))
     add("", [("IBAN", " ".join(iban[i : i + 4] for i in range(0, len(iban), 4)))])
     uk = mapping(m.get("ukAccountDetails"))
@@ -185,69 +218,13 @@ def bank_sections(merchant_details: Any) -> list[tuple[str, list[tuple[str, str]
     if re.fullmatch(r"\d{6}", sort_code):
         sort_code = f"{sort_code[:2]}-{sort_code[2:4]}-{sort_code[4:]}"
     add("UK bank transfer", [("Sort code", sort_code), ("Account number", uk.get("accountNumber"))])
-    ach = mapping(m.get("usAchDetails"))
-    add(
-        "US ACH",
-        [
-            ("Account name", ach.get("accountName")),
-            ("Bank", ach.get("bankName")),
-            ("Routing number", ach.get("bankRoutingNumber")),
-            ("Account number", ach.get("accountNumber")),
-        ],
-    )
-    wire = mapping(m.get("usWireDetails"))
-    add(
-        "US wire",
-        [
-            ("Account name", wire.get("accountName")),
-            ("Bank", wire.get("bankName")),
-            ("Bank address", one_line(wire.get("bankAddress"))),
-            ("Routing number", wire.get("bankRoutingNumber")),
-            ("Account number", wire.get("accountNumber")),
-            ("SWIFT/BIC", wire.get("swiftCode")),
-        ],
-    )
-    ca = mapping(m.get("caBankAccountDetails"))
-    add(
-        "Canadian bank transfer",
-        [
-            ("Institution number", ca.get("institutionNumber")),
-            ("Transit number", ca.get("transitNumber")),
-            ("Account number", ca.get("accountNumber")),
-        ],
-    )
-    cai = mapping(m.get("canadianInternationalDestination"))
-    middle = mapping(cai.get("intermediaryBank"))
-    add(
-        "International transfer (Canada)",
-        [
-            ("Account name", cai.get("legalName")),
-            ("Bank", cai.get("bankName")),
-            ("Bank address", one_line(cai.get("bankAddress"))),
-            ("Institution number", cai.get("institutionNumber")),
-            ("Transit number", cai.get("transitNumber")),
-            ("Account number", cai.get("accountNumber")),
-            ("SWIFT/BIC", cai.get("swiftCode")),
-            ("Intermediary bank", middle.get("bankName")),
-            ("Intermediary address", one_line(middle.get("bankAddress"))),
-            ("Intermediary SWIFT", middle.get("swiftCode")),
-            ("Intermediary routing", middle.get("routingNumber")),
-        ],
-    )
-    au = mapping(m.get("australianDestination"))
-    add(
-        "Australian bank transfer",
-        [
-            ("Account name", au.get("legalName")),
-            ("BSB", au.get("bsb")),
-            ("Account number", au.get("accountNumber")),
-            ("SWIFT/BIC", au.get("swiftCode")),
-        ],
-    )
+    for key, title, fields in _BANK_BLOCKS:
+        block = mapping(m.get(key))
+        add(title, [(label, _field(block, path)) for label, path in fields])
     if sections:
         header: list[tuple[str, Any]] = [("Beneficiary", m.get("legalCompanyName"))]
         if m.get("includeBeneficiaryAddressInPaymentDetails") is True:
-            header.append(("Beneficiary address", one_line(m.get("address"))))
+            header.append(("Beneficiary address", ", ".join(address_lines(m.get("address")))))
         kept = [(label, text(value)) for label, value in header if text(value)]
         if kept:
             if sections[0][0] == "":

@@ -25,7 +25,7 @@ from quire.core.ids import uuid7
 from quire.core.money import quantize
 from quire.core.pagination import Page, PageParams, SortOrder
 from quire.core.references import check_all, resolve, unknown_reference
-from quire.core.repository import get_owned, list_page
+from quire.core.repository import list_page, loader
 from quire.customers import service as customers
 
 DEFAULT_CHANGE_BEHAVIOUR = "NEVER"  # existing subscribers are never re-priced silently
@@ -109,8 +109,7 @@ async def list_plans(session: AsyncSession, account_id: str, *, params: PagePara
 # --- helpers --------------------------------------------------------------------------------------
 
 
-async def _get_plan(session: AsyncSession, account_id: str, plan_id: str, *, lock: bool = False) -> Plan:
-    return await get_owned(session, Plan, account_id, plan_id, lock=lock)
+_get_plan = loader(Plan)
 
 
 async def _check_version(session: AsyncSession, account_id: str, data: PlanCreate | PlanUpdate,

@@ -21,7 +21,7 @@ from quire.core.errors import InvalidStateTransition, QuireError, ValidationFail
 from quire.core.ids import uuid7
 from quire.core.pagination import Page, PageParams
 from quire.core.references import resolve, unknown_reference
-from quire.core.repository import contains, get_owned, list_page, stamp_once
+from quire.core.repository import contains, insert, list_page, loader, stamp_once
 
 
 class ImmutableField(ValidationFailed):
@@ -48,13 +48,10 @@ async def create_product(session: AsyncSession, account_id: str, data: ProductCr
     now = clock.now()
     product = Product(id=uuid7(), account_id=account_id, name=data.name, label=data.label if data.label is not None
                       else data.name, created_at=now, updated_at=now)
-    session.add(product)
-    await session.flush()
-    return product
+    return await insert(session, product)
 
 
-async def get_product(session: AsyncSession, account_id: str, product_id: str, *, lock: bool = False) -> Product:
-    return await get_owned(session, Product, account_id, product_id, lock=lock)
+get_product = loader(Product)
 
 
 async def update_product(session: AsyncSession, account_id: str, product_id: str, data: ProductUpdate) -> Product:
@@ -107,14 +104,11 @@ async def create_price(session: AsyncSession, account_id: str, data: PriceCreate
                                   if data.usage_calculation_period else None),
         created_at=now, updated_at=now,
     )
-    session.add(price)
-    await session.flush()
-    return price
+    return await insert(session, price)
 
 
-async def get_price(session: AsyncSession, account_id: str, price_id: str, *, lock: bool = False) -> Price:
-    """A price that is not deleted, or 404."""
-    return await get_owned(session, Price, account_id, price_id, lock=lock, live=True)
+#: A price that is not deleted, or 404.
+get_price = loader(Price, live=True)
 
 
 async def check_price_reference(session: AsyncSession, account_id: str, price_id: str, *, field: str = "priceId") -> None:
@@ -194,14 +188,10 @@ async def create_list_price(session: AsyncSession, account_id: str, data: ListPr
     now = clock.now()
     listed = ListPrice(id=uuid7(), account_id=account_id, product_id=data.product_id, created_at=now, updated_at=now,
                        **fields)
-    session.add(listed)
-    await session.flush()
-    return listed
+    return await insert(session, listed)
 
 
-async def get_list_price(session: AsyncSession, account_id: str, list_price_id: str, *,
-                         lock: bool = False) -> ListPrice:
-    return await get_owned(session, ListPrice, account_id, list_price_id, lock=lock)
+get_list_price = loader(ListPrice)
 
 
 async def replace_list_price(session: AsyncSession, account_id: str, list_price_id: str,

@@ -5,13 +5,16 @@
   Options: ``lock`` (FOR UPDATE), ``share`` (FOR SHARE), ``live`` (leave out soft-deleted rows, those with
   ``deleted_at``), ``options`` (eager loads), ``kind`` (the name in the 404 when it is not the class name).
   An id that is not a UUID answers without a query. The select is built once per model and options set.
+- ``loader(Model, live=…, kind=…)``: ``get_owned`` for one model, what a domain exports as its loader:
+  ``get_price = loader(Price, live=True)``, then ``await get_price(session, account_id, id, lock=True)``.
 - ``list_page(session, Model, account_id, params, *criteria, sort=...)``: one keyset page
   (``core.pagination``) of the account's rows that meet every criterion, sorted by ``sort`` (``created_at``
   unless told) then ``id``. A criterion that is ``None`` was not asked for and is left out, so a
   repository writes its optional filters with ``equal``, ``one_of``, ``below``, ``above``, ``contains``.
 - ``owned(Model, account_id, *criteria)``: the same rows as a select, for queries that are not pages.
-- Two writes every domain repeats: ``stamp_once(session, row, "archived_at")`` (archive or soft delete,
-  idempotent) and ``remove(session, row)`` (delete, answering the row as it was).
+- Writes every domain repeats: ``insert(session, row)`` (add and flush), ``stamp_once(session, row,
+  "archived_at")`` (archive or soft delete, idempotent) and ``remove(session, row)`` (delete, answering
+  the row as it was).
 
 A model here has ``id`` and ``account_id`` columns (``created_at`` for the default sort).
 """
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +36,7 @@ from quire.core.pagination import Page, PageParams, paginate
 from quire.core.textfold import casefold, fold
 
 M = TypeVar("M")
+M_co = TypeVar("M_co", covariant=True)
 
 #: A filter of a list: a SQL condition, or ``None`` when the request did not ask for it.
 Criterion = ColumnElement[bool] | None
@@ -72,6 +76,21 @@ async def get_owned(
     if row is None:
         raise NotFound.of(kind or model.__name__, ident)
     return row
+
+
+class Loader(Protocol[M_co]):
+    async def __call__(self, session: AsyncSession, account_id: str, ident: str, *, lock: bool = False,
+                       share: bool = False, options: Sequence[Any] = ()) -> M_co: ...
+
+
+def loader(model: type[M], *, kind: str | None = None, live: bool = False) -> Loader[M]:
+    """``get_owned`` fixed to ``model`` (and ``kind``, ``live``): a domain's "its X by id, or 404"."""
+    async def load(session: AsyncSession, account_id: str, ident: str, *, lock: bool = False, share: bool = False,
+                   options: Sequence[Any] = ()) -> M:
+        return await get_owned(session, model, account_id, ident, kind=kind, lock=lock, share=share, live=live,
+                               options=options)
+    load.__name__ = load.__qualname__ = f"get_{model.__name__}"
+    return load
 
 
 def owned(model: type[M], account_id: str, *criteria: Criterion) -> Select[tuple[M]]:
@@ -121,6 +140,13 @@ def contains(column: Any, text: str | None) -> Criterion:
 
 
 # --- writes ----------------------------------------------------------------------------------------
+
+
+async def insert(session: AsyncSession, row: M) -> M:
+    """Add ``row`` and flush (so the database checks it now); services flush, the route commits."""
+    session.add(row)
+    await session.flush()
+    return row
 
 
 async def stamp_once(session: AsyncSession, row: M, field: str) -> M:

@@ -12,7 +12,7 @@ from quire.core.errors import NotFound, ValidationFailed
 from quire.core.ids import uuid7
 from quire.core.pagination import Page, PageParams
 from quire.core.references import resolve
-from quire.core.repository import get_owned, list_page, remove, stamp_once
+from quire.core.repository import insert, list_page, loader, remove, stamp_once
 from quire.customers import repository as repo
 from quire.customers.models import Customer, CustomerAlias, CustomerSettings
 from quire.customers.schemas import (
@@ -40,9 +40,8 @@ def _external_ids(items: Iterable[IntegrationExternalIdentifier]) -> list[dict[s
     return [{"key": item.key, "value": item.value, "syncTime": synced} for item in items]
 
 
-async def get_customer(session: AsyncSession, account_id: str, customer_id: str, *, lock: bool = False) -> Customer:
-    """The customer, or 404 (also for another account's customer: they are indistinguishable)."""
-    return await get_owned(session, Customer, account_id, customer_id, lock=lock)
+#: The customer, or 404 (also for another account's customer: they are indistinguishable).
+get_customer = loader(Customer)
 
 
 async def get_active_customer(session: AsyncSession, account_id: str, customer_id: str) -> Customer:
@@ -180,13 +179,10 @@ async def create_alias(session: AsyncSession, account_id: str, data: CustomerAli
         label=data.label,
         created_at=clock.now(),
     )
-    session.add(alias)
-    await session.flush()
-    return alias
+    return await insert(session, alias)
 
 
-async def get_alias(session: AsyncSession, account_id: str, alias_id: str) -> CustomerAlias:
-    return await get_owned(session, CustomerAlias, account_id, alias_id)
+get_alias = loader(CustomerAlias)
 
 
 async def update_alias(session: AsyncSession, account_id: str, alias_id: str, data: CustomerAliasUpdate) -> CustomerAlias:
@@ -243,13 +239,10 @@ async def create_settings(session: AsyncSession, account_id: str, data: Customer
         payment_provider=data.payment_provider,
         created_at=clock.now(),
     )
-    session.add(settings)
-    await session.flush()
-    return settings
+    return await insert(session, settings)
 
 
-async def get_settings(session: AsyncSession, account_id: str, settings_id: str) -> CustomerSettings:
-    return await get_owned(session, CustomerSettings, account_id, settings_id)
+get_settings = loader(CustomerSettings)
 
 
 async def update_settings(

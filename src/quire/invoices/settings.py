@@ -9,7 +9,7 @@ from quire.core import clock
 from quire.core.errors import NotFound, ValidationFailed
 from quire.core.ids import uuid7
 from quire.core.references import resolve
-from quire.core.repository import get_owned, remove
+from quire.core.repository import insert, loader, remove
 from quire.customers.service import get_customer
 from quire.invoices import repository as repo
 from quire.invoices.models import InvoiceSettings
@@ -28,13 +28,10 @@ async def create(session: AsyncSession, account_id: str, data: InvoiceSettingsCr
     row = InvoiceSettings(id=uuid7(), account_id=account_id, invoice_id=invoice.id,
                           customer_id=data.customer_id or invoice.customer_id,
                           payment_provider=data.payment_provider, created_at=clock.now())
-    session.add(row)
-    await session.flush()
-    return row
+    return await insert(session, row)
 
 
-async def get(session: AsyncSession, account_id: str, settings_id: str) -> InvoiceSettings:
-    return await get_owned(session, InvoiceSettings, account_id, settings_id)
+get = loader(InvoiceSettings)
 
 
 async def for_invoice(session: AsyncSession, account_id: str, invoice_id: str) -> InvoiceSettings:

@@ -13,7 +13,7 @@ from quire.core.errors import ValidationFailed
 from quire.core.ids import uuid7
 from quire.core.pagination import Page, PageParams
 from quire.core.references import resolve
-from quire.core.repository import get_owned, list_page, remove
+from quire.core.repository import insert, list_page, loader, remove
 from quire.customers import service as customers
 from quire.customers.models import Customer
 from quire.seats import repository as repo
@@ -38,13 +38,10 @@ async def create_seat_type(session: AsyncSession, account_id: str, data: SeatTyp
         id=uuid7(), account_id=account_id, key=data.key, label=data.label, description=data.description,
         sequence_user_id=data.sequence_user_id, created_at=now, updated_at=now,
     )
-    session.add(seat_type)
-    await session.flush()
-    return seat_type
+    return await insert(session, seat_type)
 
 
-async def get_seat_type(session: AsyncSession, account_id: str, seat_type_id: str, *, lock: bool = False) -> SeatType:
-    return await get_owned(session, SeatType, account_id, seat_type_id, lock=lock)
+get_seat_type = loader(SeatType)
 
 
 async def update_seat_type(session: AsyncSession, account_id: str, seat_type_id: str, data: SeatTypeUpdate) -> SeatType:

@@ -14,7 +14,7 @@ from quire.core.errors import ValidationFailed
 from quire.core.ids import uuid7
 from quire.core.pagination import Page, PageParams
 from quire.core.references import unknown_reference
-from quire.core.repository import find_owned, get_owned, list_page, remove, stamp_once
+from quire.core.repository import find_owned, insert, list_page, loader, remove, stamp_once
 from quire.tax import repository as repo
 from quire.tax.models import TaxRate, TaxRateUse
 from quire.tax.rules import sub_rates_problem
@@ -54,14 +54,11 @@ async def create_rate(session: AsyncSession, account_id: str, data: TaxRateCreat
     now = clock.now()
     rate = TaxRate(id=uuid7(), account_id=account_id, version_id=uuid7(), version=0, created_at=now, updated_at=now)
     _fill(rate, data)
-    session.add(rate)
-    await session.flush()
-    return rate
+    return await insert(session, rate)
 
 
-async def get_rate(session: AsyncSession, account_id: str, rate_id: str, *, lock: bool = False) -> TaxRate:
-    """The rate, or 404 (also for another account's rate)."""
-    return await get_owned(session, TaxRate, account_id, rate_id, lock=lock)
+#: The rate, or 404 (also for another account's rate).
+get_rate = loader(TaxRate)
 
 
 async def update_rate(session: AsyncSession, account_id: str, rate_id: str, data: TaxRateUpdate) -> TaxRate:

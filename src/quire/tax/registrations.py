@@ -13,7 +13,7 @@ from quire.core.errors import NotFound, ValidationFailed
 from quire.core.ids import uuid7
 from quire.core.pagination import Page, PageParams
 from quire.core.references import reference, resolve
-from quire.core.repository import get_owned, list_page, remove
+from quire.core.repository import insert, list_page, loader, remove
 from quire.customers.service import get_customer
 from quire.tax import repository as repo
 from quire.tax.models import TaxRegistration
@@ -77,13 +77,10 @@ async def create_registration(session: AsyncSession, account_id: str, data: TaxR
         created_at=now, updated_at=now,
     )
     await _check_unique(session, account_id, reg)
-    session.add(reg)
-    await session.flush()
-    return reg
+    return await insert(session, reg)
 
 
-async def get_registration(session: AsyncSession, account_id: str, registration_id: str) -> TaxRegistration:
-    return await get_owned(session, TaxRegistration, account_id, registration_id)
+get_registration = loader(TaxRegistration)
 
 
 async def update_registration(

@@ -18,7 +18,7 @@ from quire.core.errors import QuireError, ValidationFailed
 from quire.core.references import resolve
 from quire.core.ids import uuid7
 from quire.core.pagination import Page, PageParams
-from quire.core.repository import get_owned, list_page, stamp_once
+from quire.core.repository import insert, list_page, loader, stamp_once
 from quire.customers import service as customers
 from quire.usage import jsontext
 from quire.usage import repository as repo
@@ -254,14 +254,11 @@ async def create_metric(session: AsyncSession, account_id: str, data: UsageMetri
     now = clock.now()
     metric = UsageMetric(id=uuid7(), account_id=account_id, created_at=now, updated_at=now)
     _apply(metric, data)
-    session.add(metric)
-    await session.flush()
-    return metric
+    return await insert(session, metric)
 
 
-async def get_metric(session: AsyncSession, account_id: str, metric_id: str, *, lock: bool = False) -> UsageMetric:
-    """The metric (deleted ones too: they stay readable), or 404 (also for another account's metric)."""
-    return await get_owned(session, UsageMetric, account_id, metric_id, lock=lock)
+#: The metric (deleted ones too: they stay readable), or 404 (also for another account's metric).
+get_metric = loader(UsageMetric)
 
 
 async def update_metric(session: AsyncSession, account_id: str, metric_id: str, data: UsageMetricWrite) -> UsageMetric:

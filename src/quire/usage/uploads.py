@@ -28,7 +28,7 @@ from quire.core.db import sqlite_write_transaction
 from quire.core.errors import ValidationFailed
 from quire.core.ids import uuid7
 from quire.core.pagination import Page, PageParams
-from quire.core.repository import get_owned, list_page
+from quire.core.repository import insert, list_page, loader
 from quire.usage import repository as repo
 from quire.usage.models import UsageEventUpload
 from quire.usage.service import NewEvent, ingest_events, new_event
@@ -166,13 +166,10 @@ async def create_upload(session: AsyncSession, account_id: str, *, filename: str
         id=uuid7(), account_id=account_id, status="PENDING", filename=filename,
         content=text, row_count=0, accepted_count=0, rejected_count=0, errors=[], created_at=clock.now(),
     )
-    session.add(upload)
-    await session.flush()
-    return upload
+    return await insert(session, upload)
 
 
-async def get_upload(session: AsyncSession, account_id: str, upload_id: str) -> UsageEventUpload:
-    return await get_owned(session, UsageEventUpload, account_id, upload_id)
+get_upload = loader(UsageEventUpload)
 
 
 async def list_uploads(session: AsyncSession, account_id: str, params: PageParams) -> Page[UsageEventUpload]:

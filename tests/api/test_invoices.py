@@ -297,7 +297,7 @@ def test_an_invoice_holds_at_most_5000_lines(server: LiveServer, client: ApiClie
     from sqlalchemy import insert, update
 
     from quire.invoices.models import Invoice, InvoiceLineItem
-    from quire.invoices.schemas import MAX_LINE_ITEMS
+    from quire.billing_documents.lines import MAX_LINE_ITEMS
     from tests.api.test_delivery import in_database
 
     invoice = new_invoice(client)

@@ -13,8 +13,10 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from quire.billing_documents.kind import Kind
 from quire.billing_documents.models import DocumentColumns, GroupColumns, LineColumns
 from quire.core.db import Base, UTCDateTime
+from quire.creditnotes.lifecycle import Action, check
 from quire.core.stored_documents import StoredDocument
 
 
@@ -72,3 +74,14 @@ class CreditNoteDocument(StoredDocument, Base):
     )
 
     credit_note_id: Mapped[str] = mapped_column(ForeignKey("credit_notes.id", ondelete="CASCADE"))
+
+
+def _check_editable(note: CreditNote) -> None:
+    check(Action.EDIT, note.status)
+
+
+#: The credit note as a kind of billing document (``quire.billing_documents``).
+KIND: Kind[CreditNote, CreditNoteLineItem, CreditNoteLineItemGroup] = Kind(
+    document=CreditNote, line=CreditNoteLineItem, group=CreditNoteLineItemGroup, a_noun="a credit note",
+    line_name="CreditNoteLineItem", group_name="CreditNoteLineItemGroup", check_editable=_check_editable,
+)

@@ -6,15 +6,16 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Query
 from fastapi.responses import Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from quire.billing_documents.routes import LineWire, add_line_routes
 from quire.core.contract_enums import CREDIT_NOTE_STATUS
 from quire.core.errors import ValidationFailed
-from quire.core.http import account_of, api_router, session_of
-from quire.core.pagination import PageParams, ascending_page_params, page_params
+from quire.core.http import Account, Session, api_router
+from quire.core.pagination import PageParams, page_params
 from quire.core.schemas import IsoDate
 from quire.creditnotes import actions, delivery, lines, present, service
 from quire.creditnotes.document import credit_note_download
+from quire.creditnotes.models import KIND
 from quire.creditnotes.repository import CreditNoteFilters
 from quire.creditnotes.schemas import (
     CreditGroupCreate,
@@ -37,10 +38,7 @@ from quire.creditnotes.schemas import (
 from quire.outbox.routes import add_email_routes
 
 router = api_router()
-Session = Annotated[AsyncSession, Depends(session_of)]
-Account = Annotated[str, Depends(account_of)]
 CN = ["Credit Notes"]
-LINES = ["Credit Note Line Items"]
 
 
 def _statuses(value: str | None) -> list[str]:
@@ -129,62 +127,14 @@ add_email_routes(
 )
 
 
-# --- line items -------------------------------------------------------------------------------------
+# --- line items and groups (quire.billing_documents.routes) ---------------------------------------
 
-
-@router.get("/credit-notes/{creditnote}/line-items", response_model=CreditLinePage,
-            operation_id="getCreditNotesByCreditnoteLineItems", tags=LINES)
-async def get_lines(creditnote: str, session: Session, account: Account,
-                    params: Annotated[PageParams, Depends(ascending_page_params)]) -> CreditLinePage:
-    note, page = await lines.list_lines(session, account, creditnote, params)
-    return CreditLinePage(items=[present.line(i, note.currency) for i in page.items], pagination=page.meta)
-
-
-@router.post("/credit-notes/{creditnote}/line-items", status_code=201, response_model=CreditLineRead,
-             operation_id="postCreditNotesByCreditnoteLineItems", tags=LINES)
-async def post_line(creditnote: str, body: CreditLineCreate, session: Session, account: Account) -> CreditLineRead:
-    note, item = await lines.add_line(session, account, creditnote, body)
-    return present.line(item, note.currency)
-
-
-@router.put("/credit-notes/{creditnote}/line-items/{id}", response_model=CreditLineRead,
-            operation_id="putCreditNotesByCreditnoteLineItemsById", tags=LINES)
-async def put_line(creditnote: str, id: str, body: CreditLineFields, session: Session, account: Account) -> CreditLineRead:
-    note, item = await lines.update_line(session, account, creditnote, id, body)
-    return present.line(item, note.currency)
-
-
-@router.delete("/credit-notes/{creditnote}/line-items/{id}", response_model=CreditLineRead,
-               operation_id="deleteCreditNotesByCreditnoteLineItemsById", tags=LINES)
-async def delete_line(creditnote: str, id: str, session: Session, account: Account) -> CreditLineRead:
-    note, item = await lines.delete_line(session, account, creditnote, id)
-    return present.line(item, note.currency)
-
-
-@router.get("/credit-notes/{creditnote}/line-item-groups", response_model=CreditGroupPage,
-            operation_id="getCreditNotesByCreditnoteLineItemGroups", tags=LINES)
-async def get_groups(creditnote: str, session: Session, account: Account,
-                     params: Annotated[PageParams, Depends(ascending_page_params)]) -> CreditGroupPage:
-    note, page = await lines.list_groups(session, account, creditnote, params)
-    return CreditGroupPage(items=[present.group(g, note.currency) for g in page.items], pagination=page.meta)
-
-
-@router.post("/credit-notes/{creditnote}/line-item-groups", status_code=201, response_model=CreditGroupRead,
-             operation_id="postCreditNotesByCreditnoteLineItemGroups", tags=LINES)
-async def post_group(creditnote: str, body: CreditGroupCreate, session: Session, account: Account) -> CreditGroupRead:
-    note, group = await lines.add_group(session, account, creditnote, body)
-    return present.group(group, note.currency)
-
-
-@router.put("/credit-notes/{creditnote}/line-item-groups/{id}", response_model=CreditGroupRead,
-            operation_id="putCreditNotesByCreditnoteLineItemGroupsById", tags=LINES)
-async def put_group(creditnote: str, id: str, body: CreditGroupUpdate, session: Session, account: Account) -> CreditGroupRead:
-    note, group = await lines.update_group(session, account, creditnote, id, body)
-    return present.group(group, note.currency)
-
-
-@router.delete("/credit-notes/{creditnote}/line-item-groups/{id}", response_model=CreditGroupRead,
-               operation_id="deleteCreditNotesByCreditnoteLineItemGroupsById", tags=LINES)
-async def delete_group(creditnote: str, id: str, session: Session, account: Account) -> CreditGroupRead:
-    note, group = await lines.delete_group(session, account, creditnote, id)
-    return present.group(group, note.currency)
+add_line_routes(
+    router, KIND, LineWire(
+        line_create=CreditLineCreate, line_update=CreditLineFields, line_read=CreditLineRead, line_page=CreditLinePage,
+        group_create=CreditGroupCreate, group_update=CreditGroupUpdate, group_read=CreditGroupRead,
+        group_page=CreditGroupPage, present_line=present.line, present_group=present.group,
+    ),
+    path="/credit-notes/{creditnote}", param="creditnote", operation="CreditNotesByCreditnote",
+    tags=["Credit Note Line Items"], add_line=lines.add_line, update_line=lines.update_line, add_group=lines.add_group,
+)

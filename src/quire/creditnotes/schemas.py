@@ -1,8 +1,8 @@
 """Wire shapes of the Credit Notes and Credit Note Line Items operations, version 2024-01-01.
 
-Shared types (amount parsing, emails, metadata, external ids) are the invoices' own, so a value that is
-valid on an invoice is valid on a credit note. Credit note lines are positive: quantity and rate must not
-be negative (docs/credit-notes.md).
+Shared types (amount parsing, emails, metadata, external ids) are the billing-document core's
+(``quire.billing_documents.schemas``), so a value that is valid on an invoice is valid on a credit
+note. Credit note lines are positive: quantity and rate must not be negative (docs/credit-notes.md).
 """
 
 from __future__ import annotations
@@ -30,7 +30,18 @@ from quire.core.schemas import (
     ShortText,
     Timestamp,
 )
-from quire.invoices.schemas import Emails, ExternalId, Ident, LinkInfo, Metadata, Quantity, Rate, RateDisplay, TaxRate
+from quire.billing_documents.schemas import (
+    Emails,
+    ExternalId,
+    ExternalIds,
+    Ident,
+    LinkInfo,
+    Metadata,
+    Quantity,
+    Rate,
+    RateDisplay,
+    TaxRate,
+)
 from quire.outbox.models import OutboxEmail
 from quire.outbox.schemas import EmailFields, email_fields
 
@@ -115,7 +126,7 @@ class CreditLineFields(RequestModel):
     rate: Rate
     tax_rate: TaxRate
     rate_display: RateDisplay = "ABSOLUTE"
-    external_ids: Annotated[list[ExternalId], Field(max_length=20)]
+    external_ids: ExternalIds
 
     @field_validator("quantity", "rate")
     @classmethod

@@ -9,8 +9,10 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from quire.billing_documents.kind import Kind
 from quire.billing_documents.models import DocumentColumns, GroupColumns, LineColumns
 from quire.core.db import Base, UTCDateTime
+from quire.invoices.lifecycle import Action, check
 
 
 class Invoice(DocumentColumns, Base):
@@ -79,3 +81,14 @@ class InvoiceSettings(Base):
     customer_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     payment_provider: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+def _check_editable(invoice: Invoice) -> None:
+    check(Action.EDIT, invoice.status, invoice.payment_status)
+
+
+#: The invoice as a kind of billing document (``quire.billing_documents``).
+KIND: Kind[Invoice, InvoiceLineItem, InvoiceLineItemGroup] = Kind(
+    document=Invoice, line=InvoiceLineItem, group=InvoiceLineItemGroup, a_noun="an invoice",
+    line_name="LineItem", group_name="LineItemGroup", check_editable=_check_editable, counts_quantity=True,
+)

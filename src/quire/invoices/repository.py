@@ -8,23 +8,20 @@ from functools import cache
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Float, Select, bindparam, case, cast, delete, func, select, update
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.accounts.models import Account
+from quire.billing_documents import repository as documents
 from quire.core.ids import is_uuid
+from quire.core.repository import above, below, equal, find_owned, one_of, owned
 from quire.customers.models import Customer
-from quire.invoices.models import Invoice, InvoiceLineItem, InvoiceLineItemGroup, InvoiceSettings
+from quire.invoices.models import KIND, Invoice, InvoiceLineItem, InvoiceLineItemGroup, InvoiceSettings
 from quire.tax.models import TaxRegistration
 
 
 async def get_invoice(session: AsyncSession, account_id: str, invoice_id: str, *, lock: bool = False) -> Invoice | None:
-    if not is_uuid(invoice_id):
-        return None
-    stmt = select(Invoice).where(Invoice.account_id == account_id, Invoice.id == invoice_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    return (await session.scalars(stmt)).one_or_none()
+    return await find_owned(session, Invoice, account_id, invoice_id, lock=lock)
 
 
 @dataclass(frozen=True)
@@ -90,99 +87,29 @@ class InvoiceFilters:
 
 def list_invoices_stmt(account_id: str, f: InvoiceFilters) -> Select[tuple[Invoice]]:
     """Date filters are strict ("before 2024-02-01" excludes that day); sent* use the send date."""
-    stmt = select(Invoice).where(Invoice.account_id == account_id)
-    if f.statuses:
-        stmt = stmt.where(Invoice.status.in_(f.statuses))
-    if f.payment_statuses:
-        stmt = stmt.where(Invoice.payment_status.in_(f.payment_statuses))
-    if f.customer_id is not None:
-        stmt = stmt.where(Invoice.customer_id == f.customer_id)
-    if f.billing_schedule_id is not None:
-        stmt = stmt.where(Invoice.billing_schedule_id == f.billing_schedule_id)
-    if f.due_before is not None:
-        stmt = stmt.where(Invoice.due_date < f.due_before)
-    if f.due_after is not None:
-        stmt = stmt.where(Invoice.due_date > f.due_after)
-    if f.invoice_before is not None:
-        stmt = stmt.where(Invoice.issue_date < f.invoice_before)
-    if f.invoice_after is not None:
-        stmt = stmt.where(Invoice.issue_date > f.invoice_after)
-    if f.sent_before is not None:
-        stmt = stmt.where(Invoice.sent_date < f.sent_before)
-    if f.sent_after is not None:
-        stmt = stmt.where(Invoice.sent_date > f.sent_after)
-    if f.currencies:
-        stmt = stmt.where(Invoice.currency.in_(f.currencies))
-    if f.exclude_zero_quantity:
-        stmt = stmt.where(Invoice.has_quantity.is_(True))
-    return stmt
+    return owned(
+        Invoice, account_id,
+        one_of(Invoice.status, f.statuses), one_of(Invoice.payment_status, f.payment_statuses),
+        equal(Invoice.customer_id, f.customer_id), equal(Invoice.billing_schedule_id, f.billing_schedule_id),
+        below(Invoice.due_date, f.due_before), above(Invoice.due_date, f.due_after),
+        below(Invoice.issue_date, f.invoice_before), above(Invoice.issue_date, f.invoice_after),
+        below(Invoice.sent_date, f.sent_before), above(Invoice.sent_date, f.sent_after),
+        one_of(Invoice.currency, f.currencies),
+        Invoice.has_quantity.is_(True) if f.exclude_zero_quantity else None,
+    )
 
 
 async def lines_of(session: AsyncSession, invoice_id: str) -> list[InvoiceLineItem]:
-    stmt = select(InvoiceLineItem).where(InvoiceLineItem.invoice_id == invoice_id).order_by(InvoiceLineItem.index)
-    return list((await session.scalars(stmt)).all())
-
-
-async def line_sums_by_group(session: AsyncSession, invoice_id: str) -> dict[str | None, tuple[int, int, int, int]]:
-    """Per group (None = ungrouped): sums of the lines' net, tax and gross minor units, and how many
-    lines have a non-zero quantity."""
-    L = InvoiceLineItem
-    stmt = (
-        select(
-            L.group_id, func.sum(L.net_total_minor), func.sum(L.total_tax_minor), func.sum(L.gross_total_minor),
-            func.sum(case((cast(L.quantity, Float) != 0, 1), else_=0)),
-        )
-        .where(L.invoice_id == invoice_id)
-        .group_by(L.group_id)
-    )
-    return {row[0]: (int(row[1]), int(row[2]), int(row[3]), int(row[4])) for row in (await session.execute(stmt)).all()}
+    return await documents.lines_of(session, KIND, invoice_id)
 
 
 async def groups_of(session: AsyncSession, invoice_id: str) -> list[InvoiceLineItemGroup]:
-    stmt = (
-        select(InvoiceLineItemGroup)
-        .where(InvoiceLineItemGroup.invoice_id == invoice_id)
-        .order_by(InvoiceLineItemGroup.index)
-    )
-    return list((await session.scalars(stmt)).all())
-
-
-def lines_stmt(invoice_id: str) -> Select[tuple[InvoiceLineItem]]:
-    return select(InvoiceLineItem).where(InvoiceLineItem.invoice_id == invoice_id)
-
-
-def groups_stmt(invoice_id: str) -> Select[tuple[InvoiceLineItemGroup]]:
-    return select(InvoiceLineItemGroup).where(InvoiceLineItemGroup.invoice_id == invoice_id)
-
-
-async def get_line(session: AsyncSession, invoice_id: str, line_id: str) -> InvoiceLineItem | None:
-    if not is_uuid(line_id):
-        return None
-    stmt = select(InvoiceLineItem).where(InvoiceLineItem.invoice_id == invoice_id, InvoiceLineItem.id == line_id)
-    return (await session.scalars(stmt)).one_or_none()
-
-
-async def get_group(session: AsyncSession, invoice_id: str, group_id: str) -> InvoiceLineItemGroup | None:
-    if not is_uuid(group_id):
-        return None
-    stmt = select(InvoiceLineItemGroup).where(
-        InvoiceLineItemGroup.invoice_id == invoice_id, InvoiceLineItemGroup.id == group_id
-    )
-    return (await session.scalars(stmt)).one_or_none()
-
-
-async def count_lines(session: AsyncSession, invoice_id: str) -> int:
-    return int(await session.scalar(select(func.count()).where(InvoiceLineItem.invoice_id == invoice_id)) or 0)
-
-
-async def ungroup_lines(session: AsyncSession, group_id: str) -> None:
-    await session.execute(update(InvoiceLineItem).where(InvoiceLineItem.group_id == group_id).values(group_id=None))
+    return await documents.groups_of(session, KIND, invoice_id)
 
 
 async def delete_children(session: AsyncSession, invoice_id: str) -> None:
     await session.execute(delete(InvoiceSettings).where(InvoiceSettings.invoice_id == invoice_id))
-    await session.execute(delete(InvoiceLineItem).where(InvoiceLineItem.invoice_id == invoice_id))
-    await session.execute(delete(InvoiceLineItemGroup).where(InvoiceLineItemGroup.invoice_id == invoice_id))
+    await documents.delete_lines_and_groups(session, KIND, invoice_id)
 
 
 async def get_settings(session: AsyncSession, account_id: str, settings_id: str) -> InvoiceSettings | None:

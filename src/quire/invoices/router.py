@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quire.core.http import account_of, api_router, session_of
-from quire.core.pagination import PageParams, ascending_page_params, page_params
+from quire.billing_documents import lines as document_lines
+from quire.billing_documents.routes import LineWire, add_line_routes
+from quire.core.http import Account, Session, api_router
+from quire.core.pagination import PageParams, page_params
 from quire.core.schemas import IsoDate
 from quire.invoices import actions, lines, present, service, settings
+from quire.invoices.models import KIND
 from quire.invoices.document import invoice_download
 from quire.invoices.repository import InvoiceFilters
 from quire.invoices.schemas import (
@@ -33,11 +36,12 @@ from quire.invoices.schemas import (
 )
 
 router = api_router()
-Session = Annotated[AsyncSession, Depends(session_of)]
-Account = Annotated[str, Depends(account_of)]
 INV = ["Invoices"]
 DocumentFormat = Literal["pdf", "ubl", "facturx"]
-LINES = ["Invoice Line Items"]
+
+
+async def _add_group(session: AsyncSession, account: str, invoice: str, body: GroupWrite) -> tuple[Any, Any]:
+    return await document_lines.add_group(session, KIND, account, invoice, title=body.title, description=body.description)
 
 
 def _csv(value: str | None, allowed: tuple[str, ...], name: str) -> list[str]:
@@ -148,57 +152,17 @@ async def payment_status(id: str, body: PaymentStatusUpdate, session: Session, a
     return present.invoice(await actions.set_payment_status(session, account, id, body.payment_status))
 
 
-# --- line items -------------------------------------------------------------------------------------
+# --- line items and groups (quire.billing_documents.routes) ---------------------------------------
 
-
-@router.get("/invoices/{invoice}/line-items", response_model=LineItemPage, operation_id="getInvoicesByInvoiceLineItems", tags=LINES)
-async def get_lines(invoice: str, session: Session, account: Account,
-                    params: Annotated[PageParams, Depends(ascending_page_params)]) -> LineItemPage:
-    inv, page = await lines.list_lines(session, account, invoice, params)
-    return LineItemPage(items=[present.line(i, inv.currency) for i in page.items], pagination=page.meta)
-
-
-@router.post("/invoices/{invoice}/line-items", status_code=201, response_model=LineItemRead, operation_id="postInvoicesByInvoiceLineItems", tags=LINES)
-async def post_line(invoice: str, body: LineItemWrite, session: Session, account: Account) -> LineItemRead:
-    inv, item = await lines.add_line(session, account, invoice, body)
-    return present.line(item, inv.currency)
-
-
-@router.put("/invoices/{invoice}/line-items/{id}", response_model=LineItemRead, operation_id="putInvoicesByInvoiceLineItemsById", tags=LINES)
-async def put_line(invoice: str, id: str, body: LineItemWrite, session: Session, account: Account) -> LineItemRead:
-    inv, item = await lines.update_line(session, account, invoice, id, body)
-    return present.line(item, inv.currency)
-
-
-@router.delete("/invoices/{invoice}/line-items/{id}", response_model=LineItemRead, operation_id="deleteInvoicesByInvoiceLineItemsById", tags=LINES)
-async def delete_line(invoice: str, id: str, session: Session, account: Account) -> LineItemRead:
-    inv, item = await lines.delete_line(session, account, invoice, id)
-    return present.line(item, inv.currency)
-
-
-@router.get("/invoices/{invoice}/line-item-groups", response_model=GroupPage, operation_id="getInvoicesByInvoiceLineItemGroups", tags=LINES)
-async def get_groups(invoice: str, session: Session, account: Account,
-                     params: Annotated[PageParams, Depends(ascending_page_params)]) -> GroupPage:
-    inv, page = await lines.list_groups(session, account, invoice, params)
-    return GroupPage(items=[present.group(g, inv.currency) for g in page.items], pagination=page.meta)
-
-
-@router.post("/invoices/{invoice}/line-item-groups", status_code=201, response_model=GroupRead, operation_id="postInvoicesByInvoiceLineItemGroups", tags=LINES)
-async def post_group(invoice: str, body: GroupWrite, session: Session, account: Account) -> GroupRead:
-    inv, group = await lines.add_group(session, account, invoice, body)
-    return present.group(group, inv.currency)
-
-
-@router.put("/invoices/{invoice}/line-item-groups/{id}", response_model=GroupRead, operation_id="putInvoicesByInvoiceLineItemGroupsById", tags=LINES)
-async def put_group(invoice: str, id: str, body: GroupWrite, session: Session, account: Account) -> GroupRead:
-    inv, group = await lines.update_group(session, account, invoice, id, body)
-    return present.group(group, inv.currency)
-
-
-@router.delete("/invoices/{invoice}/line-item-groups/{id}", response_model=GroupRead, operation_id="deleteInvoicesByInvoiceLineItemGroupsById", tags=LINES)
-async def delete_group(invoice: str, id: str, session: Session, account: Account) -> GroupRead:
-    inv, group = await lines.delete_group(session, account, invoice, id)
-    return present.group(group, inv.currency)
+add_line_routes(
+    router, KIND, LineWire(
+        line_create=LineItemWrite, line_update=LineItemWrite, line_read=LineItemRead, line_page=LineItemPage,
+        group_create=GroupWrite, group_update=GroupWrite, group_read=GroupRead, group_page=GroupPage,
+        present_line=present.line, present_group=present.group,
+    ),
+    path="/invoices/{invoice}", param="invoice", operation="InvoicesByInvoice", tags=["Invoice Line Items"],
+    add_line=lines.add_line, update_line=lines.update_line, add_group=_add_group,
+)
 
 
 # --- invoice payment settings ---------------------------------------------------------------------

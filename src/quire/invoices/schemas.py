@@ -7,33 +7,39 @@ currency's minor units (docs/money.md). Length limits are listed in docs/invoice
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from enum import StrEnum
-from functools import partial
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import Field, model_validator
 
+from quire.billing_documents.schemas import (
+    Emails,
+    ExternalId,
+    ExternalIds,
+    Ident,
+    LinkInfo,
+    Metadata,
+    Quantity,
+    Rate,
+    RateDisplay,
+    TaxRate,
+)
 from quire.core.contract_enums import (
-    INTEGRATION_SERVICE,
     INVOICE_DUNNING_STATUS,
     INVOICE_PAYMENT_OPTION,
     INVOICE_PAYMENT_STATUS,
     INVOICE_STATUS,
     PAYMENT_LINK_DISPLAY_OPTION,
     PAYMENT_PROVIDER,
-    RATE_DISPLAY,
     REVENUE_CLASSIFICATION,
     TAX_STATUS,
 )
-from quire.core.money import InvalidDecimal, parse_decimal
 from quire.core.pagination import PaginationMeta
 from quire.core.schemas import (
     Address,
     ApiModel,
     AwareDateTime,
     CurrencyCode,
-    Email,
     IsoDate,
     KeyValuePair,
     LongText,
@@ -48,31 +54,10 @@ InvoiceStatusName = Literal[INVOICE_STATUS]  # type: ignore[valid-type]
 PaymentStatusName = Literal[INVOICE_PAYMENT_STATUS]  # type: ignore[valid-type]
 PaymentOption = Literal[INVOICE_PAYMENT_OPTION]  # type: ignore[valid-type]
 PaymentLinkDisplay = Literal[PAYMENT_LINK_DISPLAY_OPTION]  # type: ignore[valid-type]
-RateDisplay = Literal[RATE_DISPLAY]  # type: ignore[valid-type]
 RevenueClassification = Literal[REVENUE_CLASSIFICATION]  # type: ignore[valid-type]
 TaxStatus = Literal[TAX_STATUS]  # type: ignore[valid-type]
 DunningStatus = Literal[INVOICE_DUNNING_STATUS]  # type: ignore[valid-type]
-IntegrationService = Literal[INTEGRATION_SERVICE]  # type: ignore[valid-type]
 PaymentProvider = Literal[PAYMENT_PROVIDER]  # type: ignore[valid-type]
-Ident = Annotated[str, Field(min_length=1, max_length=64)]
-
-MAX_LINE_ITEMS = 5_000
-MAX_GROUPS = 500
-
-
-def _decimal(value: Any, *, field: str, allow_negative: bool = True, upper: Decimal | None = None) -> Decimal:
-    try:
-        parsed = parse_decimal(value, field=field, max_places=10, allow_negative=allow_negative)
-    except InvalidDecimal as exc:
-        raise ValueError(str(exc)) from None
-    if upper is not None and parsed > upper:
-        raise ValueError(f"{field} must be a fraction between 0 and 1 (\"0.2\" is 20%)")
-    return parsed
-
-
-Quantity = Annotated[Decimal, BeforeValidator(partial(_decimal, field="quantity"))]
-Rate = Annotated[Decimal, BeforeValidator(partial(_decimal, field="rate"))]
-TaxRate = Annotated[Decimal, BeforeValidator(partial(_decimal, field="taxRate", allow_negative=False, upper=Decimal(1)))]
 
 
 class InclusiveDateRange(ApiModel):
@@ -101,14 +86,6 @@ class RenderSettings(ApiModel):
     payment_link_display: PaymentLinkDisplay = "SHOW_PAYMENT_LINK"
 
 
-class LinkInfo(ApiModel):
-    external_id: str
-    external_service: IntegrationService
-    sync_time: Timestamp
-
-
-Emails = Annotated[list[Email], Field(max_length=50)]
-Metadata = Annotated[list[KeyValuePair], Field(max_length=100)]
 PaymentOptions = Annotated[list[PaymentOption], Field(max_length=2)]
 
 
@@ -200,11 +177,6 @@ class InvoiceSortBy(StrEnum):
 # --- line items and groups ------------------------------------------------------------------------
 
 
-class ExternalId(ApiModel):
-    key: IntegrationService
-    value: Annotated[str, Field(min_length=1, max_length=255)]
-
-
 class LineItemWrite(RequestModel):
     title: RequiredText
     description: LongText | None = None
@@ -219,7 +191,7 @@ class LineItemWrite(RequestModel):
     group_id: Ident | None = None
     price_id: Ident | None = None
     rate_display: RateDisplay = "ABSOLUTE"
-    external_ids: Annotated[list[ExternalId], Field(max_length=20)]
+    external_ids: ExternalIds
     revenue_classification: RevenueClassification | None = None
     credit_grant_id: Ident | None = None
 

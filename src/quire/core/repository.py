@@ -12,7 +12,8 @@
   unless told) then ``id``. A criterion that is ``None`` was not asked for and is left out, so a
   repository writes its optional filters with ``equal``, ``one_of``, ``below``, ``above``, ``contains``.
 - ``owned(Model, account_id, *criteria)``: the same rows as a select, for queries that are not pages.
-- Writes every domain repeats: ``insert(session, row)`` (add and flush), ``stamp_once(session, row,
+- Writes every domain repeats: ``assign(row, data, *names)`` (copy a body's fields), ``insert(session, row)``
+  (add and flush), ``stamp_once(session, row,
   "archived_at")`` (archive or soft delete, idempotent) and ``remove(session, row)`` (delete, answering
   the row as it was).
 
@@ -140,6 +141,12 @@ def contains(column: Any, text: str | None) -> Criterion:
 
 
 # --- writes ----------------------------------------------------------------------------------------
+
+
+def assign(row: Any, data: Any, *names: str) -> None:
+    """Copy the attributes ``names`` of ``data`` (a request body) onto ``row`` (same names on both)."""
+    for name in names:
+        setattr(row, name, getattr(data, name))
 
 
 async def insert(session: AsyncSession, row: M) -> M:

@@ -14,7 +14,7 @@ from quire.core.errors import ValidationFailed
 from quire.core.ids import uuid7
 from quire.core.pagination import Page, PageParams
 from quire.core.references import unknown_reference
-from quire.core.repository import find_owned, insert, list_page, loader, remove, stamp_once
+from quire.core.repository import assign, find_owned, insert, list_page, loader, remove, stamp_once
 from quire.tax import repository as repo
 from quire.tax.models import TaxRate, TaxRateUse
 from quire.tax.rules import sub_rates_problem
@@ -37,15 +37,8 @@ def _fill(rate: TaxRate, data: TaxRateCreate) -> None:
     problem = sub_rates_problem(data.amount, [s.amount for s in data.sub_rates])
     if problem is not None:
         raise ValidationFailed(problem, field="subRates")
-    rate.is_published = data.is_published
-    rate.name = data.name
-    rate.invoice_name = data.invoice_name
-    rate.invoice_short_name = data.invoice_short_name
-    rate.description = data.description
-    rate.amount = data.amount
-    rate.country = data.country
-    rate.region = data.region
-    rate.tax_category_id = data.tax_category_id
+    assign(rate, data, "is_published", "name", "invoice_name", "invoice_short_name", "description", "amount", "country",
+           "region", "tax_category_id")
     rate.sub_rates = sub_rates_json(data.sub_rates)
 
 

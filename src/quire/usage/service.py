@@ -18,7 +18,7 @@ from quire.core.errors import QuireError, ValidationFailed
 from quire.core.references import resolve
 from quire.core.ids import uuid7
 from quire.core.pagination import Page, PageParams
-from quire.core.repository import insert, list_page, loader, stamp_once
+from quire.core.repository import assign, insert, list_page, loader, stamp_once
 from quire.customers import service as customers
 from quire.usage import jsontext
 from quire.usage import repository as repo
@@ -237,14 +237,8 @@ async def list_events(
 
 
 def _apply(metric: UsageMetric, data: UsageMetricWrite) -> None:
-    metric.name = data.name
-    metric.description = data.description
-    metric.metric_type = data.metric_type
-    metric.event_type = data.event_type
-    metric.aggregation_type = data.aggregation_type
-    metric.aggregation_property = data.aggregation_property
-    metric.grouping_property = data.grouping_property
-    metric.unit = data.unit
+    assign(metric, data, "name", "description", "metric_type", "event_type", "aggregation_type", "aggregation_property",
+           "grouping_property", "unit")
     metric.property_filters = {k: list(v) for k, v in (data.property_filters or {}).items()}
     metric.properties_to_negate = list(dict.fromkeys(data.properties_to_negate or []))
     metric.case_sensitive = True if data.case_sensitive is None else data.case_sensitive

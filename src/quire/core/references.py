@@ -7,7 +7,8 @@ naming the field (``customerId``, ``priceIds[1]``, ``customerAliases``), as Sequ
 only 400 for these operations (issue 12, docs/errors.md#references).
 
 Services keep one loader per object, "the account's X by id, or 404" (``get_customer``, ``get_invoice``,
-…); a reference is that loader wrapped here, so the rule lives in one place:
+…, made with ``core.repository.loader``); a reference is that loader wrapped here, so the rule lives in
+one place:
 
     customer = await resolve("customerId", get_customer(session, account_id, data.customer_id))
     with reference("customerId"):

@@ -17,7 +17,7 @@ from quire.creditnotes.lifecycle import Action, CreditNoteStatus
 from quire.creditnotes.models import CreditNote, CreditNoteDocument
 from quire.creditnotes.present import credit_note as present_credit_note
 from quire.invoices.delivery.emails import document_email
-from quire.invoices.formatting import format_date, format_money
+from quire.invoices.formatting import format_money
 from quire.outbox import service as outbox
 from quire.outbox.compose import Email
 from quire.outbox.models import OutboxEmail
@@ -47,20 +47,10 @@ def compose(note: CreditNote, document: CreditNoteDocument, *, reply_to: str | N
     amount = format_money(present_credit_note(note).gross_total, note.currency)
     number = note.credit_note_number or note.id
     invoice_number = note.invoice_number or ""
+    subject = f"Credit note {number} for {amount}" + (f" (invoice {invoice_number})" if invoice_number else "")
     return document_email(
-        template="credit_note_email",
-        subject=f"Credit note {number} for {amount}" + (f" (invoice {invoice_number})" if invoice_number else ""),
-        customer_emails=note.customer_emails,
-        merchant_details=note.merchant_details,
-        document=document,
-        reply_to=reply_to,
-        noun="credit note",
-        number=number,
-        amount=amount,
-        invoice_number=invoice_number,
-        issue_date=format_date(note.issue_date.isoformat() if note.issue_date else ""),
-        customer_name=note.customer_legal_company_name,
-        memo=note.memo or "",
+        note, document, template="credit_note_email", subject=subject, reply_to=reply_to,
+        noun="credit note", number=number, amount=amount, invoice_number=invoice_number,
     )
 
 

@@ -8,7 +8,6 @@ theirs with it too (``quire.creditnotes.delivery``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,25 +28,26 @@ SUBJECT_TYPE = "invoice"
 
 
 def document_email(
-    *,
-    template: str,
-    subject: str,
-    customer_emails: Sequence[str],
-    merchant_details: dict[str, Any] | None,
-    document: StoredDocument,
-    reply_to: str | None,
-    **context: Any,
+    source: Any, document: StoredDocument, *, template: str, subject: str, reply_to: str | None, **context: Any
 ) -> Email:
-    """The email of a document to its customer: To ``customer_emails`` (each once), CC the merchant's
-    email unless already a recipient, From shown as the merchant, Reply-To ``reply_to`` or the
-    merchant, ``subject`` + " from <merchant>", ``<template>.txt.j2`` and ``<template>.html.j2``
-    rendered with ``context`` plus ``merchant_name``, ``merchant_email`` and ``filename``, and
-    ``document`` attached."""
-    merchant = merchant_details or {}
+    """The email of ``source`` (an invoice or a credit note) to its customer: To its
+    ``customer_emails`` (each once), CC the merchant's email unless already a recipient, From shown as
+    the merchant, Reply-To ``reply_to`` or the merchant, ``subject`` + " from <merchant>",
+    ``<template>.txt.j2`` and ``<template>.html.j2`` rendered with ``context`` plus the issue date,
+    customer name, memo, ``merchant_name``, ``merchant_email`` and ``filename``, and ``document`` attached."""
+    merchant = source.merchant_details or {}
     merchant_name = one_line(str(merchant.get("legalCompanyName", "")))
     merchant_email = str(merchant.get("email", "")) or None
-    to = unique(list(customer_emails))
-    values = {**context, "merchant_name": merchant_name, "merchant_email": merchant_email or "", "filename": document.filename}
+    to = unique(list(source.customer_emails))
+    values = {
+        "issue_date": format_date(source.issue_date.isoformat() if source.issue_date else ""),
+        "customer_name": source.customer_legal_company_name,
+        "memo": source.memo or "",
+        **context,
+        "merchant_name": merchant_name,
+        "merchant_email": merchant_email or "",
+        "filename": document.filename,
+    }
     return Email(
         to=to,
         cc=unique([merchant_email], without=to) if merchant_email else [],
@@ -64,20 +64,9 @@ def compose(invoice: Invoice, document: InvoiceDocument, hosted_url: str, *, rep
     amount = format_money(present_invoice(invoice).gross_total, invoice.currency)
     number = invoice.invoice_number or invoice.id
     return document_email(
-        template="invoice_email",
-        subject=f"Invoice {number} for {amount}",
-        customer_emails=invoice.customer_emails,
-        merchant_details=invoice.merchant_details,
-        document=document,
-        reply_to=reply_to,
-        noun="invoice",
-        number=number,
-        amount=amount,
+        invoice, document, template="invoice_email", subject=f"Invoice {number} for {amount}", reply_to=reply_to,
+        noun="invoice", number=number, amount=amount, hosted_url=hosted_url,
         due_date=format_date(invoice.due_date.isoformat() if invoice.due_date else ""),
-        issue_date=format_date(invoice.issue_date.isoformat() if invoice.issue_date else ""),
-        customer_name=invoice.customer_legal_company_name,
-        memo=invoice.memo or "",
-        hosted_url=hosted_url,
     )
 
 

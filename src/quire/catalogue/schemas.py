@@ -10,7 +10,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from quire.catalogue.enums import (
@@ -24,7 +24,17 @@ from quire.catalogue.enums import (
 from quire.core.contract_enums import INTEGRATION_SERVICE
 from quire.core.money import InvalidDecimal, parse_decimal
 from quire.core.pages import ListPage
-from quire.core.schemas import AccountObject, ApiModel, CurrencyCode, IsoDate, RequestModel, RequiredText, ShortText, Timestamp
+from quire.core.schemas import (
+    AccountObject,
+    ApiModel,
+    CurrencyCode,
+    IsoDate,
+    NoNul,
+    RequestModel,
+    RequiredText,
+    ShortText,
+    Timestamp,
+)
 
 BillingFrequency = Literal[BILLING_FREQUENCY]  # type: ignore[valid-type]
 BillingType = Literal[BILLING_TYPE]  # type: ignore[valid-type]
@@ -35,19 +45,6 @@ UsageCalculationFrequency = Literal[USAGE_CALCULATION_FREQUENCY]  # type: ignore
 IntegrationService = Literal[INTEGRATION_SERVICE]  # type: ignore[valid-type]
 
 
-def _no_nul(value: str) -> str:
-    # Neither database can store U+0000 (PostgreSQL) or a lone surrogate (not UTF-8): refuse them here
-    # rather than fail in the driver with a 500.
-    if "\x00" in value:
-        raise ValueError("must not contain the NUL character (U+0000)")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode text (it contains a lone surrogate)") from None
-    return value
-
-
-NoNul = AfterValidator(_no_nul)
 Ident = Annotated[str, Field(min_length=1, max_length=64), NoNul]
 Name = Annotated[RequiredText, NoNul]
 Label = Annotated[ShortText, NoNul]
@@ -123,13 +120,18 @@ class ProductPage(ListPage[ProductRead]):
 # --- prices (variants) ----------------------------------------------------------------------------
 
 
-class PriceCreate(RequestModel):
+class PricingWrite(RequestModel):
+    """What a new price and a list price are both sent with (their other fields differ)."""
+
     product_id: Ident
     name: Name
     currency: CurrencyCode
     structure: dict[str, Any]
     billing_frequency: BillingFrequency
     billing_type: BillingType
+
+
+class PriceCreate(PricingWrite):
     external_ids: Annotated[list[IntegrationExternalIdentifier], Field(max_length=50)]
     parameters: Annotated[list[PriceParameter], Field(max_length=50)] | None = None
     list_price_id: Ident | None = None
@@ -178,15 +180,9 @@ class BillingProductPage(ListPage[BillingProductRead]):
 # --- list prices ----------------------------------------------------------------------------------
 
 
-class ListPriceWrite(RequestModel):
+class ListPriceWrite(PricingWrite):
     """POST and PUT /list-prices: the contract's seven ``*ListPriceRequest`` differ only in ``structure``."""
 
-    product_id: Ident
-    name: Name
-    currency: CurrencyCode
-    structure: dict[str, Any]
-    billing_frequency: BillingFrequency
-    billing_type: BillingType
     integration_ids: Annotated[list[IntegrationId], Field(max_length=50)]
     custom_metric_parameters: Annotated[list[PriceParameter], Field(max_length=50)]
     usage_calculation_period: UsageCalculationPeriod | None = None

@@ -138,10 +138,26 @@ def _check_email(value: str) -> str:
     return value
 
 
-def _strict_str(value: Any) -> Any:
+def strict_str(value: Any) -> Any:
+    """A ``BeforeValidator``: a string as sent, never one coerced from a number or a boolean."""
     if not isinstance(value, str):
         raise ValueError("must be a string")
     return value
+
+
+def storable_text(value: str) -> str:
+    """An ``AfterValidator`` (``NoNul``): text both databases can store, no U+0000 (PostgreSQL) and no
+    lone surrogate (not UTF-8), refused as a 400 rather than a 500 in the driver."""
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character (U+0000)")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text (it contains a lone surrogate)") from None
+    return value
+
+
+NoNul = AfterValidator(storable_text)
 
 
 #: A calendar date on the wire: exactly ``YYYY-MM-DD``.
@@ -149,7 +165,7 @@ IsoDate = Annotated[date, BeforeValidator(_parse_date), PlainSerializer(lambda d
 #: A timestamp on the wire: UTC ISO-8601 with ``Z``.
 Timestamp = Annotated[datetime, PlainSerializer(isoformat_z, return_type=str)]
 #: An email address, validated for shape, echoed exactly as sent.
-Email = Annotated[str, BeforeValidator(_strict_str), Field(max_length=254), AfterValidator(_check_email)]
+Email = Annotated[str, BeforeValidator(strict_str), Field(max_length=254), AfterValidator(_check_email)]
 
 # Length limits for free text (docs/errors.md lists them).
 ShortText = Annotated[str, Field(max_length=255)]
@@ -171,7 +187,7 @@ from quire.core.contract_enums import COUNTRY_CODE, CURRENCY, STATE  # noqa: E40
 CountryCode = Literal[COUNTRY_CODE]  # type: ignore[valid-type]
 StateCode = Literal[STATE]  # type: ignore[valid-type]
 CurrencyCode = Literal[CURRENCY]  # type: ignore[valid-type]
-RequiredText = Annotated[str, BeforeValidator(_strict_str), Field(min_length=1, max_length=255)]
+RequiredText = Annotated[str, BeforeValidator(strict_str), Field(min_length=1, max_length=255)]
 
 
 class Address(ApiModel):
@@ -181,7 +197,7 @@ class Address(ApiModel):
     line2: Annotated[str, Field(max_length=255)] | None = None
     town: RequiredText
     state: StateCode | None = None
-    postcode: Annotated[str, BeforeValidator(_strict_str), Field(min_length=1, max_length=32)]
+    postcode: Annotated[str, BeforeValidator(strict_str), Field(min_length=1, max_length=32)]
     country: CountryCode
 
     @model_validator(mode="after")

@@ -30,3 +30,8 @@ class Timestamps:
 def created_index(table: str) -> Index:
     """The index of a list in creation order (``core.pagination``'s default keyset): account, created, id."""
     return Index(f"ix_{table}_account_created", "account_id", "created_at", "id")
+
+
+def id_index(table: str) -> Index:
+    """The index of a list in id order (UUIDv7 ids: the order rows were received in): account, id."""
+    return Index(f"ix_{table}_account_id", "account_id", "id")

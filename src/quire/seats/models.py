@@ -13,7 +13,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column
 
 from quire.core.db import Base, UTCDateTime
-from quire.core.tables import AccountRow, Timestamps, created_index
+from quire.core.tables import AccountRow, Timestamps, created_index, id_index
 
 
 class SeatType(AccountRow, Timestamps, Base):
@@ -34,7 +34,7 @@ class SeatSnapshot(AccountRow, Base):
     __table_args__ = (
         UniqueConstraint("account_id", "customer_snapshot_id", name="uq_seat_snapshots_customer_snapshot_id"),
         Index("ix_seat_snapshots_alias_type_time", "account_id", "customer_alias", "seat_type", "snapshot_timestamp"),
-        Index("ix_seat_snapshots_account_id", "account_id", "id"),
+        id_index("seat_snapshots"),
     )
 
     customer_snapshot_id: Mapped[str] = mapped_column(String(255))
@@ -48,7 +48,7 @@ class SeatSnapshot(AccountRow, Base):
 class SeatChange(AccountRow, Base):
     __tablename__ = "seat_changes"
     __table_args__ = (
-        Index("ix_seat_changes_account_id", "account_id", "id"),
+        id_index("seat_changes"),
         Index("ix_seat_changes_snapshot", "snapshot_id", "position"),
         Index("ix_seat_changes_alias_type_time", "account_id", "customer_alias", "seat_type", "timestamp"),
     )

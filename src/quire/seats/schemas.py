@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field
 
 from quire.core.pages import ListPage
-from quire.core.schemas import AccountObject, ApiModel, LongText, RequiredText, ShortText, Timestamp
+from quire.core.schemas import AccountObject, ApiModel, LongText, RequiredText, ShortText, Timestamp, strict_str
 from quire.seats.models import SeatChange, SeatSnapshot, SeatType
 from quire.usage.schemas import StorableRequest
 
@@ -17,14 +17,8 @@ SeatChangeType = Literal["SEAT_ADDED", "SEAT_REMOVED"]
 MAX_SEATS = 2_147_483_647
 
 
-def _strict_str(value: Any) -> Any:
-    if not isinstance(value, str):
-        raise ValueError("must be a string")
-    return value
-
-
-Identifier = Annotated[str, BeforeValidator(_strict_str), Field(min_length=1, max_length=255)]
-TimestampText = Annotated[str, BeforeValidator(_strict_str), Field(max_length=64)]
+Identifier = Annotated[str, BeforeValidator(strict_str), Field(min_length=1, max_length=255)]
+TimestampText = Annotated[str, BeforeValidator(strict_str), Field(max_length=64)]
 
 
 class SnapshotSortBy(StrEnum):

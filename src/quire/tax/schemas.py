@@ -11,22 +11,24 @@ from decimal import Decimal
 from functools import partial
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, StrictStr
+from pydantic import BeforeValidator, Field, StrictBool, StrictStr
 
 from quire.core.money import InvalidDecimal, decimal_str, parse_decimal
 from quire.core.pages import ListPage
-from quire.core.schemas import AccountObject, ApiModel, CountryCode, LongText, RequestModel, RequiredText, ShortText, StateCode
+from quire.core.schemas import (
+    AccountObject,
+    ApiModel,
+    CountryCode,
+    LongText,
+    NoNul,
+    RequestModel,
+    RequiredText,
+    ShortText,
+    StateCode,
+)
 from quire.tax.models import TaxRate, TaxRegistration
 
 
-def _no_nul(value: str) -> str:
-    # PostgreSQL text cannot hold U+0000: refuse it here rather than fail in the database.
-    if "\x00" in value:
-        raise ValueError("must not contain the NUL character (U+0000)")
-    return value
-
-
-NoNul = AfterValidator(_no_nul)
 Ident = Annotated[str, Field(min_length=1, max_length=64), NoNul]
 TaxIdentifier = Annotated[StrictStr, Field(min_length=1, max_length=64), NoNul]
 Name = Annotated[RequiredText, NoNul]

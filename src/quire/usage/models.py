@@ -23,7 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator, TypeEngine, UserDefinedType
 
 from quire.core.db import Base, UTCDateTime
-from quire.core.tables import AccountRow, Timestamps, created_index
+from quire.core.tables import AccountRow, Timestamps, created_index, id_index
 
 
 class _JsonbText(UserDefinedType[str]):
@@ -67,7 +67,7 @@ class UsageEvent(AccountRow, Base):
     __table_args__ = (
         UniqueConstraint("account_id", "customer_event_id", name="uq_usage_events_customer_event_id"),
         Index("ix_usage_events_alias_type_time", "account_id", "customer_alias", "event_type", "event_timestamp"),
-        Index("ix_usage_events_account_id", "account_id", "id"),
+        id_index("usage_events"),
         Index("ix_usage_events_account_time", "account_id", "event_timestamp", "id"),
     )
 

@@ -16,7 +16,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, StrictI
 
 from quire.core.clock import isoformat_z
 from quire.core.pages import ListPage
-from quire.core.schemas import AccountObject, ApiModel, RequestModel, RequiredText, ShortText, Timestamp
+from quire.core.schemas import AccountObject, ApiModel, RequestModel, RequiredText, ShortText, Timestamp, strict_str
 from quire.usage.jsontext import RawJson
 from quire.usage.models import UsageEventUpload, UsageMetric
 from quire.usage.values import check_property_name, text_problem
@@ -26,14 +26,8 @@ MetricType = Literal["SIMPLE", "GROUPED"]
 AggregationType = Literal["COUNT", "UNIQUE", "SUM", "CUSTOM"]
 
 
-def _strict_str(value: Any) -> Any:
-    if not isinstance(value, str):
-        raise ValueError("must be a string")
-    return value
-
-
-Identifier = Annotated[str, BeforeValidator(_strict_str), Field(min_length=1, max_length=255)]
-PropertyName = Annotated[str, BeforeValidator(_strict_str), AfterValidator(check_property_name)]
+Identifier = Annotated[str, BeforeValidator(strict_str), Field(min_length=1, max_length=255)]
+PropertyName = Annotated[str, BeforeValidator(strict_str), AfterValidator(check_property_name)]
 FilterValue = StrictStr | StrictBool | StrictInt | Annotated[float, Field(strict=True, allow_inf_nan=False)]
 
 
@@ -60,7 +54,7 @@ class UsageEventCreate(StorableRequest):
     customer_event_id: Identifier | None = None
     customer_alias: Identifier
     event_type: Identifier
-    event_timestamp: Annotated[str, BeforeValidator(_strict_str), Field(max_length=64)] | None = None
+    event_timestamp: Annotated[str, BeforeValidator(strict_str), Field(max_length=64)] | None = None
     event_properties: dict[str, Any] | None = None
 
 

@@ -21,13 +21,13 @@ from quire.catalogue.enums import (
     PROPAGATION_MODE,
     USAGE_CALCULATION_FREQUENCY,
 )
-from quire.core.contract_enums import INTEGRATION_SERVICE
 from quire.core.money import InvalidDecimal, parse_decimal
 from quire.core.pages import ListPage
 from quire.core.schemas import (
     AccountObject,
     ApiModel,
     CurrencyCode,
+    IntegrationService,
     IsoDate,
     NoNul,
     RequestModel,
@@ -42,7 +42,6 @@ PlanType = Literal[PLAN_TYPE]  # type: ignore[valid-type]
 PlanStatus = Literal[PLAN_STATUS]  # type: ignore[valid-type]
 PropagationMode = Literal[PROPAGATION_MODE]  # type: ignore[valid-type]
 UsageCalculationFrequency = Literal[USAGE_CALCULATION_FREQUENCY]  # type: ignore[valid-type]
-IntegrationService = Literal[INTEGRATION_SERVICE]  # type: ignore[valid-type]
 
 
 Ident = Annotated[str, Field(min_length=1, max_length=64), NoNul]

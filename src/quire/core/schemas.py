@@ -182,11 +182,21 @@ from typing import Literal  # noqa: E402
 
 from pydantic import model_validator  # noqa: E402
 
-from quire.core.contract_enums import COUNTRY_CODE, CURRENCY, STATE  # noqa: E402
+from quire.core.contract_enums import (  # noqa: E402
+    COUNTRY_CODE,
+    CURRENCY,
+    INTEGRATION_SERVICE,
+    PAYMENT_PROVIDER,
+    STATE,
+    TAX_STATUS,
+)
 
 CountryCode = Literal[COUNTRY_CODE]  # type: ignore[valid-type]
 StateCode = Literal[STATE]  # type: ignore[valid-type]
 CurrencyCode = Literal[CURRENCY]  # type: ignore[valid-type]
+IntegrationService = Literal[INTEGRATION_SERVICE]  # type: ignore[valid-type]
+PaymentProvider = Literal[PAYMENT_PROVIDER]  # type: ignore[valid-type]
+TaxStatus = Literal[TAX_STATUS]  # type: ignore[valid-type]
 RequiredText = Annotated[str, BeforeValidator(strict_str), Field(min_length=1, max_length=255)]
 
 

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field
 
-from quire.core.contract_enums import INTEGRATION_SERVICE, PAYMENT_PROVIDER, TAX_STATUS
 from quire.core.pages import ListPage
-from quire.core.schemas import AccountObject, Address, ApiModel, Email, RequestModel, RequiredText, ShortText, Timestamp
+from quire.core.schemas import (
+    AccountObject,
+    Address,
+    ApiModel,
+    Email,
+    IntegrationService,
+    PaymentProvider,
+    RequestModel,
+    RequiredText,
+    ShortText,
+    TaxStatus,
+    Timestamp,
+)
 from quire.customers.models import Customer, CustomerAlias, CustomerSettings
 
-TaxStatus = Literal[TAX_STATUS]  # type: ignore[valid-type]
-IntegrationService = Literal[INTEGRATION_SERVICE]  # type: ignore[valid-type]
-PaymentProvider = Literal[PAYMENT_PROVIDER]  # type: ignore[valid-type]
 AliasValue = Annotated[str, Field(min_length=1, max_length=255)]
 
 

@@ -191,11 +191,17 @@ from quire.core.contract_enums import (  # noqa: E402
     TAX_STATUS,
 )
 
+#: ISO 3166-1 alpha-2, as the contract lists them.
 CountryCode = Literal[COUNTRY_CODE]  # type: ignore[valid-type]
+#: A US state (an address's ``state``).
 StateCode = Literal[STATE]  # type: ignore[valid-type]
+#: ISO 4217, as the contract lists them.
 CurrencyCode = Literal[CURRENCY]  # type: ignore[valid-type]
+#: The system an external id belongs to (``externalIds[].key``, list prices' ``integrationIds``).
 IntegrationService = Literal[INTEGRATION_SERVICE]  # type: ignore[valid-type]
+#: A customer's or invoice's payment provider.
 PaymentProvider = Literal[PAYMENT_PROVIDER]  # type: ignore[valid-type]
+#: A customer's tax status, copied onto its invoices.
 TaxStatus = Literal[TAX_STATUS]  # type: ignore[valid-type]
 RequiredText = Annotated[str, BeforeValidator(strict_str), Field(min_length=1, max_length=255)]
 

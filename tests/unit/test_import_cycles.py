@@ -1,6 +1,6 @@
 """No import circles in ``src/quire``: every module's imports, read with ``ast`` (also those inside
 functions and ``TYPE_CHECKING`` blocks), form a graph with no strongly connected component of more
-than one module.
+than one module; and the render layer (``quire.documents``) imports no other part of Quire.
 
 An import names one module: ``import a.b`` and ``from a.b import c`` point at ``a.b.c`` when that is a
 module, else at ``a.b``. The parent packages Python runs on the way are not counted: a package's
@@ -120,6 +120,17 @@ def test_the_circle_finder_finds_circles() -> None:
     edges = {"a": {"b"}, "b": {"c"}, "c": {"a", "d"}, "d": set(), "e": {"e"}}
     assert circles(edges) == [["a", "b", "c"]]
     assert one_cycle(["a", "b", "c"], edges) == ["a", "b", "c", "a"]
+
+
+def test_the_render_layer_knows_no_domain() -> None:
+    """``quire.documents`` renders a neutral model: it imports nothing of Quire outside itself."""
+    edges = graph()
+    reaching_up = {
+        f"{name} -> {target}"
+        for name, targets in edges.items() if name.startswith("quire.documents")
+        for target in targets if not target.startswith("quire.documents")
+    }
+    assert not reaching_up, sorted(reaching_up)
 
 
 def test_no_import_circles() -> None:

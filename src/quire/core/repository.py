@@ -4,7 +4,8 @@
   was not found"; another account's row is not found either). ``find_owned`` is the same returning ``None``.
   Options: ``lock`` (FOR UPDATE), ``share`` (FOR SHARE), ``live`` (leave out soft-deleted rows, those with
   ``deleted_at``), ``options`` (eager loads), ``kind`` (the name in the 404 when it is not the class name).
-  An id that is not a UUID answers without a query. The select is built once per model and options set.
+  An id that is not a UUID answers without a query. The select is built once per model and choice of
+  ``lock``/``share``/``live`` (``options`` are added per call).
 - ``loader(Model, live=…, kind=…)``: ``get_owned`` for one model, what a domain exports as its loader:
   ``get_price = loader(Price, live=True)``, then ``await get_price(session, account_id, id, lock=True)``.
 - ``list_page(session, Model, account_id, params, *criteria, sort=...)``: one keyset page
@@ -13,9 +14,8 @@
   repository writes its optional filters with ``equal``, ``one_of``, ``below``, ``above``, ``contains``.
 - ``owned(Model, account_id, *criteria)``: the same rows as a select, for queries that are not pages.
 - Writes every domain repeats: ``assign(row, data, *names)`` (copy a body's fields), ``insert(session, row)``
-  (add and flush), ``stamp_once(session, row,
-  "archived_at")`` (archive or soft delete, idempotent) and ``remove(session, row)`` (delete, answering
-  the row as it was).
+  (add and flush), ``stamp_once(session, row, "archived_at")`` (archive or soft delete, idempotent) and
+  ``remove(session, row)`` (delete, answering the row as it was).
 
 A model here has ``id`` and ``account_id`` columns (``created_at`` for the default sort).
 """
@@ -90,7 +90,6 @@ def loader(model: type[M], *, kind: str | None = None, live: bool = False) -> Lo
                    options: Sequence[Any] = ()) -> M:
         return await get_owned(session, model, account_id, ident, kind=kind, lock=lock, share=share, live=live,
                                options=options)
-    load.__name__ = load.__qualname__ = f"get_{model.__name__}"
     return load
 
 

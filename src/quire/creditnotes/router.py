@@ -18,22 +18,9 @@ from quire.creditnotes.document import credit_note_download
 from quire.creditnotes.models import KIND
 from quire.creditnotes.repository import CreditNoteFilters
 from quire.creditnotes.schemas import (
-    CreditGroupCreate,
-    CreditGroupPage,
-    CreditGroupRead,
-    CreditGroupUpdate,
-    CreditLineCreate,
-    CreditLineFields,
-    CreditLinePage,
-    CreditLineRead,
-    CreditNoteCreate,
-    CreditNoteEmailPage,
-    CreditNoteEmailRead,
-    CreditNotePage,
-    CreditNoteRead,
-    CreditNoteSortBy,
-    CreditNoteUpdate,
-    email_read,
+    CreditGroupCreate, CreditGroupPage, CreditGroupRead, CreditGroupUpdate, CreditLineCreate, CreditLineFields,
+    CreditLinePage, CreditLineRead, CreditNoteCreate, CreditNoteEmailPage, CreditNoteEmailRead, CreditNotePage,
+    CreditNoteRead, CreditNoteSortBy, CreditNoteUpdate, email_read
 )
 from quire.outbox.routes import add_email_routes
 

@@ -14,33 +14,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
+from quire.billing_documents.schemas import (
+    DocumentTailRead, ExternalId, ExternalIds, GroupTailRead, GroupWrite, Ident, LineFields, Metadata,
+    NewDocumentFields, RateDisplay, RecipientFields, TaxRate
+)
 from quire.core.contract_enums import CREDIT_NOTE_STATUS
 from quire.core.errors import ValidationFailed
-from quire.core.pagination import PaginationMeta
+from quire.core.pages import ListPage
 from quire.core.schemas import (
-    Address,
-    ApiModel,
-    AwareDateTime,
-    CurrencyCode,
-    IsoDate,
-    KeyValuePair,
-    LongText,
-    RequestModel,
-    RequiredText,
-    ShortText,
-    Timestamp,
-)
-from quire.billing_documents.schemas import (
-    Emails,
-    ExternalId,
-    ExternalIds,
-    Ident,
-    LinkInfo,
-    Metadata,
-    Quantity,
-    Rate,
-    RateDisplay,
-    TaxRate,
+    AccountObject, ApiModel, AwareDateTime, CurrencyCode, IsoDate, RequestModel, ShortText, Timestamp
 )
 from quire.outbox.models import OutboxEmail
 from quire.outbox.schemas import EmailFields, email_fields
@@ -49,24 +31,21 @@ CreditNoteStatusName = Literal[CREDIT_NOTE_STATUS]  # type: ignore[valid-type]
 TaxId = Annotated[str, Field(max_length=64)]
 
 
-class CreditNoteFields(RequestModel):
-    """Fields shared by create and update (all optional here)."""
+class _CreditNoteHead(RequestModel):
+    """What a credit note's create and update bodies may set (all optional here), in the contract's order:
+    these, the recipient's fields, then ``CreditNoteFields``' own."""
 
     billing_period_start: AwareDateTime | None = None
     billing_period_end: AwareDateTime | None = None
     purchase_order_number: ShortText | None = None
-    customer_emails: Emails | None = None
-    customer_legal_company_name: RequiredText | None = None
-    customer_billing_address: Address | None = None
-    customer_shipping_address: Address | None = None
-    memo: LongText | None = None
+
+
+class CreditNoteFields(RecipientFields, _CreditNoteHead):
     metadata: Metadata | None = None
     customer_tax_id: TaxId | None = None
 
 
-class CreditNoteCreate(CreditNoteFields):
-    currency: CurrencyCode
-    customer_id: Ident
+class CreditNoteCreate(NewDocumentFields, CreditNoteFields):
     invoice_id: Ident | None = None
 
 
@@ -74,9 +53,7 @@ class CreditNoteUpdate(CreditNoteFields):
     """PUT: a merge. Omitted fields keep their value; explicit null clears an optional one."""
 
 
-class CreditNoteRead(ApiModel):
-    id: str
-    sequence_account_id: str
+class _CreditNoteReadHead(AccountObject):
     status: CreditNoteStatusName
     invoice_id: str | None = None
     invoice_number: str | None = None
@@ -88,23 +65,14 @@ class CreditNoteRead(ApiModel):
     credit_note_number: str | None = None
     purchase_order_number: str | None = None
     customer_id: str
-    customer_emails: list[str]
-    customer_legal_company_name: str
-    customer_billing_address: Address
-    customer_shipping_address: Address
-    memo: str | None = None
-    total_tax: str
-    net_total: str
-    gross_total: str
-    metadata: list[KeyValuePair]
-    customer_tax_id: str | None = None
-    linked_services: list[LinkInfo]
-    merchant_details: dict[str, Any] | None = None
 
 
-class CreditNotePage(ApiModel):
-    items: list[CreditNoteRead]
-    pagination: PaginationMeta
+class CreditNoteRead(DocumentTailRead, _CreditNoteReadHead):
+    pass
+
+
+class CreditNotePage(ListPage[CreditNoteRead]):
+    pass
 
 
 class CreditNoteSortBy(StrEnum):
@@ -117,13 +85,9 @@ class CreditNoteSortBy(StrEnum):
 # --- line items and groups ------------------------------------------------------------------------
 
 
-class CreditLineFields(RequestModel):
+class CreditLineFields(LineFields):
     """The body of PUT …/line-items/{id}; it replaces the line's values (groupId and lineItemId stay)."""
 
-    title: RequiredText
-    description: LongText | None = None
-    quantity: Quantity
-    rate: Rate
     tax_rate: TaxRate
     rate_display: RateDisplay = "ABSOLUTE"
     external_ids: ExternalIds
@@ -161,35 +125,30 @@ class CreditLineRead(ApiModel):
     external_ids: list[ExternalId]
 
 
-class CreditLinePage(ApiModel):
-    items: list[CreditLineRead]
-    pagination: PaginationMeta
+class CreditLinePage(ListPage[CreditLineRead]):
+    pass
 
 
-class CreditGroupUpdate(RequestModel):
-    title: RequiredText
-    description: LongText | None = None
+class CreditGroupUpdate(GroupWrite):
+    pass
 
 
 class CreditGroupCreate(CreditGroupUpdate):
     line_item_group_id: Ident | None = None
 
 
-class CreditGroupRead(ApiModel):
+class _CreditGroupHead(ApiModel):
     id: str
     credit_note_id: str
     line_item_group_id: str | None = None
-    title: str
-    description: str | None = None
-    index: int
-    net_total: str
-    total_tax: str
-    gross_total: str
 
 
-class CreditGroupPage(ApiModel):
-    items: list[CreditGroupRead]
-    pagination: PaginationMeta
+class CreditGroupRead(GroupTailRead, _CreditGroupHead):
+    pass
+
+
+class CreditGroupPage(ListPage[CreditGroupRead]):
+    pass
 
 
 def check_period(start: datetime | None, end: datetime | None) -> None:
@@ -206,9 +165,8 @@ class CreditNoteEmailRead(EmailFields):
     credit_note_id: str
 
 
-class CreditNoteEmailPage(ApiModel):
-    items: list[CreditNoteEmailRead]
-    pagination: PaginationMeta
+class CreditNoteEmailPage(ListPage[CreditNoteEmailRead]):
+    pass
 
 
 def email_read(row: OutboxEmail) -> CreditNoteEmailRead:

@@ -6,13 +6,7 @@ from __future__ import annotations
 from quire.billing_documents.present import document_fields, group_fields, line_fields
 from quire.invoices.models import Invoice, InvoiceLineItem, InvoiceLineItemGroup, InvoiceSettings
 from quire.invoices.schemas import (
-    DateRange,
-    GroupRead,
-    InclusiveDateRange,
-    InvoiceRead,
-    InvoiceSettingsRead,
-    LineItemRead,
-    RenderSettings,
+    DateRange, GroupRead, InclusiveDateRange, InvoiceRead, InvoiceSettingsRead, LineItemRead, RenderSettings
 )
 
 

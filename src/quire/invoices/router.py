@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.billing_documents import lines as document_lines
+from quire.billing_documents.schemas import GroupWrite
 from quire.billing_documents.routes import LineWire, add_line_routes
 from quire.core.http import Account, Session, api_router
 from quire.core.pagination import PageParams, page_params
@@ -18,21 +19,9 @@ from quire.invoices.models import KIND
 from quire.invoices.document import invoice_download
 from quire.invoices.repository import InvoiceFilters
 from quire.invoices.schemas import (
-    GroupPage,
-    GroupRead,
-    GroupWrite,
-    InvoiceCreate,
-    InvoicePage,
-    InvoiceRead,
-    InvoiceSettingsCreate,
-    InvoiceSettingsRead,
-    InvoiceSettingsUpdate,
-    InvoiceSortBy,
-    InvoiceUpdate,
-    LineItemPage,
-    LineItemRead,
-    LineItemWrite,
-    PaymentStatusUpdate,
+    GroupPage, GroupRead, InvoiceCreate, InvoicePage, InvoiceRead, InvoiceSettingsCreate,
+    InvoiceSettingsRead, InvoiceSettingsUpdate, InvoiceSortBy, InvoiceUpdate, LineItemPage, LineItemRead,
+    LineItemWrite, PaymentStatusUpdate
 )
 
 router = api_router()

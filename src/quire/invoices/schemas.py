@@ -13,40 +13,17 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from quire.billing_documents.schemas import (
-    Emails,
-    ExternalId,
-    ExternalIds,
-    Ident,
-    LinkInfo,
-    Metadata,
-    Quantity,
-    Rate,
-    RateDisplay,
-    TaxRate,
+    ExternalId, ExternalIds, GroupTailRead, Ident, LineFields, LinkInfo, Metadata, NewDocumentFields, RateDisplay,
+    RecipientFields
 )
 from quire.core.contract_enums import (
-    INVOICE_DUNNING_STATUS,
-    INVOICE_PAYMENT_OPTION,
-    INVOICE_PAYMENT_STATUS,
-    INVOICE_STATUS,
-    PAYMENT_LINK_DISPLAY_OPTION,
-    PAYMENT_PROVIDER,
-    REVENUE_CLASSIFICATION,
-    TAX_STATUS,
+    INVOICE_DUNNING_STATUS, INVOICE_PAYMENT_OPTION, INVOICE_PAYMENT_STATUS, INVOICE_STATUS,
+    PAYMENT_LINK_DISPLAY_OPTION, REVENUE_CLASSIFICATION
 )
-from quire.core.pagination import PaginationMeta
+from quire.core.pages import ListPage
 from quire.core.schemas import (
-    Address,
-    ApiModel,
-    AwareDateTime,
-    CurrencyCode,
-    IsoDate,
-    KeyValuePair,
-    LongText,
-    RequestModel,
-    RequiredText,
-    ShortText,
-    Timestamp,
+    AccountObject, Address, ApiModel, AwareDateTime, CurrencyCode, IsoDate, KeyValuePair, LongText, PaymentProvider,
+    RequestModel, ShortText, TaxStatus, Timestamp
 )
 from quire.tax.schemas import TaxIdentifier
 
@@ -55,9 +32,7 @@ PaymentStatusName = Literal[INVOICE_PAYMENT_STATUS]  # type: ignore[valid-type]
 PaymentOption = Literal[INVOICE_PAYMENT_OPTION]  # type: ignore[valid-type]
 PaymentLinkDisplay = Literal[PAYMENT_LINK_DISPLAY_OPTION]  # type: ignore[valid-type]
 RevenueClassification = Literal[REVENUE_CLASSIFICATION]  # type: ignore[valid-type]
-TaxStatus = Literal[TAX_STATUS]  # type: ignore[valid-type]
 DunningStatus = Literal[INVOICE_DUNNING_STATUS]  # type: ignore[valid-type]
-PaymentProvider = Literal[PAYMENT_PROVIDER]  # type: ignore[valid-type]
 
 
 class InclusiveDateRange(ApiModel):
@@ -89,17 +64,15 @@ class RenderSettings(ApiModel):
 PaymentOptions = Annotated[list[PaymentOption], Field(max_length=2)]
 
 
-class InvoiceFields(RequestModel):
-    """Fields shared by create and update (all optional here)."""
-
+class _InvoiceHead(RequestModel):
     due_date: IsoDate | None = None
     purchase_order_number: ShortText | None = None
     reference: ShortText | None = None
-    customer_emails: Emails | None = None
-    customer_legal_company_name: RequiredText | None = None
-    customer_billing_address: Address | None = None
-    customer_shipping_address: Address | None = None
-    memo: LongText | None = None
+
+
+class InvoiceFields(RecipientFields, _InvoiceHead):
+    """The body of PUT and PATCH, and the optional part of POST /invoices."""
+
     payment_options: PaymentOptions | None = None
     billing_period: InclusiveDateRange | None = None
     metadata: Metadata | None = None
@@ -108,9 +81,7 @@ class InvoiceFields(RequestModel):
     accounting_date: IsoDate | None = None
 
 
-class InvoiceCreate(InvoiceFields):
-    currency: CurrencyCode
-    customer_id: Ident
+class InvoiceCreate(NewDocumentFields, InvoiceFields):
     billing_schedule_id: Ident | None = None
     # Quire extension (docs/tax.md): when omitted, the customer's first tax registration is copied.
     customer_tax_id: TaxIdentifier | None = None
@@ -120,9 +91,7 @@ class InvoiceUpdate(InvoiceFields):
     """PUT and PATCH: a merge. Omitted fields keep their value; explicit null clears an optional one."""
 
 
-class InvoiceRead(ApiModel):
-    id: str
-    sequence_account_id: str
+class InvoiceRead(AccountObject):
     billing_schedule_id: str | None = None
     status: InvoiceStatusName
     currency: CurrencyCode
@@ -158,9 +127,8 @@ class InvoiceRead(ApiModel):
     billing_run_id: str | None = None
 
 
-class InvoicePage(ApiModel):
-    items: list[InvoiceRead]
-    pagination: PaginationMeta
+class InvoicePage(ListPage[InvoiceRead]):
+    pass
 
 
 class PaymentStatusUpdate(RequestModel):
@@ -177,13 +145,7 @@ class InvoiceSortBy(StrEnum):
 # --- line items and groups ------------------------------------------------------------------------
 
 
-class LineItemWrite(RequestModel):
-    title: RequiredText
-    description: LongText | None = None
-    quantity: Quantity
-    rate: Rate
-    # Required by the contract; Quire also accepts ``taxRateId`` instead (an extension, docs/tax.md).
-    tax_rate: TaxRate | None = None
+class LineItemWrite(LineFields):
     tax_rate_id: Ident | None = None
     service_period_start: AwareDateTime | None = None
     service_period_end: AwareDateTime | None = None
@@ -231,30 +193,21 @@ class LineItemRead(ApiModel):
     credit_grant_id: str | None = None
 
 
-class LineItemPage(ApiModel):
-    items: list[LineItemRead]
-    pagination: PaginationMeta
+class LineItemPage(ListPage[LineItemRead]):
+    pass
 
 
-class GroupWrite(RequestModel):
-    title: RequiredText
-    description: LongText | None = None
-
-
-class GroupRead(ApiModel):
+class _InvoiceGroupHead(ApiModel):
     id: str
     invoice_id: str
-    title: str
-    description: str | None = None
-    index: int
-    net_total: str
-    total_tax: str
-    gross_total: str
 
 
-class GroupPage(ApiModel):
-    items: list[GroupRead]
-    pagination: PaginationMeta
+class GroupRead(GroupTailRead, _InvoiceGroupHead):
+    pass
+
+
+class GroupPage(ListPage[GroupRead]):
+    pass
 
 
 # --- invoice payment settings ---------------------------------------------------------------------
@@ -270,9 +223,7 @@ class InvoiceSettingsUpdate(RequestModel):
     payment_provider: PaymentProvider
 
 
-class InvoiceSettingsRead(ApiModel):
-    id: str
-    sequence_account_id: str
+class InvoiceSettingsRead(AccountObject):
     invoice_id: str
     customer_id: str | None = None
     payment_provider: PaymentProvider

@@ -282,13 +282,11 @@ def _present(value: _T | None) -> _T:
     return value
 
 
-def build_document(
-    kind: Kind,
-    document: Mapping[str, Any],
-    lines: Sequence[Mapping[str, Any]],
-    groups: Sequence[Mapping[str, Any]],
-    profile: Profile,
-) -> Document:
+#: Line items or line item groups as the API serialises them.
+Rows = Sequence[Mapping[str, Any]]
+
+
+def build_document(kind: Kind, document: Mapping[str, Any], lines: Rows, groups: Rows, profile: Profile) -> Document:
     """The checked EN 16931 document, or the error that names every problem (see module docstring)."""
     b = _Builder(kind, _mapping(document), profile)
     number, issue_date = b.number(), b.issue_date()

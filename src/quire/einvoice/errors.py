@@ -21,9 +21,7 @@ class Problem:
     message: str
 
 
-class EInvoiceError(QuireError):
-    status_code = 400
-    error_type = "EInvoiceError"
+class EInvoiceError(QuireError, status=400):
 
     def __init__(self, summary: str, problems: Sequence[Problem]) -> None:
         details = "; ".join(f"{p.field}: {p.message}" for p in problems)
@@ -34,26 +32,17 @@ class EInvoiceError(QuireError):
         self.problems = tuple(problems)
 
 
-class EInvoiceDataMissing(EInvoiceError):
+class EInvoiceDataMissing(EInvoiceError, status=400):
     """Data the norm requires is absent (or unusable) on the document, the merchant or the customer."""
 
-    error_type = "EInvoiceDataMissing"
 
-
-class EInvoiceRoundingConflict(EInvoiceError):
+class EInvoiceRoundingConflict(EInvoiceError, status=400):
     """Quire's per-line tax does not add up to EN 16931's per-rate tax (BR-CO-17) for some rate."""
 
-    error_type = "EInvoiceRoundingConflict"
 
-
-class EInvoiceNotRepresentable(EInvoiceError):
+class EInvoiceNotRepresentable(EInvoiceError, status=400):
     """The document is complete but says something EN 16931 cannot carry (e.g. reverse charge with tax)."""
 
-    error_type = "EInvoiceNotRepresentable"
 
-
-class EInvoicePdfNotArchivable(QuireError):
+class EInvoicePdfNotArchivable(QuireError, status=500):
     """The PDF given to the Factur-X wrapper cannot become PDF/A-3 (a server set-up problem, not the client's)."""
-
-    status_code = 500
-    error_type = "EInvoicePdfNotArchivable"

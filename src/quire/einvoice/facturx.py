@@ -17,7 +17,7 @@ PDF/A-3 parts that library leaves to the caller:
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from importlib.resources import files
 from typing import Any
 
@@ -25,7 +25,7 @@ import facturx as facturx_lib
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject, NumberObject, TextStringObject
 
-from quire.einvoice.build import build_document
+from quire.einvoice.build import Rows, build_document
 from quire.einvoice.cii import render_cii
 from quire.einvoice.errors import EInvoicePdfNotArchivable
 from quire.einvoice.model import Document, Kind, Profile
@@ -118,23 +118,16 @@ def _embed(doc: Document, xml: bytes, pdf_bytes: bytes) -> bytes:
     return _archival(result)
 
 
-def render_facturx(
-    invoice_json: Mapping[str, Any],
-    lines_json: Sequence[Mapping[str, Any]],
-    groups_json: Sequence[Mapping[str, Any]],
-    pdf_bytes: bytes,
-) -> bytes:
+def _facturx(kind: Kind, document_json: Mapping[str, Any], lines_json: Rows, groups_json: Rows, pdf_bytes: bytes) -> bytes:
+    doc = build_document(kind, document_json, lines_json, groups_json, Profile.EN16931)
+    return _embed(doc, render_cii(doc), pdf_bytes)
+
+
+def render_facturx(invoice_json: Mapping[str, Any], lines_json: Rows, groups_json: Rows, pdf_bytes: bytes) -> bytes:
     """``pdf_bytes`` (the invoice's own PDF) as a Factur-X EN 16931 PDF/A-3 with the CII XML inside."""
-    doc = build_document(Kind.INVOICE, invoice_json, lines_json, groups_json, Profile.EN16931)
-    return _embed(doc, render_cii(doc), pdf_bytes)
+    return _facturx(Kind.INVOICE, invoice_json, lines_json, groups_json, pdf_bytes)
 
 
-def render_facturx_credit_note(
-    credit_note_json: Mapping[str, Any],
-    lines_json: Sequence[Mapping[str, Any]],
-    groups_json: Sequence[Mapping[str, Any]],
-    pdf_bytes: bytes,
-) -> bytes:
+def render_facturx_credit_note(credit_note_json: Mapping[str, Any], lines_json: Rows, groups_json: Rows, pdf_bytes: bytes) -> bytes:
     """The credit note's PDF as a Factur-X EN 16931 PDF/A-3 (CII type code 381) with the XML inside."""
-    doc = build_document(Kind.CREDIT_NOTE, credit_note_json, lines_json, groups_json, Profile.EN16931)
-    return _embed(doc, render_cii(doc), pdf_bytes)
+    return _facturx(Kind.CREDIT_NOTE, credit_note_json, lines_json, groups_json, pdf_bytes)

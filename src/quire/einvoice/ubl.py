@@ -8,13 +8,13 @@ UBL 2.1 schema, which is checked before the bytes are returned.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from lxml import etree
 
 from quire.core.money import format_amount
-from quire.einvoice.build import build_document
+from quire.einvoice.build import Rows, build_document
 from quire.einvoice.model import (
     PEPPOL_CUSTOMIZATION,
     PEPPOL_PROFILE,
@@ -175,19 +175,11 @@ class _Ubl:
             w.add(price, "cbc:BaseQuantity", plain(line.base_quantity), unitCode=UNIT_CODE)
 
 
-def render_ubl(
-    invoice_json: Mapping[str, Any],
-    lines_json: Sequence[Mapping[str, Any]],
-    groups_json: Sequence[Mapping[str, Any]],
-) -> bytes:
+def render_ubl(invoice_json: Mapping[str, Any], lines_json: Rows, groups_json: Rows) -> bytes:
     """The finalized invoice as a Peppol BIS Billing 3.0 UBL ``Invoice`` (UTF-8 XML bytes)."""
     return _Ubl(build_document(Kind.INVOICE, invoice_json, lines_json, groups_json, Profile.PEPPOL)).render()
 
 
-def render_ubl_credit_note(
-    credit_note_json: Mapping[str, Any],
-    lines_json: Sequence[Mapping[str, Any]],
-    groups_json: Sequence[Mapping[str, Any]],
-) -> bytes:
+def render_ubl_credit_note(credit_note_json: Mapping[str, Any], lines_json: Rows, groups_json: Rows) -> bytes:
     """The finalized credit note as a Peppol BIS Billing 3.0 UBL ``CreditNote`` (UTF-8 XML bytes)."""
     return _Ubl(build_document(Kind.CREDIT_NOTE, credit_note_json, lines_json, groups_json, Profile.PEPPOL)).render()

@@ -9,6 +9,7 @@ UBL 2.1 schema, which is checked before the bytes are returned.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from lxml import etree
@@ -20,6 +21,7 @@ from quire.einvoice.model import (
     PEPPOL_PROFILE,
     TYPE_CODES,
     UNIT_CODE,
+    Category,
     Document,
     Kind,
     Line,
@@ -138,12 +140,19 @@ class _Ubl:
             sub = w.add(total, "cac:TaxSubtotal")
             self.money(sub, "cbc:TaxableAmount", entry.taxable)
             self.money(sub, "cbc:TaxAmount", entry.tax)
-            category = w.add(sub, "cac:TaxCategory")
-            w.add(category, "cbc:ID", entry.category.value)
-            w.add(category, "cbc:Percent", plain(entry.percent))
-            w.opt(category, "cbc:TaxExemptionReasonCode", entry.exemption_code)
-            w.opt(category, "cbc:TaxExemptionReason", entry.exemption_reason)
-            w.add(w.add(category, "cac:TaxScheme"), "cbc:ID", "VAT")
+            self.category(sub, "cac:TaxCategory", entry.category, entry.percent, entry.exemption_code, entry.exemption_reason)
+
+    def category(
+        self, parent: Any, tag: str, category: Category, percent: Decimal, code: str | None = None, reason: str | None = None
+    ) -> None:
+        """A VAT category: its code, rate and (on a breakdown) exemption reason."""
+        w = self.w
+        element = w.add(parent, tag)
+        w.add(element, "cbc:ID", category.value)
+        w.add(element, "cbc:Percent", plain(percent))
+        w.opt(element, "cbc:TaxExemptionReasonCode", code)
+        w.opt(element, "cbc:TaxExemptionReason", reason)
+        w.add(w.add(element, "cac:TaxScheme"), "cbc:ID", "VAT")
 
     def totals(self) -> None:
         d = self.doc
@@ -165,10 +174,7 @@ class _Ubl:
         item = w.add(element, "cac:Item")
         w.opt(item, "cbc:Description", line.description)
         w.add(item, "cbc:Name", line.name)
-        category = w.add(item, "cac:ClassifiedTaxCategory")
-        w.add(category, "cbc:ID", line.category.value)
-        w.add(category, "cbc:Percent", plain(line.percent))
-        w.add(w.add(category, "cac:TaxScheme"), "cbc:ID", "VAT")
+        self.category(item, "cac:ClassifiedTaxCategory", line.category, line.percent)
         price = w.add(element, "cac:Price")
         w.add(price, "cbc:PriceAmount", plain(line.price), currencyID=self.doc.currency)
         if line.base_quantity is not None:

@@ -7,21 +7,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.billing_documents import repository as documents
 from quire.core.ids import is_uuid
-from quire.core.repository import above, below, equal, find_owned, one_of, owned
+from quire.core.repository import Criterion, above, below, equal, one_of
 from quire.creditnotes.lifecycle import CreditNoteStatus
 from quire.creditnotes.models import KIND, CreditNote, CreditNoteLineItem, CreditNoteLineItemGroup
 from quire.invoices.models import InvoiceLineItem, InvoiceLineItemGroup
-
-
-async def get_credit_note(
-    session: AsyncSession, account_id: str, credit_note_id: str, *, lock: bool = False
-) -> CreditNote | None:
-    return await find_owned(session, CreditNote, account_id, credit_note_id, lock=lock)
 
 
 @dataclass(frozen=True)
@@ -32,12 +26,10 @@ class CreditNoteFilters:
     sent_after: date | None = None
 
 
-def list_stmt(account_id: str, f: CreditNoteFilters) -> Select[tuple[CreditNote]]:
+def credit_note_criteria(f: CreditNoteFilters) -> list[Criterion]:
     """Date filters are strict, on the UTC date of the latest send (as for invoices)."""
-    return owned(
-        CreditNote, account_id, one_of(CreditNote.status, f.statuses), equal(CreditNote.customer_id, f.customer_id),
-        below(CreditNote.sent_date, f.sent_before), above(CreditNote.sent_date, f.sent_after),
-    )
+    return [one_of(CreditNote.status, f.statuses), equal(CreditNote.customer_id, f.customer_id),
+            below(CreditNote.sent_date, f.sent_before), above(CreditNote.sent_date, f.sent_after)]
 
 
 async def lines_of(session: AsyncSession, credit_note_id: str) -> list[CreditNoteLineItem]:
@@ -46,10 +38,6 @@ async def lines_of(session: AsyncSession, credit_note_id: str) -> list[CreditNot
 
 async def groups_of(session: AsyncSession, credit_note_id: str) -> list[CreditNoteLineItemGroup]:
     return await documents.groups_of(session, KIND, credit_note_id)
-
-
-async def delete_children(session: AsyncSession, credit_note_id: str) -> None:
-    await documents.delete_lines_and_groups(session, KIND, credit_note_id)
 
 
 # --- what has been credited against an invoice ------------------------------------------------------

@@ -8,33 +8,26 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.accounts import merchant
+from quire.billing_documents import service as documents
 from quire.core import clock
-from quire.core.errors import NotFound, ValidationFailed
+from quire.core.errors import ValidationFailed
 from quire.core.ids import uuid7
-from quire.core.pagination import Page, PageParams, paginate
+from quire.core.pagination import Page, PageParams
 from quire.core.references import resolve
+from quire.core.repository import list_page, loader
 from quire.creditnotes import repository as repo
 from quire.creditnotes.creditable import locked_invoice
 from quire.creditnotes.lifecycle import Action, CreditNoteStatus, check
-from quire.creditnotes.models import CreditNote
+from quire.creditnotes.models import KIND, CreditNote
 from quire.creditnotes.repository import CreditNoteFilters
-from quire.creditnotes.schemas import CreditNoteCreate, CreditNoteFields, CreditNoteSortBy, CreditNoteUpdate, check_period
+from quire.creditnotes.schemas import CreditNoteCreate, CreditNoteSortBy, CreditNoteUpdate, check_period
 from quire.customers.models import Customer
 from quire.customers.service import get_customer
 from quire.invoices.models import Invoice
 from quire.invoices.service import get_invoice
 
-# Fields every credit note response must carry: null is refused for them on update.
-_NOT_NULLABLE = {"customer_emails", "customer_legal_company_name", "customer_billing_address",
-                 "customer_shipping_address", "metadata"}
-
-
-async def get_credit_note(session: AsyncSession, account_id: str, credit_note_id: str, *, lock: bool = False) -> CreditNote:
-    """The credit note, or 404 — also for another account's credit note."""
-    note = await repo.get_credit_note(session, account_id, credit_note_id, lock=lock)
-    if note is None:
-        raise NotFound.of("CreditNote", credit_note_id)
-    return note
+#: The credit note, or 404 — also for another account's credit note.
+get_credit_note = loader(CreditNote)
 
 
 def _midnight(day: date | None) -> datetime | None:
@@ -131,35 +124,14 @@ async def create_credit_note(session: AsyncSession, account_id: str, data: Credi
     return note
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
-def _apply(note: CreditNote, data: CreditNoteFields) -> None:
-    for name in data.model_fields_set:
-        value = getattr(data, name)
-        if value is None and name in _NOT_NULLABLE:
-            raise ValidationFailed(f"{_camel(name)} cannot be null", field=_camel(name))
-        if name in ("customer_billing_address", "customer_shipping_address"):
-            setattr(note, name, value.model_dump(exclude_none=True))
-        elif name == "metadata":
-            note.metadata_ = [kv.model_dump() for kv in value]
-        elif name == "customer_emails":
-            note.customer_emails = list(value)
-        else:
-            setattr(note, name, value)
-    check_period(note.billing_period_start, note.billing_period_end)
-
-
 async def update_credit_note(
     session: AsyncSession, account_id: str, credit_note_id: str, data: CreditNoteUpdate
 ) -> CreditNote:
     """PUT (a merge): only a DRAFT credit note can change; currency, customer and invoice never do."""
     note = await get_credit_note(session, account_id, credit_note_id, lock=True)
     check(Action.EDIT, note.status)
-    _apply(note, data)
-    note.updated_at = clock.now()
+    documents.merge(note, data)
+    check_period(note.billing_period_start, note.billing_period_end)
     await session.flush()
     return note
 
@@ -172,10 +144,7 @@ async def delete_credit_note(session: AsyncSession, account_id: str, credit_note
     if note.invoice_id is not None:
         invoice = await get_invoice(session, account_id, note.invoice_id, lock=True)
         invoice.credit_note_ids = [cid for cid in invoice.credit_note_ids if cid != note.id]
-    await repo.delete_children(session, note.id)
-    await session.delete(note)
-    await session.flush()
-    return note
+    return await documents.delete_draft(session, KIND, note)
 
 
 _SORT_COLUMNS: dict[CreditNoteSortBy, Any] = {
@@ -189,14 +158,8 @@ _SORT_COLUMNS: dict[CreditNoteSortBy, Any] = {
 async def list_credit_notes(
     session: AsyncSession, account_id: str, *, params: PageParams, sort_by: CreditNoteSortBy, filters: CreditNoteFilters
 ) -> Page[CreditNote]:
-    return await paginate(
-        session,
-        repo.list_stmt(account_id, filters),
-        params=params,
-        sort_column=_SORT_COLUMNS[sort_by],
-        id_column=CreditNote.id,
-        sort_name=sort_by.value,
-    )
+    return await list_page(session, CreditNote, account_id, params, *repo.credit_note_criteria(filters),
+                           sort=_SORT_COLUMNS[sort_by], sort_name=sort_by.value)
 
 
 async def tax_status_of(session: AsyncSession, note: CreditNote) -> str:

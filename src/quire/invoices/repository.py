@@ -8,13 +8,13 @@ from functools import cache
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.accounts.models import Account
 from quire.billing_documents import repository as documents
 from quire.core.ids import is_uuid
-from quire.core.repository import above, below, equal, find_owned, one_of, owned
+from quire.core.repository import Criterion, above, below, equal, find_owned, one_of
 from quire.customers.models import Customer
 from quire.invoices.models import KIND, Invoice, InvoiceLineItem, InvoiceLineItemGroup, InvoiceSettings
 from quire.tax.models import TaxRegistration
@@ -85,10 +85,9 @@ class InvoiceFilters:
     exclude_zero_quantity: bool = False
 
 
-def list_invoices_stmt(account_id: str, f: InvoiceFilters) -> Select[tuple[Invoice]]:
+def invoice_criteria(f: InvoiceFilters) -> list[Criterion]:
     """Date filters are strict ("before 2024-02-01" excludes that day); sent* use the send date."""
-    return owned(
-        Invoice, account_id,
+    return [
         one_of(Invoice.status, f.statuses), one_of(Invoice.payment_status, f.payment_statuses),
         equal(Invoice.customer_id, f.customer_id), equal(Invoice.billing_schedule_id, f.billing_schedule_id),
         below(Invoice.due_date, f.due_before), above(Invoice.due_date, f.due_after),
@@ -96,7 +95,7 @@ def list_invoices_stmt(account_id: str, f: InvoiceFilters) -> Select[tuple[Invoi
         below(Invoice.sent_date, f.sent_before), above(Invoice.sent_date, f.sent_after),
         one_of(Invoice.currency, f.currencies),
         Invoice.has_quantity.is_(True) if f.exclude_zero_quantity else None,
-    )
+    ]
 
 
 async def lines_of(session: AsyncSession, invoice_id: str) -> list[InvoiceLineItem]:
@@ -107,16 +106,8 @@ async def groups_of(session: AsyncSession, invoice_id: str) -> list[InvoiceLineI
     return await documents.groups_of(session, KIND, invoice_id)
 
 
-async def delete_children(session: AsyncSession, invoice_id: str) -> None:
+async def delete_settings(session: AsyncSession, invoice_id: str) -> None:
     await session.execute(delete(InvoiceSettings).where(InvoiceSettings.invoice_id == invoice_id))
-    await documents.delete_lines_and_groups(session, KIND, invoice_id)
-
-
-async def get_settings(session: AsyncSession, account_id: str, settings_id: str) -> InvoiceSettings | None:
-    if not is_uuid(settings_id):
-        return None
-    stmt = select(InvoiceSettings).where(InvoiceSettings.account_id == account_id, InvoiceSettings.id == settings_id)
-    return (await session.scalars(stmt)).one_or_none()
 
 
 async def settings_for_invoice(session: AsyncSession, account_id: str, invoice_id: str) -> InvoiceSettings | None:

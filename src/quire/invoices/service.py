@@ -7,31 +7,27 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.accounts import merchant
+from quire.billing_documents import service as documents
 from quire.core import clock
-from quire.core.errors import NotFound, ValidationFailed
 from quire.core.ids import uuid7
-from quire.core.pagination import Page, PageParams, paginate
+from quire.core.pagination import Page, PageParams
 from quire.core.references import reference
+from quire.core.repository import list_page, loader
 from quire.customers.service import billable
 from quire.invoices import repository as repo
 from quire.invoices.lifecycle import Action, InvoiceStatus, PaymentStatus, check
-from quire.invoices.models import Invoice
+from quire.invoices.models import KIND, Invoice
 from quire.invoices.repository import InvoiceFilters
-from quire.invoices.schemas import InvoiceCreate, InvoiceFields, InvoiceSortBy, InvoiceUpdate
+from quire.invoices.schemas import InvoiceCreate, InvoiceSortBy, InvoiceUpdate
 
 DEFAULT_PAYMENT_OPTIONS = ["BANK_TRANSFER"]
 DEFAULT_RENDER_SETTINGS = {"paymentLinkDisplay": "SHOW_PAYMENT_LINK"}
 # Fields every invoice response must carry: null is refused for them on update.
-_NOT_NULLABLE = {"customer_emails", "customer_legal_company_name", "customer_billing_address",
-                 "customer_shipping_address", "metadata", "accounting_date"}
+_NOT_NULLABLE = documents.NOT_NULLABLE | {"accounting_date"}
 
 
-async def get_invoice(session: AsyncSession, account_id: str, invoice_id: str, *, lock: bool = False) -> Invoice:
-    """The invoice, or 404 — also for another account's invoice."""
-    invoice = await repo.get_invoice(session, account_id, invoice_id, lock=lock)
-    if invoice is None:
-        raise NotFound.of("Invoice", invoice_id)
-    return invoice
+#: The invoice, or 404 — also for another account's invoice.
+get_invoice = loader(Invoice)
 
 
 async def create_invoice(session: AsyncSession, account_id: str, data: InvoiceCreate) -> Invoice:
@@ -93,36 +89,14 @@ async def create_invoice(session: AsyncSession, account_id: str, data: InvoiceCr
     return invoice
 
 
-def _apply(invoice: Invoice, data: InvoiceFields) -> None:
-    given = data.model_fields_set
-    for name in given:
-        value = getattr(data, name)
-        if value is None and name in _NOT_NULLABLE:
-            raise ValidationFailed(f"{_camel(name)} cannot be null", field=_camel(name))
-        if name in ("customer_billing_address", "customer_shipping_address"):
-            setattr(invoice, name, value.model_dump(exclude_none=True))
-        elif name == "billing_period":
-            invoice.billing_period_start = value.start if value else None
-            invoice.billing_period_end = value.end_inclusive if value else None
-        elif name == "metadata":
-            invoice.metadata_ = [kv.model_dump() for kv in value]
-        elif name in ("customer_emails", "payment_options"):
-            setattr(invoice, name, list(value) if value is not None else None)
-        else:
-            setattr(invoice, name, value)
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
 async def update_invoice(session: AsyncSession, account_id: str, invoice_id: str, data: InvoiceUpdate) -> Invoice:
     """PUT and PATCH (both merges): only a DRAFT or IN_PROGRESS invoice can change."""
     invoice = await get_invoice(session, account_id, invoice_id, lock=True)
     check(Action.EDIT, invoice.status, invoice.payment_status)
-    _apply(invoice, data)
-    invoice.updated_at = clock.now()
+    documents.merge(invoice, data, not_nullable=_NOT_NULLABLE, own=("billing_period",))
+    if "billing_period" in data.model_fields_set:
+        invoice.billing_period_start = data.billing_period.start if data.billing_period else None
+        invoice.billing_period_end = data.billing_period.end_inclusive if data.billing_period else None
     await session.flush()
     return invoice
 
@@ -131,10 +105,8 @@ async def delete_invoice(session: AsyncSession, account_id: str, invoice_id: str
     """Only a DRAFT can be deleted (a finalized one is voided; a sent one is credited)."""
     invoice = await get_invoice(session, account_id, invoice_id, lock=True)
     check(Action.DELETE, invoice.status, invoice.payment_status)
-    await repo.delete_children(session, invoice.id)
-    await session.delete(invoice)
-    await session.flush()
-    return invoice
+    await repo.delete_settings(session, invoice.id)
+    return await documents.delete_draft(session, KIND, invoice)
 
 
 _SORT_COLUMNS: dict[InvoiceSortBy, Any] = {
@@ -148,11 +120,5 @@ _SORT_COLUMNS: dict[InvoiceSortBy, Any] = {
 async def list_invoices(
     session: AsyncSession, account_id: str, *, params: PageParams, sort_by: InvoiceSortBy, filters: InvoiceFilters
 ) -> Page[Invoice]:
-    return await paginate(
-        session,
-        repo.list_invoices_stmt(account_id, filters),
-        params=params,
-        sort_column=_SORT_COLUMNS[sort_by],
-        id_column=Invoice.id,
-        sort_name=sort_by.value,
-    )
+    return await list_page(session, Invoice, account_id, params, *repo.invoice_criteria(filters),
+                           sort=_SORT_COLUMNS[sort_by], sort_name=sort_by.value)

@@ -92,12 +92,14 @@ def document_model(kind: str, doc: Any, lines: Any, groups: Any) -> DocumentMode
     def money(value: Any) -> str:
         return clean_text(format_money(value, currency))
 
+    dates = [("Issue date", format_date(d.get("issueDate")))]
+    details: list[tuple[str, str]] = []
     if spec.payable:
-        dates = [("Issue date", format_date(d.get("issueDate"))), ("Due date", format_date(d.get("dueDate")))]
-        details = []
+        dates.append(("Due date", format_date(d.get("dueDate"))))
     else:
-        dates = [("Issue date", format_date(d.get("issueDate"))), ("Invoice", invoice_number)]
-        details = [("Credit for invoice", invoice_number)] if invoice_number else []
+        dates.append(("Invoice", invoice_number))
+        if invoice_number:
+            details.append(("Credit for invoice", invoice_number))
     period = mapping(d.get("billingPeriod"))
     details += [
         ("Purchase order", text(d.get("purchaseOrderNumber"))),
@@ -110,6 +112,7 @@ def document_model(kind: str, doc: Any, lines: Any, groups: Any) -> DocumentMode
     billing = address_lines(d.get("customerBillingAddress"))
     shipping = address_lines(d.get("customerShippingAddress"))
     logo = merchant.get("logoUrl")
+    intro, sections = _payment(d, merchant, number, currency) if spec.payable and status != "VOIDED" else ("", ())
     return DocumentModel(
         title=clean_text(label),
         subject=clean_text(f"{label} for {customer_name}" if customer_name else label),
@@ -136,7 +139,8 @@ def document_model(kind: str, doc: Any, lines: Any, groups: Any) -> DocumentMode
             label=f"{spec.total_label} ({currency})" if currency else spec.total_label,
         ),
         memo=_lines(d.get("memo")),
-        **_payment(d, merchant, number, currency, payable=spec.payable and status != "VOIDED"),
+        payment_intro=intro,
+        payment_sections=sections,
         created_at=text(d.get("createdAt")) or FIXED_CREATED_AT,
         logo_url=logo if isinstance(logo, str) else None,
     )
@@ -271,10 +275,8 @@ def _breakdown(items: list[Mapping[str, Any]], currency: str) -> tuple[tuple[str
     )
 
 
-def _payment(d: Mapping[str, Any], merchant: Mapping[str, Any], number: str, currency: str, *, payable: bool) -> dict[str, Any]:
-    """The payment sentence and bank details, for invoices that can still be paid."""
-    if not payable:
-        return {"payment_intro": "", "payment_sections": ()}
+def _payment(d: Mapping[str, Any], merchant: Mapping[str, Any], number: str, currency: str) -> tuple[str, tuple[PaymentSection, ...]]:
+    """The payment sentence and bank details of an invoice that can still be paid."""
     options_raw = d.get("paymentOptions")
     options = {text(o).upper() for o in options_raw} if isinstance(options_raw, list) else set()
     bank = bank_sections(merchant) if not options or "BANK_TRANSFER" in options else []
@@ -287,10 +289,7 @@ def _payment(d: Mapping[str, Any], merchant: Mapping[str, Any], number: str, cur
         sentences.append(f"Please quote {number} as the payment reference.")
     if "LINK" in options and not link_hidden:
         sentences.append("You can also pay online using the payment link sent with this invoice.")
-    return {
-        "payment_intro": clean_text(" ".join(sentences)),
-        "payment_sections": tuple(PaymentSection(clean_text(title), _pairs(rows)) for title, rows in bank),
-    }
+    return clean_text(" ".join(sentences)), tuple(PaymentSection(clean_text(title), _pairs(rows)) for title, rows in bank)
 
 
 # --- a document as a file ------------------------------------------------------------------------

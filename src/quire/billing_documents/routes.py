@@ -1,16 +1,18 @@
-"""The line item and line item group endpoints of a kind, added to its router by ``add_line_routes``.
+"""The endpoints every kind has, added to its router: ``add_document_routes`` (create, read, update,
+delete, download, the lifecycle actions) and ``add_line_routes`` (line items and line item groups).
 
-Each kind keeps its contract to the letter: its paths (``/invoices/{invoice}/line-items``), path
-parameter name, operation ids, tags and wire models are given here; the endpoints behind them are the
-same. (No ``from __future__ import annotations`` here: FastAPI reads the endpoints' annotations, which
-name the kind's models.)
+Each kind keeps its contract to the letter: its paths, path parameter names, operation ids, summaries,
+tags and wire models are given here; the endpoints behind them are the same. A kind's list endpoint (its
+own filters) and its own operations stay in its router. (No ``from __future__ import annotations`` here:
+FastAPI reads the endpoints' annotations, which name the kind's models.)
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,10 +21,76 @@ from quire.billing_documents.kind import Kind
 from quire.core.http import Account, Session
 from quire.core.pagination import PageParams, ascending_page_params, present_page
 
+#: (session, account id, document id) → the document: a read or a lifecycle action.
+Action = Callable[[AsyncSession, str, str], Awaitable[Any]]
+#: (session, account id, document id, format) → (filename, media type, bytes).
+Download = Callable[[AsyncSession, str, str, str], Awaitable[tuple[str, str, bytes]]]
 #: (session, account id, document id, body) → (document, line or group): a kind's own write.
 Write = Callable[[AsyncSession, str, str, Any], Awaitable[tuple[Any, Any]]]
 #: (session, account id, document id, line id, body) → (document, line).
 Rewrite = Callable[[AsyncSession, str, str, str, Any], Awaitable[tuple[Any, Any]]]
+
+
+@dataclass(frozen=True)
+class DocumentWire:
+    """A kind's wire models of the document, and how a row is presented."""
+
+    create: type[BaseModel]
+    update: type[BaseModel]
+    read: type[BaseModel]
+    present: Callable[[Any], BaseModel]
+
+
+def add_document_routes(
+    router: APIRouter, wire: DocumentWire, *, path: str, operation: str, names: tuple[str, str], tags: list[str],
+    create: Callable[[AsyncSession, str, Any], Awaitable[Any]], get: Action,
+    update: Callable[[AsyncSession, str, str, Any], Awaitable[Any]], delete: Action, download: Download,
+    download_help: str, actions: Mapping[str, Action], patch: bool = False,
+) -> None:
+    """``path`` is the collection (``/invoices``), ``operation`` its part of the operation ids (``Invoices``),
+    ``names`` the singular and plural of the endpoints' names (``invoice``, ``invoices``: "Get Invoice"),
+    ``actions`` the lifecycle verbs (``finalize-and-send`` → ``POST …/{id}/finalize-and-send``)."""
+    w, (one, many) = wire, names
+    Format = Annotated[Literal["pdf", "ubl", "facturx"], Query(description=download_help)]
+
+    async def post_document(body: w.create, session: Session, account: Account) -> Any:  # type: ignore[name-defined]
+        return w.present(await create(session, account, body))
+
+    async def get_document(id: str, session: Session, account: Account) -> Any:
+        return w.present(await get(session, account, id))
+
+    async def put_document(id: str, body: w.update, session: Session, account: Account) -> Any:  # type: ignore[name-defined]
+        return w.present(await update(session, account, id, body))
+
+    async def delete_document(id: str, session: Session, account: Account) -> Any:
+        return w.present(await delete(session, account, id))
+
+    async def download_document(id: str, session: Session, account: Account, format: Format = "pdf") -> Response:
+        filename, media_type, content = await download(session, account, id, format)
+        return Response(content, media_type=media_type,
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+    def add(endpoint: Callable[..., Any], method: str, suffix: str, name: str, op: str, **extra: Any) -> None:
+        router.add_api_route(path + suffix, endpoint, methods=[method], name=name, operation_id=op, tags=tags,
+                             **{"response_model": w.read, **extra})
+
+    add(post_document, "POST", "", f"post_{many}", f"post{operation}", status_code=201)
+    add(get_document, "GET", "/{id}", f"get_{one}", f"get{operation}ById")
+    add(put_document, "PUT", "/{id}", f"put_{one}", f"put{operation}ById")
+    if patch:
+        add(put_document, "PATCH", "/{id}", f"patch_{one}", f"patch{operation}ById")
+    add(delete_document, "DELETE", "/{id}", f"delete_{one}", f"delete{operation}ById")
+    add(download_document, "GET", "/{id}/download", f"download_{one}", f"get{operation}ByIdDownload",
+        response_model=None, response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+    for verb, act in actions.items():
+        add(_action_endpoint(act, w.present), "POST", f"/{{id}}/{verb}", verb.replace("-", "_"),
+            f"post{operation}ById{verb.title().replace('-', '')}")
+
+
+def _action_endpoint(act: Action, present: Callable[[Any], BaseModel]) -> Callable[..., Awaitable[Any]]:
+    async def action(id: str, session: Session, account: Account) -> Any:
+        return present(await act(session, account, id))
+    return action
 
 
 @dataclass(frozen=True)

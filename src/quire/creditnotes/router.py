@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Depends, Query
-from fastapi.responses import Response
 
-from quire.billing_documents.routes import LineWire, add_line_routes
+from quire.billing_documents.routes import DocumentWire, LineWire, add_document_routes, add_line_routes
 from quire.core.contract_enums import CREDIT_NOTE_STATUS
 from quire.core.errors import ValidationFailed
 from quire.core.http import Account, Session, api_router
@@ -38,11 +37,6 @@ def _statuses(value: str | None) -> list[str]:
     return items
 
 
-@router.post("/credit-notes", status_code=201, response_model=CreditNoteRead, operation_id="postCreditNotes", tags=CN)
-async def post_credit_notes(body: CreditNoteCreate, session: Session, account: Account) -> CreditNoteRead:
-    return present.credit_note(await service.create_credit_note(session, account, body))
-
-
 @router.get("/credit-notes", response_model=CreditNotePage, operation_id="getCreditNotes", tags=CN)
 async def get_credit_notes(
     session: Session,
@@ -60,50 +54,15 @@ async def get_credit_notes(
     return CreditNotePage(items=[present.credit_note(n) for n in page.items], pagination=page.meta)
 
 
-@router.get("/credit-notes/{id}", response_model=CreditNoteRead, operation_id="getCreditNotesById", tags=CN)
-async def get_credit_note(id: str, session: Session, account: Account) -> CreditNoteRead:
-    return present.credit_note(await service.get_credit_note(session, account, id))
-
-
-@router.put("/credit-notes/{id}", response_model=CreditNoteRead, operation_id="putCreditNotesById", tags=CN)
-async def put_credit_note(id: str, body: CreditNoteUpdate, session: Session, account: Account) -> CreditNoteRead:
-    return present.credit_note(await service.update_credit_note(session, account, id, body))
-
-
-@router.delete("/credit-notes/{id}", response_model=CreditNoteRead, operation_id="deleteCreditNotesById", tags=CN)
-async def delete_credit_note(id: str, session: Session, account: Account) -> CreditNoteRead:
-    return present.credit_note(await service.delete_credit_note(session, account, id))
-
-
-@router.get("/credit-notes/{id}/download", operation_id="getCreditNotesByIdDownload", tags=CN,
-            response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
-async def download_credit_note(
-    id: str, session: Session, account: Account,
-    format: Annotated[Literal["pdf", "ubl", "facturx"], Query(description="Quire extension: pdf (default), ubl or facturx")] = "pdf",
-) -> Response:
-    filename, media_type, content = await credit_note_download(session, account, id, format)
-    return Response(content, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
-@router.post("/credit-notes/{id}/finalize", response_model=CreditNoteRead, operation_id="postCreditNotesByIdFinalize", tags=CN)
-async def finalize(id: str, session: Session, account: Account) -> CreditNoteRead:
-    return present.credit_note(await actions.finalize(session, account, id))
-
-
-@router.post("/credit-notes/{id}/send", response_model=CreditNoteRead, operation_id="postCreditNotesByIdSend", tags=CN)
-async def send(id: str, session: Session, account: Account) -> CreditNoteRead:
-    return present.credit_note(await actions.send(session, account, id))
-
-
-@router.post("/credit-notes/{id}/finalize-and-send", response_model=CreditNoteRead,
-             operation_id="postCreditNotesByIdFinalizeAndSend", tags=CN)
-async def finalize_and_send(id: str, session: Session, account: Account) -> CreditNoteRead:
-    return present.credit_note(await actions.finalize_and_send(session, account, id))
-
-
-@router.post("/credit-notes/{id}/void", response_model=CreditNoteRead, operation_id="postCreditNotesByIdVoid", tags=CN)
-async def void(id: str, session: Session, account: Account) -> CreditNoteRead:
-    return present.credit_note(await actions.void(session, account, id))
+add_document_routes(
+    router, DocumentWire(create=CreditNoteCreate, update=CreditNoteUpdate, read=CreditNoteRead, present=present.credit_note),
+    path="/credit-notes", operation="CreditNotes", names=("credit_note", "credit_notes"), tags=CN,
+    create=service.create_credit_note, get=service.get_credit_note, update=service.update_credit_note,
+    delete=service.delete_credit_note, download=credit_note_download,
+    download_help="Quire extension: pdf (default), ubl or facturx",
+    actions={"finalize": actions.finalize, "send": actions.send, "finalize-and-send": actions.finalize_and_send,
+             "void": actions.void},
+)
 
 
 # Delivery (Quire extension): GET /credit-notes/{id}/emails, POST /credit-notes/{id}/emails/{emailId}/retry.

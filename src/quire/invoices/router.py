@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import Depends, Query
-from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.billing_documents import lines as document_lines
 from quire.billing_documents.schemas import GroupWrite
-from quire.billing_documents.routes import LineWire, add_line_routes
+from quire.billing_documents.routes import DocumentWire, LineWire, add_document_routes, add_line_routes
 from quire.core.http import Account, Session, api_router
 from quire.core.pagination import PageParams, page_params
 from quire.core.schemas import IsoDate
@@ -26,7 +25,6 @@ from quire.invoices.schemas import (
 
 router = api_router()
 INV = ["Invoices"]
-DocumentFormat = Literal["pdf", "ubl", "facturx"]
 
 
 async def _add_group(session: AsyncSession, account: str, invoice: str, body: GroupWrite) -> tuple[Any, Any]:
@@ -43,11 +41,6 @@ def _csv(value: str | None, allowed: tuple[str, ...], name: str) -> list[str]:
         if item not in allowed:
             raise ValidationFailed(f"{name}: {item!r} is not one of {', '.join(allowed)}", field=name)
     return items
-
-
-@router.post("/invoices", status_code=201, response_model=InvoiceRead, operation_id="postInvoices", tags=INV)
-async def post_invoices(body: InvoiceCreate, session: Session, account: Account) -> InvoiceRead:
-    return present.invoice(await service.create_invoice(session, account, body))
 
 
 @router.get("/invoices", response_model=InvoicePage, operation_id="getInvoices", tags=INV)
@@ -86,54 +79,15 @@ async def get_invoices(
     return InvoicePage(items=[present.invoice(i) for i in page.items], pagination=page.meta)
 
 
-@router.get("/invoices/{id}", response_model=InvoiceRead, operation_id="getInvoicesById", tags=INV)
-async def get_invoice(id: str, session: Session, account: Account) -> InvoiceRead:
-    return present.invoice(await service.get_invoice(session, account, id))
-
-
-@router.put("/invoices/{id}", response_model=InvoiceRead, operation_id="putInvoicesById", tags=INV)
-async def put_invoice(id: str, body: InvoiceUpdate, session: Session, account: Account) -> InvoiceRead:
-    return present.invoice(await service.update_invoice(session, account, id, body))
-
-
-@router.patch("/invoices/{id}", response_model=InvoiceRead, operation_id="patchInvoicesById", tags=INV)
-async def patch_invoice(id: str, body: InvoiceUpdate, session: Session, account: Account) -> InvoiceRead:
-    return present.invoice(await service.update_invoice(session, account, id, body))
-
-
-@router.delete("/invoices/{id}", response_model=InvoiceRead, operation_id="deleteInvoicesById", tags=INV)
-async def delete_invoice(id: str, session: Session, account: Account) -> InvoiceRead:
-    return present.invoice(await service.delete_invoice(session, account, id))
-
-
-@router.get("/invoices/{id}/download", operation_id="getInvoicesByIdDownload", tags=INV,
-            response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
-async def download_invoice(
-    id: str, session: Session, account: Account,
-    format: Annotated[DocumentFormat, Query(description="Quire extension: pdf (default), ubl (Peppol BIS 3) or facturx")] = "pdf",
-) -> Response:
-    filename, media_type, content = await invoice_download(session, account, id, format)
-    return Response(content, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
-@router.post("/invoices/{id}/finalize", response_model=InvoiceRead, operation_id="postInvoicesByIdFinalize", tags=INV)
-async def finalize(id: str, session: Session, account: Account) -> InvoiceRead:
-    return present.invoice(await actions.finalize(session, account, id))
-
-
-@router.post("/invoices/{id}/send", response_model=InvoiceRead, operation_id="postInvoicesByIdSend", tags=INV)
-async def send(id: str, session: Session, account: Account) -> InvoiceRead:
-    return present.invoice(await actions.send(session, account, id))
-
-
-@router.post("/invoices/{id}/finalize-and-send", response_model=InvoiceRead, operation_id="postInvoicesByIdFinalizeAndSend", tags=INV)
-async def finalize_and_send(id: str, session: Session, account: Account) -> InvoiceRead:
-    return present.invoice(await actions.finalize_and_send(session, account, id))
-
-
-@router.post("/invoices/{id}/void", response_model=InvoiceRead, operation_id="postInvoicesByIdVoid", tags=INV)
-async def void(id: str, session: Session, account: Account) -> InvoiceRead:
-    return present.invoice(await actions.void(session, account, id))
+add_document_routes(
+    router, DocumentWire(create=InvoiceCreate, update=InvoiceUpdate, read=InvoiceRead, present=present.invoice),
+    path="/invoices", operation="Invoices", names=("invoice", "invoices"), tags=INV,
+    create=service.create_invoice, get=service.get_invoice, update=service.update_invoice, delete=service.delete_invoice,
+    download=invoice_download, download_help="Quire extension: pdf (default), ubl (Peppol BIS 3) or facturx",
+    actions={"finalize": actions.finalize, "send": actions.send, "finalize-and-send": actions.finalize_and_send,
+             "void": actions.void},
+    patch=True,
+)
 
 
 @router.put("/invoices/{id}/payment-status", response_model=InvoiceRead, operation_id="putInvoicesByIdPaymentStatus", tags=INV)

@@ -31,11 +31,12 @@ uvicorn``, the ``quire`` command and pytest are fine).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -179,35 +180,38 @@ class RenderPool:
     def render(self, kind: str | Builder, *parts: Any) -> bytes:
         """The PDF of the model ``kind`` (a builder, or the name it was registered under) builds from
         ``parts``, built and rendered in a render process; blocks the calling thread until it answers."""
-        build = builder_of(kind)
-        for attempt in (1, 2):
-            executor, future = self._submit(_render, build, parts, self.settings.trim_rss_mb)
-            try:
-                pdf, stats = future.result()
-            except BrokenProcessPool:  # the process died (killed, crashed): once more, in a new one
-                self._retire(executor, "a render process died")
-                if attempt == 2:
-                    raise
-                continue
-            self._after(executor, stats)
-            return pdf  # type: ignore[no-any-return]
+        for executor, future, last in self._attempts(kind, parts):
+            with self._replaced_if_dead(executor, last):
+                return self._rendered(executor, future.result())
         raise AssertionError("unreachable")
 
     async def render_async(self, kind: str | Builder, *parts: Any) -> bytes:
         """The PDF, awaited: no thread of the caller's is held while the render process works."""
-        build = builder_of(kind)
-        for attempt in (1, 2):
-            executor, future = self._submit(_render, build, parts, self.settings.trim_rss_mb)
-            try:
-                pdf, stats = await asyncio.wrap_future(future)
-            except BrokenProcessPool:
-                self._retire(executor, "a render process died")
-                if attempt == 2:
-                    raise
-                continue
-            self._after(executor, stats)
-            return pdf  # type: ignore[no-any-return]
+        for executor, future, last in self._attempts(kind, parts):
+            with self._replaced_if_dead(executor, last):
+                return self._rendered(executor, await asyncio.wrap_future(future))
         raise AssertionError("unreachable")
+
+    def _attempts(self, kind: str | Builder, parts: tuple[Any, ...]) -> Iterator[tuple[ProcessPoolExecutor, Future[Any], bool]]:
+        """A render submitted, and once more if its process died: (executor, future, is it the last try)."""
+        build = builder_of(kind)
+        for last in (False, True):
+            yield *self._submit(_render, build, parts, self.settings.trim_rss_mb), last
+
+    @contextlib.contextmanager
+    def _replaced_if_dead(self, executor: ProcessPoolExecutor, last: bool) -> Iterator[None]:
+        """A process that died (killed, crashed) is retired; the render is tried again unless ``last``."""
+        try:
+            yield
+        except BrokenProcessPool:
+            self._retire(executor, "a render process died")
+            if last:
+                raise
+
+    def _rendered(self, executor: ProcessPoolExecutor, result: tuple[bytes, dict[str, float]]) -> bytes:
+        pdf, stats = result
+        self._after(executor, stats)
+        return pdf
 
     def ping(self) -> dict[str, float]:
         """A render process's pid, resident and peak MiB, renders and releases (starting one if needed)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -27,6 +27,8 @@ class Kind(Generic[D, L, G]):
     group_name: str
     #: Raise ``InvalidStateTransition`` unless the document may be edited (its lines and groups written).
     check_editable: Callable[[D], Any]
+    #: The columns the list sorts by, per ``sortBy`` value (then by id).
+    sorts: Mapping[str, Any]
     #: Keep the document's ``has_quantity`` (any line with a non-zero quantity) after each line write.
     counts_quantity: bool = False
 

@@ -7,8 +7,9 @@ own filters) and its own operations stay in its router. (No ``from __future__ im
 FastAPI reads the endpoints' annotations, which name the kind's models.)
 """
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -21,7 +22,7 @@ from quire.billing_documents.kind import Kind
 from quire.core.http import Account, Session
 from quire.core.pagination import PageParams, ascending_page_params, present_page
 
-#: (session, account id, document id) → the document: a read or a lifecycle action.
+#: (session, account id, document id) → the document.
 Action = Callable[[AsyncSession, str, str], Awaitable[Any]]
 #: (session, account id, document id, format) → (filename, media type, bytes).
 Download = Callable[[AsyncSession, str, str, str], Awaitable[tuple[str, str, bytes]]]
@@ -45,11 +46,13 @@ def add_document_routes(
     router: APIRouter, wire: DocumentWire, *, path: str, operation: str, names: tuple[str, str], tags: list[str],
     create: Callable[[AsyncSession, str, Any], Awaitable[Any]], get: Action,
     update: Callable[[AsyncSession, str, str, Any], Awaitable[Any]], delete: Action, download: Download,
-    download_help: str, actions: Mapping[str, Action], patch: bool = False,
+    download_help: str, transition: Callable[[AsyncSession, str, str, Any], Awaitable[Any]],
+    actions: Iterable[StrEnum], patch: bool = False,
 ) -> None:
     """``path`` is the collection (``/invoices``), ``operation`` its part of the operation ids (``Invoices``),
     ``names`` the singular and plural of the endpoints' names (``invoice``, ``invoices``: "Get Invoice"),
-    ``actions`` the lifecycle verbs (``finalize-and-send`` → ``POST …/{id}/finalize-and-send``)."""
+    ``actions`` the kind's lifecycle actions that ``transition`` applies (``finalize-and-send`` →
+    ``POST …/{id}/finalize-and-send``)."""
     w, (one, many) = wire, names
     Format = Annotated[Literal["pdf", "ubl", "facturx"], Query(description=download_help)]
 
@@ -82,15 +85,16 @@ def add_document_routes(
     add(delete_document, "DELETE", "/{id}", f"delete_{one}", f"delete{operation}ById")
     add(download_document, "GET", "/{id}/download", f"download_{one}", f"get{operation}ByIdDownload",
         response_model=None, response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
-    for verb, act in actions.items():
-        add(_action_endpoint(act, w.present), "POST", f"/{{id}}/{verb}", verb.replace("-", "_"),
-            f"post{operation}ById{verb.title().replace('-', '')}")
+    for action in actions:
+        add(_action_endpoint(transition, action, w.present), "POST", f"/{{id}}/{action.value}",
+            action.value.replace("-", "_"), f"post{operation}ById{action.value.title().replace('-', '')}")
 
 
-def _action_endpoint(act: Action, present: Callable[[Any], BaseModel]) -> Callable[..., Awaitable[Any]]:
-    async def action(id: str, session: Session, account: Account) -> Any:
-        return present(await act(session, account, id))
-    return action
+def _action_endpoint(transition: Callable[[AsyncSession, str, str, Any], Awaitable[Any]], action: StrEnum,
+                     present: Callable[[Any], BaseModel]) -> Callable[..., Awaitable[Any]]:
+    async def endpoint(id: str, session: Session, account: Account) -> Any:
+        return present(await transition(session, account, id, action))
+    return endpoint
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,10 @@
-"""Document use-cases every kind shares: merging an update body, deleting a draft with its lines.
+"""Document use-cases every kind shares: merging an update body, a page of the list, deleting a draft.
 Services flush; the route commits."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from typing import Any
+from collections.abc import Collection, Iterable
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +14,10 @@ from quire.billing_documents.kind import Kind
 from quire.billing_documents.models import DocumentColumns
 from quire.core import clock
 from quire.core.errors import ValidationFailed
-from quire.core.repository import remove
+from quire.core.pagination import Page, PageParams
+from quire.core.repository import Criterion, list_page, remove
+
+D = TypeVar("D", bound=DocumentColumns)
 
 #: Fields every document response carries: null is refused for them on update.
 NOT_NULLABLE = frozenset({"customer_emails", "customer_legal_company_name", "customer_billing_address",
@@ -46,6 +49,15 @@ def merge(doc: DocumentColumns, data: BaseModel, *, not_nullable: Collection[str
         else:
             setattr(doc, name, value)
     doc.updated_at = clock.now()
+
+
+async def list_documents(
+    session: AsyncSession, kind: Kind[D, Any, Any], account_id: str, params: PageParams, criteria: Iterable[Criterion],
+    sort_by: str,
+) -> Page[D]:
+    """A page of the account's documents meeting every criterion (``None``: not asked for), by ``sort_by``."""
+    return await list_page(session, kind.document, account_id, params, *criteria, sort=kind.sorts[sort_by],
+                           sort_name=sort_by)
 
 
 async def delete_draft(session: AsyncSession, kind: Kind[Any, Any, Any], doc: DocumentColumns) -> Any:

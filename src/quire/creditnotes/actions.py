@@ -1,4 +1,4 @@
-"""Lifecycle actions: finalize, send, finalize-and-send, void.
+"""Lifecycle actions: finalize, send, finalize-and-send, void (``transition``).
 
 As for invoices (mechanics: ``quire.billing_documents.actions``): the credit note row is locked before its state is checked,
 numbers come from ``quire.core.numbering`` (kind ``credit_note``) in the same transaction, so they are
@@ -30,7 +30,10 @@ async def _assign_number(session: AsyncSession, note: CreditNote) -> None:
     )
 
 
-async def _transition(session: AsyncSession, account_id: str, credit_note_id: str, action: Action) -> CreditNote:
+async def transition(session: AsyncSession, account_id: str, credit_note_id: str, action: Action) -> CreditNote:
+    """``finalize`` (DRAFT → FINAL: numbered and frozen), ``send`` (FINAL or SENT → SENT; re-sending moves the
+    sent date and queues one more email), ``finalize-and-send`` (DRAFT → SENT), ``void`` (DRAFT, FINAL or
+    SENT → VOIDED, terminal: its amounts stop counting against the invoice)."""
     note = await get_credit_note(session, account_id, credit_note_id, lock=True)
     target = check(action, note.status)
     if action in NUMBERING:
@@ -40,24 +43,3 @@ async def _transition(session: AsyncSession, account_id: str, credit_note_id: st
     # Stored PDF and queued email commit with the status change (docs/delivery.md).
     await delivery.after_transition(session, note, action)
     return note
-
-
-async def finalize(session: AsyncSession, account_id: str, credit_note_id: str) -> CreditNote:
-    """DRAFT → FINAL: numbered and frozen."""
-    return await _transition(session, account_id, credit_note_id, Action.FINALIZE)
-
-
-async def send(session: AsyncSession, account_id: str, credit_note_id: str) -> CreditNote:
-    """FINAL or SENT → SENT (re-sending is allowed and moves the sent date); the credit note email is
-    queued in the outbox (sent after commit), one more per send."""
-    return await _transition(session, account_id, credit_note_id, Action.SEND)
-
-
-async def finalize_and_send(session: AsyncSession, account_id: str, credit_note_id: str) -> CreditNote:
-    """DRAFT → SENT in one transaction."""
-    return await _transition(session, account_id, credit_note_id, Action.FINALIZE_AND_SEND)
-
-
-async def void(session: AsyncSession, account_id: str, credit_note_id: str) -> CreditNote:
-    """DRAFT, FINAL or SENT → VOIDED (terminal). Its amounts stop counting against the invoice."""
-    return await _transition(session, account_id, credit_note_id, Action.VOID)

@@ -84,4 +84,6 @@ def _check_editable(note: CreditNote) -> None:
 KIND: Kind[CreditNote, CreditNoteLineItem, CreditNoteLineItemGroup] = Kind(
     document=CreditNote, line=CreditNoteLineItem, group=CreditNoteLineItemGroup, a_noun="a credit note",
     line_name="CreditNoteLineItem", group_name="CreditNoteLineItemGroup", check_editable=_check_editable,
+    sorts={"createdAt": CreditNote.created_at, "GROSS_TOTAL": CreditNote.gross_total_minor,
+           "CREDIT_NOTE_NUMBER": CreditNote.number_seq, "STATUS": CreditNote.status},
 )

@@ -14,6 +14,7 @@ from quire.core.pagination import PageParams, page_params
 from quire.core.schemas import IsoDate
 from quire.creditnotes import actions, delivery, lines, present, service
 from quire.creditnotes.document import credit_note_download
+from quire.creditnotes.lifecycle import Action
 from quire.creditnotes.models import KIND
 from quire.creditnotes.repository import CreditNoteFilters
 from quire.creditnotes.schemas import (
@@ -60,8 +61,7 @@ add_document_routes(
     create=service.create_credit_note, get=service.get_credit_note, update=service.update_credit_note,
     delete=service.delete_credit_note, download=credit_note_download,
     download_help="Quire extension: pdf (default), ubl or facturx",
-    actions={"finalize": actions.finalize, "send": actions.send, "finalize-and-send": actions.finalize_and_send,
-             "void": actions.void},
+    transition=actions.transition, actions=(Action.FINALIZE, Action.SEND, Action.FINALIZE_AND_SEND, Action.VOID),
 )
 
 

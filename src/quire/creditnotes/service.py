@@ -14,7 +14,7 @@ from quire.core.errors import ValidationFailed
 from quire.core.ids import uuid7
 from quire.core.pagination import Page, PageParams
 from quire.core.references import resolve
-from quire.core.repository import list_page, loader
+from quire.core.repository import loader
 from quire.creditnotes import repository as repo
 from quire.creditnotes.creditable import locked_invoice
 from quire.creditnotes.lifecycle import Action, CreditNoteStatus, check
@@ -147,19 +147,10 @@ async def delete_credit_note(session: AsyncSession, account_id: str, credit_note
     return await documents.delete_draft(session, KIND, note)
 
 
-_SORT_COLUMNS: dict[CreditNoteSortBy, Any] = {
-    CreditNoteSortBy.CREATED_AT: CreditNote.created_at,
-    CreditNoteSortBy.GROSS_TOTAL: CreditNote.gross_total_minor,
-    CreditNoteSortBy.CREDIT_NOTE_NUMBER: CreditNote.number_seq,
-    CreditNoteSortBy.STATUS: CreditNote.status,
-}
-
-
 async def list_credit_notes(
     session: AsyncSession, account_id: str, *, params: PageParams, sort_by: CreditNoteSortBy, filters: CreditNoteFilters
 ) -> Page[CreditNote]:
-    return await list_page(session, CreditNote, account_id, params, *repo.credit_note_criteria(filters),
-                           sort=_SORT_COLUMNS[sort_by], sort_name=sort_by.value)
+    return await documents.list_documents(session, KIND, account_id, params, repo.credit_note_criteria(filters), sort_by.value)
 
 
 async def tax_status_of(session: AsyncSession, note: CreditNote) -> str:

@@ -1,4 +1,4 @@
-"""Lifecycle actions: finalize, send, finalize-and-send, void, payment status.
+"""Lifecycle actions (finalize, send, finalize-and-send, void: ``transition``) and the payment status.
 
 Each runs in the request's single transaction with the invoice row locked before its state is
 checked, so two concurrent actions on one invoice cannot both succeed, and numbering stays
@@ -34,8 +34,13 @@ async def _assign_number(session: AsyncSession, invoice: Invoice) -> None:
         invoice.due_date = invoice.issue_date + timedelta(days=settings.payment_terms_days)  # type: ignore[operator]
 
 
-async def _transition(session: AsyncSession, account_id: str, invoice_id: str, action: Action) -> Invoice:
+async def transition(session: AsyncSession, account_id: str, invoice_id: str, action: Action) -> Invoice:
+    """``finalize`` (DRAFT → FINAL: number, issue date and due date assigned; the invoice is frozen), ``send``
+    (FINAL or SENT → SENT; the invoice email is queued in the outbox, sent after commit), ``finalize-and-send``
+    (DRAFT → SENT in one transaction), ``void`` (DRAFT, FINAL, or an unpaid/uncollectible SENT → VOIDED)."""
     invoice = await get_invoice(session, account_id, invoice_id, lock=True)
+    if action is Action.VOID:
+        await _not_credited(session, invoice)
     target = check(action, invoice.status, invoice.payment_status)
     await documents.apply(session, invoice, action, target, numbered=invoice.invoice_number is not None,
                           assign_number=lambda: _assign_number(session, invoice))
@@ -44,30 +49,11 @@ async def _transition(session: AsyncSession, account_id: str, invoice_id: str, a
     return invoice
 
 
-async def finalize(session: AsyncSession, account_id: str, invoice_id: str) -> Invoice:
-    """DRAFT → FINAL: number, issue date and due date assigned; the invoice is frozen."""
-    return await _transition(session, account_id, invoice_id, Action.FINALIZE)
-
-
-async def send(session: AsyncSession, account_id: str, invoice_id: str) -> Invoice:
-    """FINAL or SENT → SENT; the invoice email is queued in the outbox (sent after commit)."""
-    return await _transition(session, account_id, invoice_id, Action.SEND)
-
-
-async def finalize_and_send(session: AsyncSession, account_id: str, invoice_id: str) -> Invoice:
-    """DRAFT → SENT in one transaction."""
-    return await _transition(session, account_id, invoice_id, Action.FINALIZE_AND_SEND)
-
-
-async def void(session: AsyncSession, account_id: str, invoice_id: str) -> Invoice:
-    """DRAFT, FINAL, or an unpaid/uncollectible SENT invoice → VOIDED (terminal).
-
-    An invoice already corrected by an issued credit note cannot be voided as well (that would cancel
-    the same amount twice): void the credit notes first, or keep correcting with credit notes.
-    """
+async def _not_credited(session: AsyncSession, invoice: Invoice) -> None:
+    """An invoice already corrected by an issued credit note cannot be voided as well (that would cancel
+    the same amount twice): void the credit notes first, or keep correcting with credit notes."""
     from quire.creditnotes.models import CreditNote  # credit notes build on invoices, not the reverse
 
-    invoice = await get_invoice(session, account_id, invoice_id, lock=True)
     issued = await session.scalar(
         select(func.count()).select_from(CreditNote)
         .where(CreditNote.invoice_id == invoice.id, CreditNote.status.in_(("FINAL", "SENT")))
@@ -79,7 +65,6 @@ async def void(session: AsyncSession, account_id: str, invoice_id: str) -> Invoi
             action=Action.VOID.value, currentStatus=invoice.status, paymentStatus=invoice.payment_status,
             allowedActions=allowed,
         )
-    return await _transition(session, account_id, invoice_id, Action.VOID)
 
 
 async def set_payment_status(session: AsyncSession, account_id: str, invoice_id: str, payment_status: str) -> Invoice:

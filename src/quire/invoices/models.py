@@ -4,8 +4,6 @@ invoice has (payment status, due date, reference, render settings, credit notes 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
-
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -91,4 +89,6 @@ def _check_editable(invoice: Invoice) -> None:
 KIND: Kind[Invoice, InvoiceLineItem, InvoiceLineItemGroup] = Kind(
     document=Invoice, line=InvoiceLineItem, group=InvoiceLineItemGroup, a_noun="an invoice",
     line_name="LineItem", group_name="LineItemGroup", check_editable=_check_editable, counts_quantity=True,
+    sorts={"createdAt": Invoice.created_at, "CUSTOMER_LEGAL_COMPANY_NAME": Invoice.customer_legal_company_name,
+           "GROSS_TOTAL": Invoice.gross_total_minor, "ACCOUNTING_DATE": Invoice.accounting_date},
 )

@@ -14,8 +14,9 @@ from quire.core.http import Account, Session, api_router
 from quire.core.pagination import PageParams, page_params
 from quire.core.schemas import IsoDate
 from quire.invoices import actions, lines, present, service, settings
-from quire.invoices.models import KIND
 from quire.invoices.document import invoice_download
+from quire.invoices.lifecycle import Action
+from quire.invoices.models import KIND
 from quire.invoices.repository import InvoiceFilters
 from quire.invoices.schemas import (
     GroupPage, GroupRead, InvoiceCreate, InvoicePage, InvoiceRead, InvoiceSettingsCreate,
@@ -84,8 +85,7 @@ add_document_routes(
     path="/invoices", operation="Invoices", names=("invoice", "invoices"), tags=INV,
     create=service.create_invoice, get=service.get_invoice, update=service.update_invoice, delete=service.delete_invoice,
     download=invoice_download, download_help="Quire extension: pdf (default), ubl (Peppol BIS 3) or facturx",
-    actions={"finalize": actions.finalize, "send": actions.send, "finalize-and-send": actions.finalize_and_send,
-             "void": actions.void},
+    transition=actions.transition, actions=(Action.FINALIZE, Action.SEND, Action.FINALIZE_AND_SEND, Action.VOID),
     patch=True,
 )
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.accounts import merchant
@@ -12,7 +10,7 @@ from quire.core import clock
 from quire.core.ids import uuid7
 from quire.core.pagination import Page, PageParams
 from quire.core.references import reference
-from quire.core.repository import list_page, loader
+from quire.core.repository import loader
 from quire.customers.service import billable
 from quire.invoices import repository as repo
 from quire.invoices.lifecycle import Action, InvoiceStatus, PaymentStatus, check
@@ -109,16 +107,7 @@ async def delete_invoice(session: AsyncSession, account_id: str, invoice_id: str
     return await documents.delete_draft(session, KIND, invoice)
 
 
-_SORT_COLUMNS: dict[InvoiceSortBy, Any] = {
-    InvoiceSortBy.CREATED_AT: Invoice.created_at,
-    InvoiceSortBy.CUSTOMER_LEGAL_COMPANY_NAME: Invoice.customer_legal_company_name,
-    InvoiceSortBy.GROSS_TOTAL: Invoice.gross_total_minor,
-    InvoiceSortBy.ACCOUNTING_DATE: Invoice.accounting_date,
-}
-
-
 async def list_invoices(
     session: AsyncSession, account_id: str, *, params: PageParams, sort_by: InvoiceSortBy, filters: InvoiceFilters
 ) -> Page[Invoice]:
-    return await list_page(session, Invoice, account_id, params, *repo.invoice_criteria(filters),
-                           sort=_SORT_COLUMNS[sort_by], sort_name=sort_by.value)
+    return await documents.list_documents(session, KIND, account_id, params, repo.invoice_criteria(filters), sort_by.value)

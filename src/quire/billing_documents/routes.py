@@ -19,8 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.billing_documents import lines
 from quire.billing_documents.kind import Kind
+from quire.core.errors import ValidationFailed
 from quire.core.http import Account, Session
 from quire.core.pagination import PageParams, ascending_page_params, present_page
+from quire.core.schemas import IsoDate
 
 #: (session, account id, document id) → the document.
 Action = Callable[[AsyncSession, str, str], Awaitable[Any]]
@@ -30,6 +32,23 @@ Download = Callable[[AsyncSession, str, str, str], Awaitable[tuple[str, str, byt
 Write = Callable[[AsyncSession, str, str, Any], Awaitable[tuple[Any, Any]]]
 #: (session, account id, document id, line id, body) → (document, line).
 Rewrite = Callable[[AsyncSession, str, str, str, Any], Awaitable[tuple[Any, Any]]]
+
+
+# --- the list's filters every kind has ------------------------------------------------------------
+
+CustomerFilter = Annotated[str | None, Query(alias="customerId", max_length=64)]
+SentBefore = Annotated[IsoDate | None, Query(alias="sentBefore")]
+SentAfter = Annotated[IsoDate | None, Query(alias="sentAfter")]
+
+
+def listed(value: str | None, allowed: tuple[str, ...], name: str) -> list[str]:
+    """``a,b`` in the query parameter ``name``: trimmed, empty items ignored, each one of ``allowed`` (else
+    400 naming the parameter)."""
+    items = [v.strip() for v in (value or "").split(",") if v.strip()]
+    for item in items:
+        if item not in allowed:
+            raise ValidationFailed(f"{name}: {item!r} is not one of {', '.join(allowed)}", field=name)
+    return items
 
 
 @dataclass(frozen=True)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Query
 
-from quire.billing_documents.routes import DocumentWire, LineWire, add_document_routes, add_line_routes
+from quire.billing_documents.routes import (
+    CustomerFilter, DocumentWire, LineWire, SentAfter, SentBefore, add_document_routes, add_line_routes, listed
+)
 from quire.core.contract_enums import CREDIT_NOTE_STATUS
-from quire.core.errors import ValidationFailed
 from quire.core.http import Account, Session, api_router
-from quire.core.pagination import PageParams, page_params
-from quire.core.schemas import IsoDate
+from quire.core.pagination import PageQuery, present_page
 from quire.creditnotes import actions, delivery, lines, present, service
 from quire.creditnotes.document import credit_note_download
 from quire.creditnotes.lifecycle import Action
@@ -28,31 +28,21 @@ router = api_router()
 CN = ["Credit Notes"]
 
 
-def _statuses(value: str | None) -> list[str]:
-    """``creditNoteStatus=DRAFT,FINAL``: trimmed, empty items ignored, unknown ones refused."""
-    items = [v.strip() for v in (value or "").split(",") if v.strip()]
-    for item in items:
-        if item not in CREDIT_NOTE_STATUS:
-            raise ValidationFailed(f"creditNoteStatus: {item!r} is not one of {', '.join(CREDIT_NOTE_STATUS)}",
-                                   field="creditNoteStatus")
-    return items
-
-
 @router.get("/credit-notes", response_model=CreditNotePage, operation_id="getCreditNotes", tags=CN)
 async def get_credit_notes(
     session: Session,
     account: Account,
-    params: Annotated[PageParams, Depends(page_params)],
+    params: PageQuery,
     sort_by: Annotated[CreditNoteSortBy, Query(alias="sortBy")] = CreditNoteSortBy.CREATED_AT,
     credit_note_status: Annotated[str | None, Query(alias="creditNoteStatus", max_length=200)] = None,
-    customer_id: Annotated[str | None, Query(alias="customerId", max_length=64)] = None,
-    sent_before: Annotated[IsoDate | None, Query(alias="sentBefore")] = None,
-    sent_after: Annotated[IsoDate | None, Query(alias="sentAfter")] = None,
+    customer_id: CustomerFilter = None,
+    sent_before: SentBefore = None,
+    sent_after: SentAfter = None,
 ) -> CreditNotePage:
-    filters = CreditNoteFilters(statuses=_statuses(credit_note_status), customer_id=customer_id,
-                                sent_before=sent_before, sent_after=sent_after)
+    statuses = listed(credit_note_status, CREDIT_NOTE_STATUS, "creditNoteStatus")
+    filters = CreditNoteFilters(statuses=statuses, customer_id=customer_id, sent_before=sent_before, sent_after=sent_after)
     page = await service.list_credit_notes(session, account, params=params, sort_by=sort_by, filters=filters)
-    return CreditNotePage(items=[present.credit_note(n) for n in page.items], pagination=page.meta)
+    return present_page(CreditNotePage, page, present.credit_note)
 
 
 add_document_routes(

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Query
+from fastapi import Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.billing_documents import lines as document_lines
 from quire.billing_documents.schemas import GroupWrite
-from quire.billing_documents.routes import DocumentWire, LineWire, add_document_routes, add_line_routes
+from quire.billing_documents.routes import (
+    CustomerFilter, DocumentWire, LineWire, SentAfter, SentBefore, add_document_routes, add_line_routes, listed
+)
+from quire.core.contract_enums import CURRENCY, INVOICE_PAYMENT_STATUS, INVOICE_STATUS
 from quire.core.http import Account, Session, api_router
-from quire.core.pagination import PageParams, page_params
+from quire.core.pagination import PageQuery, present_page
 from quire.core.schemas import IsoDate
 from quire.invoices import actions, lines, present, service, settings
 from quire.invoices.document import invoice_download
@@ -32,52 +35,38 @@ async def _add_group(session: AsyncSession, account: str, invoice: str, body: Gr
     return await document_lines.add_group(session, KIND, account, invoice, title=body.title, description=body.description)
 
 
-def _csv(value: str | None, allowed: tuple[str, ...], name: str) -> list[str]:
-    from quire.core.errors import ValidationFailed
-
-    if value is None:
-        return []
-    items = [v.strip() for v in value.split(",") if v.strip()]
-    for item in items:
-        if item not in allowed:
-            raise ValidationFailed(f"{name}: {item!r} is not one of {', '.join(allowed)}", field=name)
-    return items
-
-
 @router.get("/invoices", response_model=InvoicePage, operation_id="getInvoices", tags=INV)
 async def get_invoices(
     session: Session,
     account: Account,
-    params: Annotated[PageParams, Depends(page_params)],
+    params: PageQuery,
     sort_by: Annotated[InvoiceSortBy, Query(alias="sortBy")] = InvoiceSortBy.CREATED_AT,
     invoice_status: Annotated[str | None, Query(alias="invoiceStatus", max_length=200)] = None,
     invoice_payment_status: Annotated[str | None, Query(alias="invoicePaymentStatus", max_length=200)] = None,
-    customer_id: Annotated[str | None, Query(alias="customerId", max_length=64)] = None,
+    customer_id: CustomerFilter = None,
     billing_schedule_id: Annotated[str | None, Query(alias="billingScheduleId", max_length=64)] = None,
     due_before: Annotated[IsoDate | None, Query(alias="dueBefore")] = None,
     due_after: Annotated[IsoDate | None, Query(alias="dueAfter")] = None,
-    sent_before: Annotated[IsoDate | None, Query(alias="sentBefore")] = None,
-    sent_after: Annotated[IsoDate | None, Query(alias="sentAfter")] = None,
+    sent_before: SentBefore = None,
+    sent_after: SentAfter = None,
     invoice_before: Annotated[IsoDate | None, Query(alias="invoiceBefore")] = None,
     invoice_after: Annotated[IsoDate | None, Query(alias="invoiceAfter")] = None,
     exclude_zero_quantity: Annotated[bool, Query(alias="excludeZeroQuantity")] = False,
     invoice_currency: Annotated[str | None, Query(alias="invoiceCurrency", max_length=200)] = None,
 ) -> InvoicePage:
-    from quire.core.contract_enums import CURRENCY, INVOICE_PAYMENT_STATUS, INVOICE_STATUS
-
     filters = InvoiceFilters(
-        statuses=_csv(invoice_status, INVOICE_STATUS, "invoiceStatus"),
-        payment_statuses=_csv(invoice_payment_status, INVOICE_PAYMENT_STATUS, "invoicePaymentStatus"),
+        statuses=listed(invoice_status, INVOICE_STATUS, "invoiceStatus"),
+        payment_statuses=listed(invoice_payment_status, INVOICE_PAYMENT_STATUS, "invoicePaymentStatus"),
         customer_id=customer_id,
         billing_schedule_id=billing_schedule_id,
         due_before=due_before, due_after=due_after,
         sent_before=sent_before, sent_after=sent_after,
         invoice_before=invoice_before, invoice_after=invoice_after,
-        currencies=_csv(invoice_currency, CURRENCY, "invoiceCurrency"),
+        currencies=listed(invoice_currency, CURRENCY, "invoiceCurrency"),
         exclude_zero_quantity=exclude_zero_quantity,
     )
     page = await service.list_invoices(session, account, params=params, sort_by=sort_by, filters=filters)
-    return InvoicePage(items=[present.invoice(i) for i in page.items], pagination=page.meta)
+    return present_page(InvoicePage, page, present.invoice)
 
 
 add_document_routes(

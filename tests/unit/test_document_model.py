@@ -3,7 +3,9 @@ an invoice's (quire.documents.model). No server."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import sys
 
 import pytest
 from pypdf import PdfReader
@@ -37,6 +39,24 @@ def test_any_builders_model_renders() -> None:
     text = PdfReader(io.BytesIO(data)).pages[0].extract_text()
     for expected in ("Quote", "Q-17", "Survey", "Stage one", "£1,234.00", "Valid until", "IBAN", "Valid for 30 days."):
         assert expected in text, expected
+
+
+def heavy_modules_model() -> DocumentModel:
+    """A quote whose memo names the API-side libraries loaded in the render process building it."""
+    heavy = sorted({name.split(".")[0] for name in sys.modules} & {"sqlalchemy", "pydantic", "fastapi", "starlette"})
+    return dataclasses.replace(quote_model("Q-1", "£1.00"), memo=(f"loaded: {heavy or 'none'}",))
+
+
+def test_the_render_process_builds_invoices_without_the_api_libraries() -> None:
+    from tests.unit.test_pdf import GBP_LINES, GROUP, invoice
+
+    pool = RenderPool(PoolSettings())
+    try:
+        pool.render("invoice", invoice(), GBP_LINES, [GROUP])  # imports the invoice's builder there
+        data = pool.render(heavy_modules_model)
+    finally:
+        pool.shutdown()
+    assert "loaded: none" in PdfReader(io.BytesIO(data)).pages[0].extract_text()
 
 
 def test_a_kind_is_a_registered_builder() -> None:

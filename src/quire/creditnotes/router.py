@@ -32,12 +32,13 @@ CN = ["Credit Notes"]
 async def get_credit_notes(
     session: Session,
     account: Account,
-    params: PageQuery,
     sort_by: Annotated[CreditNoteSortBy, Query(alias="sortBy")] = CreditNoteSortBy.CREATED_AT,
     credit_note_status: Annotated[str | None, Query(alias="creditNoteStatus", max_length=200)] = None,
     customer_id: CustomerFilter = None,
     sent_before: SentBefore = None,
     sent_after: SentAfter = None,
+    *,
+    params: PageQuery,  # limit, after, before, sortOrder: served after the filters, as for every list
 ) -> CreditNotePage:
     statuses = listed(credit_note_status, CREDIT_NOTE_STATUS, "creditNoteStatus")
     filters = CreditNoteFilters(statuses=statuses, customer_id=customer_id, sent_before=sent_before, sent_after=sent_after)

@@ -12,8 +12,8 @@ kind follows.
 - Deleting a group keeps its lines, ungrouped.
 
 A kind's own ``add_line``/``update_line`` validate what only it knows (prices, the credited invoice line,
-its tax rule) and build the line with ``new_line`` and ``line_minor``; delete, list and every group write
-are here whole.
+its tax rule) and build the line with ``new_line`` and ``line_minor`` (``editable_part`` and ``written``
+around); delete, list and every group write are here whole.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from quire.core.repository import get_owned
 D = TypeVar("D", bound=DocumentColumns)
 L = TypeVar("L", bound=LineColumns)
 G = TypeVar("G", bound=GroupColumns)
+P = TypeVar("P")
 
 MAX_LINE_ITEMS = 5_000
 MAX_GROUPS = 500
@@ -93,7 +94,7 @@ async def recalculate(session: AsyncSession, kind: Kind[D, Any, Any], doc: D) ->
     currency = doc.currency
     sums = await repo.line_sums_by_group(session, kind, doc.id)
     # A document that never had a group (next_group_index counts the groups ever added) has none to read.
-    for grp in await repo.groups_of(session, kind, doc.id) if doc.next_group_index else ():
+    for grp in await repo.parts_of(session, kind.group, doc.id) if doc.next_group_index else ():
         store(grp, storable(sums.get(grp.id, (0, 0, 0, 0))[:3], currency))
     totals = list(sums.values())
     store(doc, storable((sum(v[0] for v in totals), sum(v[1] for v in totals), sum(v[2] for v in totals)), currency))
@@ -104,13 +105,13 @@ async def recalculate(session: AsyncSession, kind: Kind[D, Any, Any], doc: D) ->
 
 
 async def check_group(session: AsyncSession, kind: Kind[D, Any, Any], doc: D, group_id: str | None) -> None:
-    if group_id is not None and await repo.get_group(session, kind, doc.id, group_id) is None:
+    if group_id is not None and await repo.part_of(session, kind.group, doc.id, group_id) is None:
         raise ValidationFailed(f"groupId {group_id!r} is not a line item group of this {kind.noun}", field="groupId")
 
 
 async def check_room_for_line(session: AsyncSession, kind: Kind[D, Any, Any], doc: D) -> None:
     # next_line_index counts the lines ever added, so below the limit there is no need to count them.
-    if doc.next_line_index >= MAX_LINE_ITEMS and await repo.count_lines(session, kind, doc.id) >= MAX_LINE_ITEMS:
+    if doc.next_line_index >= MAX_LINE_ITEMS and await repo.count_parts(session, kind.line, doc.id) >= MAX_LINE_ITEMS:
         raise ValidationFailed(f"{kind.a_noun.capitalize()} holds at most {MAX_LINE_ITEMS} line items")
 
 
@@ -123,27 +124,37 @@ def new_line(session: AsyncSession, kind: Kind[D, L, Any], doc: D, **columns: An
     return item
 
 
-async def line_of(session: AsyncSession, kind: Kind[D, L, Any], doc: D, line_id: str) -> L:
-    item = await repo.get_line(session, kind, doc.id, line_id)
-    if item is None:
-        raise NotFound.of(kind.line_name, line_id)
-    return item
+async def editable_part(session: AsyncSession, kind: Kind[D, Any, Any], account_id: str, document_id: str,
+                        part_id: str, *, group: bool = False) -> tuple[D, Any]:
+    """The editable document and one of its lines (or groups): 404 naming the kind's line (or group)."""
+    doc = await editable(session, kind, account_id, document_id)
+    model, name = (kind.group, kind.group_name) if group else (kind.line, kind.line_name)
+    part = await repo.part_of(session, model, doc.id, part_id)
+    if part is None:
+        raise NotFound.of(name, part_id)
+    return doc, part
+
+
+async def written(session: AsyncSession, kind: Kind[D, Any, Any], doc: D, part: P) -> tuple[D, P]:
+    """After a write of a line or group: the totals (``recalculate``), and what the write answers."""
+    await recalculate(session, kind, doc)
+    return doc, part
 
 
 async def delete_line(session: AsyncSession, kind: Kind[D, L, Any], account_id: str, document_id: str,
                       line_id: str) -> tuple[D, L]:
-    doc = await editable(session, kind, account_id, document_id)
-    item = await line_of(session, kind, doc, line_id)
+    doc, item = await editable_part(session, kind, account_id, document_id, line_id)
     await session.delete(item)
-    await recalculate(session, kind, doc)
-    return doc, item
+    return await written(session, kind, doc, item)
 
 
-async def list_lines(session: AsyncSession, kind: Kind[D, L, Any], account_id: str, document_id: str,
-                     params: PageParams) -> tuple[D, Page[L]]:
+async def list_parts(session: AsyncSession, kind: Kind[D, Any, Any], account_id: str, document_id: str,
+                     params: PageParams, *, group: bool = False) -> tuple[D, Page[Any]]:
+    """A page of the document's lines (or groups), in their order."""
     doc = await document(session, kind, account_id, document_id)
-    page = await paginate(session, repo.lines_stmt(kind, doc.id), params=params, sort_column=kind.line.index,
-                          id_column=kind.line.id, sort_name="index")
+    model = kind.group if group else kind.line
+    page = await paginate(session, repo.parts_stmt(model, doc.id), params=params, sort_column=model.index,
+                          id_column=model.id, sort_name="index")
     return doc, page
 
 
@@ -154,7 +165,7 @@ async def new_group(session: AsyncSession, kind: Kind[D, Any, G], doc: D, *, tit
                     **columns: Any) -> G:
     """A new group at the end of the editable ``doc``, with zero totals."""
     # next_group_index counts the groups ever added, so below the limit there is no need to count them.
-    if doc.next_group_index >= MAX_GROUPS and await repo.count_groups(session, kind, doc.id) >= MAX_GROUPS:
+    if doc.next_group_index >= MAX_GROUPS and await repo.count_parts(session, kind.group, doc.id) >= MAX_GROUPS:
         raise ValidationFailed(f"{kind.a_noun.capitalize()} holds at most {MAX_GROUPS} line item groups")
     group = kind.group(
         id=uuid7(), account_id=doc.account_id, document_id=doc.id, index=doc.next_group_index, title=title,
@@ -168,13 +179,6 @@ async def new_group(session: AsyncSession, kind: Kind[D, Any, G], doc: D, *, tit
     return group
 
 
-async def group_of(session: AsyncSession, kind: Kind[D, Any, G], doc: D, group_id: str) -> G:
-    group = await repo.get_group(session, kind, doc.id, group_id)
-    if group is None:
-        raise NotFound.of(kind.group_name, group_id)
-    return group
-
-
 async def add_group(session: AsyncSession, kind: Kind[D, Any, G], account_id: str, document_id: str, *, title: str,
                     description: str | None) -> tuple[D, G]:
     doc = await editable(session, kind, account_id, document_id)
@@ -183,8 +187,7 @@ async def add_group(session: AsyncSession, kind: Kind[D, Any, G], account_id: st
 
 async def update_group(session: AsyncSession, kind: Kind[D, Any, G], account_id: str, document_id: str, group_id: str,
                        *, title: str, description: str | None) -> tuple[D, G]:
-    doc = await editable(session, kind, account_id, document_id)
-    group = await group_of(session, kind, doc, group_id)
+    doc, group = await editable_part(session, kind, account_id, document_id, group_id, group=True)
     group.title = title
     group.description = description
     doc.updated_at = clock.now()
@@ -195,17 +198,7 @@ async def update_group(session: AsyncSession, kind: Kind[D, Any, G], account_id:
 async def delete_group(session: AsyncSession, kind: Kind[D, Any, G], account_id: str, document_id: str,
                        group_id: str) -> tuple[D, G]:
     """Delete the group but keep its lines, ungrouped (nothing is silently lost)."""
-    doc = await editable(session, kind, account_id, document_id)
-    group = await group_of(session, kind, doc, group_id)
+    doc, group = await editable_part(session, kind, account_id, document_id, group_id, group=True)
     await repo.ungroup_lines(session, kind, group.id)  # also updates the line objects in this session
     await session.delete(group)
-    await recalculate(session, kind, doc)
-    return doc, group
-
-
-async def list_groups(session: AsyncSession, kind: Kind[D, Any, G], account_id: str, document_id: str,
-                      params: PageParams) -> tuple[D, Page[G]]:
-    doc = await document(session, kind, account_id, document_id)
-    page = await paginate(session, repo.groups_stmt(kind, doc.id), params=params, sort_column=kind.group.index,
-                          id_column=kind.group.id, sort_name="index")
-    return doc, page
+    return await written(session, kind, doc, group)

@@ -67,7 +67,9 @@ class _OfDocument:
         return synonym(cls.__document_key__)
 
 
-class GroupColumns(_OfDocument, Amounts):
+class _Part(_OfDocument, Amounts):
+    """What a line and a group both have: their place in the document, a title and a description."""
+
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     account_id: Mapped[str] = mapped_column(String(36))
     index: Mapped[int] = mapped_column(Integer)
@@ -76,18 +78,16 @@ class GroupColumns(_OfDocument, Amounts):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class LineColumns(_OfDocument, Amounts):
+class GroupColumns(_Part):
+    """A group of lines (its totals are the sums of its lines')."""
+
+
+class LineColumns(_Part):
     """A line; the kind adds its ``group_id`` (a foreign key to its own groups table)."""
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    account_id: Mapped[str] = mapped_column(String(36))
-    index: Mapped[int] = mapped_column(Integer)
-    title: Mapped[str] = mapped_column(String(255))
-    description: Mapped[str | None] = mapped_column(Text, nullable=True)
     quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
     rate: Mapped[Decimal] = mapped_column(ExactDecimal())
     tax_rate: Mapped[Decimal] = mapped_column(ExactDecimal())
     price_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     rate_display: Mapped[str] = mapped_column(String(16))
     external_ids: Mapped[list[dict[str, str]]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -143,7 +143,7 @@ def add_line_routes(
     w = wire
 
     async def get_lines(document: Document, session: Session, account: Account, params: Params) -> Any:
-        doc, page = await lines.list_lines(session, kind, account, document, params)
+        doc, page = await lines.list_parts(session, kind, account, document, params)
         return present_page(w.line_page, page, lambda item: w.present_line(item, doc.currency))
 
     async def post_line(document: Document, body: w.line_create, session: Session, account: Account) -> Any:  # type: ignore[name-defined]
@@ -159,7 +159,7 @@ def add_line_routes(
         return w.present_line(item, doc.currency)
 
     async def get_groups(document: Document, session: Session, account: Account, params: Params) -> Any:
-        doc, page = await lines.list_groups(session, kind, account, document, params)
+        doc, page = await lines.list_parts(session, kind, account, document, params, group=True)
         return present_page(w.group_page, page, lambda group: w.present_group(group, doc.currency))
 
     async def post_group(document: Document, body: w.group_create, session: Session, account: Account) -> Any:  # type: ignore[name-defined]

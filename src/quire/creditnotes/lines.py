@@ -83,22 +83,19 @@ async def add_line(
         price_id=invoice_line.price_id if invoice_line else None,
     )
     _fill(item, data, tax_rate, minor)
-    await core.recalculate(session, KIND, note)
-    return note, item
+    return await core.written(session, KIND, note, item)
 
 
 async def update_line(
     session: AsyncSession, account_id: str, credit_note_id: str, line_id: str, data: CreditLineFields
 ) -> tuple[CreditNote, CreditNoteLineItem]:
     """Replace the line's values; its group, credited invoice line and index stay."""
-    note = await core.editable(session, KIND, account_id, credit_note_id)
-    item = await core.line_of(session, KIND, note, line_id)
+    note, item = await core.editable_part(session, KIND, account_id, credit_note_id, line_id)
     invoice_line = None
     if item.invoice_line_item_id is not None and note.invoice_id is not None:
         invoice_line = await repo.invoice_line(session, account_id, note.invoice_id, item.invoice_line_item_id)
     _fill(item, data, *await _amounts(session, note, data, invoice_line, item.id))
-    await core.recalculate(session, KIND, note)
-    return note, item
+    return await core.written(session, KIND, note, item)
 
 
 async def add_group(

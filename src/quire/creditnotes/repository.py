@@ -14,7 +14,7 @@ from quire.billing_documents import repository as documents
 from quire.core.ids import is_uuid
 from quire.core.repository import Criterion, above, below, equal, one_of
 from quire.creditnotes.lifecycle import CreditNoteStatus
-from quire.creditnotes.models import KIND, CreditNote, CreditNoteLineItem, CreditNoteLineItemGroup
+from quire.creditnotes.models import CreditNote, CreditNoteLineItem, CreditNoteLineItemGroup
 from quire.invoices.models import InvoiceLineItem, InvoiceLineItemGroup
 
 
@@ -33,11 +33,11 @@ def credit_note_criteria(f: CreditNoteFilters) -> list[Criterion]:
 
 
 async def lines_of(session: AsyncSession, credit_note_id: str) -> list[CreditNoteLineItem]:
-    return await documents.lines_of(session, KIND, credit_note_id)
+    return await documents.parts_of(session, CreditNoteLineItem, credit_note_id)
 
 
 async def groups_of(session: AsyncSession, credit_note_id: str) -> list[CreditNoteLineItemGroup]:
-    return await documents.groups_of(session, KIND, credit_note_id)
+    return await documents.parts_of(session, CreditNoteLineItemGroup, credit_note_id)
 
 
 # --- what has been credited against an invoice ------------------------------------------------------

@@ -57,18 +57,15 @@ async def add_line(session: AsyncSession, account_id: str, invoice_id: str, data
     tax_rate = await _tax_rate(session, invoice, data)
     item = core.new_line(session, KIND, invoice)
     _fill(item, data, tax_rate, invoice.currency)
-    await core.recalculate(session, KIND, invoice)
-    return invoice, item
+    return await core.written(session, KIND, invoice, item)
 
 
 async def update_line(
     session: AsyncSession, account_id: str, invoice_id: str, line_id: str, data: LineItemWrite
 ) -> tuple[Invoice, InvoiceLineItem]:
-    invoice = await core.editable(session, KIND, account_id, invoice_id)
-    item = await core.line_of(session, KIND, invoice, line_id)
+    invoice, item = await core.editable_part(session, KIND, account_id, invoice_id, line_id)
     await core.check_group(session, KIND, invoice, data.group_id)
     if data.price_id is not None and data.price_id != item.price_id:
         await check_price_reference(session, account_id, data.price_id)
     _fill(item, data, await _tax_rate(session, invoice, data), invoice.currency)
-    await core.recalculate(session, KIND, invoice)
-    return invoice, item
+    return await core.written(session, KIND, invoice, item)

@@ -16,7 +16,7 @@ from quire.billing_documents import repository as documents
 from quire.core.ids import is_uuid
 from quire.core.repository import Criterion, above, below, equal, find_owned, one_of
 from quire.customers.models import Customer
-from quire.invoices.models import KIND, Invoice, InvoiceLineItem, InvoiceLineItemGroup, InvoiceSettings
+from quire.invoices.models import Invoice, InvoiceLineItem, InvoiceLineItemGroup, InvoiceSettings
 from quire.tax.models import TaxRegistration
 
 
@@ -99,11 +99,11 @@ def invoice_criteria(f: InvoiceFilters) -> list[Criterion]:
 
 
 async def lines_of(session: AsyncSession, invoice_id: str) -> list[InvoiceLineItem]:
-    return await documents.lines_of(session, KIND, invoice_id)
+    return await documents.parts_of(session, InvoiceLineItem, invoice_id)
 
 
 async def groups_of(session: AsyncSession, invoice_id: str) -> list[InvoiceLineItemGroup]:
-    return await documents.groups_of(session, KIND, invoice_id)
+    return await documents.parts_of(session, InvoiceLineItemGroup, invoice_id)
 
 
 async def delete_settings(session: AsyncSession, invoice_id: str) -> None:

@@ -70,6 +70,19 @@ def store(row: Amounts, minor: Minor) -> None:
     row.net_total_minor, row.total_tax_minor, row.gross_total_minor = minor
 
 
+def fill(item: LineColumns, data: Any, tax_rate: Decimal, minor: Minor) -> None:
+    """Set what every line body gives (``schemas.LineFields``, rate display, external ids), the tax rate
+    the line is stored with and its totals."""
+    item.title = data.title
+    item.description = data.description
+    item.quantity = data.quantity
+    item.rate = data.rate
+    item.tax_rate = tax_rate
+    item.rate_display = data.rate_display
+    item.external_ids = [x.model_dump() for x in data.external_ids]
+    store(item, minor)
+
+
 async def document(session: AsyncSession, kind: Kind[D, Any, Any], account_id: str, document_id: str,
                    *, lock: bool = False) -> D:
     """The account's document, or 404 — also for another account's."""

@@ -52,17 +52,27 @@ def listed(value: str | None, allowed: tuple[str, ...], name: str) -> list[str]:
 
 
 @dataclass(frozen=True)
-class DocumentWire:
-    """A kind's wire models of the document, and how a row is presented."""
+class Wire:
+    """A kind's wire models (request bodies, responses, pages) and how its rows are presented in them."""
 
     create: type[BaseModel]
     update: type[BaseModel]
     read: type[BaseModel]
     present: Callable[[Any], BaseModel]
+    line_create: type[BaseModel]
+    line_update: type[BaseModel]
+    line_read: type[BaseModel]
+    line_page: type[BaseModel]
+    present_line: Callable[[Any, str], BaseModel]
+    group_create: type[BaseModel]
+    group_update: type[BaseModel]
+    group_read: type[BaseModel]
+    group_page: type[BaseModel]
+    present_group: Callable[[Any, str], BaseModel]
 
 
 def add_document_routes(
-    router: APIRouter, wire: DocumentWire, *, path: str, operation: str, names: tuple[str, str], tags: list[str],
+    router: APIRouter, wire: Wire, *, path: str, operation: str, names: tuple[str, str], tags: list[str],
     create: Callable[[AsyncSession, str, Any], Awaitable[Any]], get: Action,
     update: Callable[[AsyncSession, str, str, Any], Awaitable[Any]], delete: Action, download: Download,
     download_help: str, transition: Callable[[AsyncSession, str, str, Any], Awaitable[Any]],
@@ -116,24 +126,8 @@ def _action_endpoint(transition: Callable[[AsyncSession, str, str, Any], Awaitab
     return endpoint
 
 
-@dataclass(frozen=True)
-class LineWire:
-    """A kind's wire models of lines and groups, and how a row is presented in them."""
-
-    line_create: type[BaseModel]
-    line_update: type[BaseModel]
-    line_read: type[BaseModel]
-    line_page: type[BaseModel]
-    group_create: type[BaseModel]
-    group_update: type[BaseModel]
-    group_read: type[BaseModel]
-    group_page: type[BaseModel]
-    present_line: Callable[[Any, str], BaseModel]
-    present_group: Callable[[Any, str], BaseModel]
-
-
 def add_line_routes(
-    router: APIRouter, kind: Kind[Any, Any, Any], wire: LineWire, *, path: str, param: str, operation: str,
+    router: APIRouter, kind: Kind[Any, Any, Any], wire: Wire, *, path: str, param: str, operation: str,
     tags: list[str], add_line: Write, update_line: Rewrite, add_group: Write,
 ) -> None:
     """``path`` is the document's route with its parameter (``/invoices/{invoice}``), ``param`` that

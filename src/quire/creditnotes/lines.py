@@ -57,17 +57,6 @@ async def _amounts(
     return tax_rate, await _guard(session, note, minor, invoice_line, replacing)
 
 
-def _fill(item: CreditNoteLineItem, data: CreditLineFields, tax_rate: Decimal, minor: Minor) -> None:
-    item.title = data.title
-    item.description = data.description
-    item.quantity = data.quantity
-    item.rate = data.rate
-    item.tax_rate = tax_rate
-    item.rate_display = data.rate_display
-    item.external_ids = [x.model_dump() for x in data.external_ids]
-    core.store(item, minor)
-
-
 async def add_line(
     session: AsyncSession, account_id: str, credit_note_id: str, data: CreditLineCreate
 ) -> tuple[CreditNote, CreditNoteLineItem]:
@@ -82,7 +71,7 @@ async def add_line(
         session, KIND, note, group_id=data.group_id, invoice_line_item_id=invoice_line.id if invoice_line else None,
         price_id=invoice_line.price_id if invoice_line else None,
     )
-    _fill(item, data, tax_rate, minor)
+    core.fill(item, data, tax_rate, minor)
     return await core.written(session, KIND, note, item)
 
 
@@ -94,7 +83,7 @@ async def update_line(
     invoice_line = None
     if item.invoice_line_item_id is not None and note.invoice_id is not None:
         invoice_line = await repo.invoice_line(session, account_id, note.invoice_id, item.invoice_line_item_id)
-    _fill(item, data, *await _amounts(session, note, data, invoice_line, item.id))
+    core.fill(item, data, *await _amounts(session, note, data, invoice_line, item.id))
     return await core.written(session, KIND, note, item)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Query
 
 from quire.billing_documents.routes import (
-    CustomerFilter, DocumentWire, LineWire, SentAfter, SentBefore, add_document_routes, add_line_routes, listed
+    CustomerFilter, SentAfter, SentBefore, Wire, add_document_routes, add_line_routes, listed
 )
 from quire.core.contract_enums import CREDIT_NOTE_STATUS
 from quire.core.http import Account, Session, api_router
@@ -26,6 +26,13 @@ from quire.outbox.routes import add_email_routes
 
 router = api_router()
 CN = ["Credit Notes"]
+WIRE = Wire(
+    create=CreditNoteCreate, update=CreditNoteUpdate, read=CreditNoteRead, present=present.credit_note,
+    line_create=CreditLineCreate, line_update=CreditLineFields, line_read=CreditLineRead, line_page=CreditLinePage,
+    present_line=present.line,
+    group_create=CreditGroupCreate, group_update=CreditGroupUpdate, group_read=CreditGroupRead,
+    group_page=CreditGroupPage, present_group=present.group,
+)
 
 
 @router.get("/credit-notes", response_model=CreditNotePage, operation_id="getCreditNotes", tags=CN)
@@ -47,8 +54,7 @@ async def get_credit_notes(
 
 
 add_document_routes(
-    router, DocumentWire(create=CreditNoteCreate, update=CreditNoteUpdate, read=CreditNoteRead, present=present.credit_note),
-    path="/credit-notes", operation="CreditNotes", names=("credit_note", "credit_notes"), tags=CN,
+    router, WIRE, path="/credit-notes", operation="CreditNotes", names=("credit_note", "credit_notes"), tags=CN,
     create=service.create_credit_note, get=service.get_credit_note, update=service.update_credit_note,
     delete=service.delete_credit_note, download=credit_note_download,
     download_help="Quire extension: pdf (default), ubl or facturx",
@@ -67,11 +73,6 @@ add_email_routes(
 # --- line items and groups (quire.billing_documents.routes) ---------------------------------------
 
 add_line_routes(
-    router, KIND, LineWire(
-        line_create=CreditLineCreate, line_update=CreditLineFields, line_read=CreditLineRead, line_page=CreditLinePage,
-        group_create=CreditGroupCreate, group_update=CreditGroupUpdate, group_read=CreditGroupRead,
-        group_page=CreditGroupPage, present_line=present.line, present_group=present.group,
-    ),
-    path="/credit-notes/{creditnote}", param="creditnote", operation="CreditNotesByCreditnote",
+    router, KIND, WIRE, path="/credit-notes/{creditnote}", param="creditnote", operation="CreditNotesByCreditnote",
     tags=["Credit Note Line Items"], add_line=lines.add_line, update_line=lines.update_line, add_group=lines.add_group,
 )

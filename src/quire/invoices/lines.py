@@ -30,21 +30,14 @@ async def _tax_rate(session: AsyncSession, invoice: Invoice, data: LineItemWrite
 
 
 def _fill(item: InvoiceLineItem, data: LineItemWrite, tax_rate: Decimal, currency: str) -> None:
-    item.title = data.title
-    item.description = data.description
-    item.quantity = data.quantity
-    item.rate = data.rate
-    item.tax_rate = tax_rate
+    core.fill(item, data, tax_rate, core.line_minor(data.quantity, data.rate, tax_rate, currency))
     item.service_period_start = data.service_period_start
     item.service_period_end = data.service_period_end
     item.service_period = data.service_period.model_dump(by_alias=True, mode="json") if data.service_period else None
     item.group_id = data.group_id
     item.price_id = data.price_id
-    item.rate_display = data.rate_display
-    item.external_ids = [x.model_dump() for x in data.external_ids]
     item.revenue_classification = data.revenue_classification
     item.credit_grant_id = data.credit_grant_id
-    core.store(item, core.line_minor(data.quantity, data.rate, tax_rate, currency))
 
 
 async def add_line(session: AsyncSession, account_id: str, invoice_id: str, data: LineItemWrite) -> tuple[Invoice, InvoiceLineItem]:

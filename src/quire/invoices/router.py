@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quire.billing_documents import lines as document_lines
 from quire.billing_documents.schemas import GroupWrite
 from quire.billing_documents.routes import (
-    CustomerFilter, DocumentWire, LineWire, SentAfter, SentBefore, add_document_routes, add_line_routes, listed
+    CustomerFilter, SentAfter, SentBefore, Wire, add_document_routes, add_line_routes, listed
 )
 from quire.core.contract_enums import CURRENCY, INVOICE_PAYMENT_STATUS, INVOICE_STATUS
 from quire.core.http import Account, Session, api_router
@@ -29,6 +29,13 @@ from quire.invoices.schemas import (
 
 router = api_router()
 INV = ["Invoices"]
+WIRE = Wire(
+    create=InvoiceCreate, update=InvoiceUpdate, read=InvoiceRead, present=present.invoice,
+    line_create=LineItemWrite, line_update=LineItemWrite, line_read=LineItemRead, line_page=LineItemPage,
+    present_line=present.line,
+    group_create=GroupWrite, group_update=GroupWrite, group_read=GroupRead, group_page=GroupPage,
+    present_group=present.group,
+)
 
 
 async def _add_group(session: AsyncSession, account: str, invoice: str, body: GroupWrite) -> tuple[Any, Any]:
@@ -70,8 +77,7 @@ async def get_invoices(
 
 
 add_document_routes(
-    router, DocumentWire(create=InvoiceCreate, update=InvoiceUpdate, read=InvoiceRead, present=present.invoice),
-    path="/invoices", operation="Invoices", names=("invoice", "invoices"), tags=INV,
+    router, WIRE, path="/invoices", operation="Invoices", names=("invoice", "invoices"), tags=INV,
     create=service.create_invoice, get=service.get_invoice, update=service.update_invoice, delete=service.delete_invoice,
     download=invoice_download, download_help="Quire extension: pdf (default), ubl (Peppol BIS 3) or facturx",
     transition=actions.transition, actions=(Action.FINALIZE, Action.SEND, Action.FINALIZE_AND_SEND, Action.VOID),
@@ -87,12 +93,7 @@ async def payment_status(id: str, body: PaymentStatusUpdate, session: Session, a
 # --- line items and groups (quire.billing_documents.routes) ---------------------------------------
 
 add_line_routes(
-    router, KIND, LineWire(
-        line_create=LineItemWrite, line_update=LineItemWrite, line_read=LineItemRead, line_page=LineItemPage,
-        group_create=GroupWrite, group_update=GroupWrite, group_read=GroupRead, group_page=GroupPage,
-        present_line=present.line, present_group=present.group,
-    ),
-    path="/invoices/{invoice}", param="invoice", operation="InvoicesByInvoice", tags=["Invoice Line Items"],
+    router, KIND, WIRE, path="/invoices/{invoice}", param="invoice", operation="InvoicesByInvoice", tags=["Invoice Line Items"],
     add_line=lines.add_line, update_line=lines.update_line, add_group=_add_group,
 )
 

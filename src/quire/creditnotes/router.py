@@ -26,13 +26,11 @@ from quire.outbox.routes import add_email_routes
 
 router = api_router()
 CN = ["Credit Notes"]
-WIRE = Wire(
-    create=CreditNoteCreate, update=CreditNoteUpdate, read=CreditNoteRead, present=present.credit_note,
-    line_create=CreditLineCreate, line_update=CreditLineFields, line_read=CreditLineRead, line_page=CreditLinePage,
-    present_line=present.line,
-    group_create=CreditGroupCreate, group_update=CreditGroupUpdate, group_read=CreditGroupRead,
-    group_page=CreditGroupPage, present_group=present.group,
-)
+WIRE = Wire(create=CreditNoteCreate, update=CreditNoteUpdate, read=CreditNoteRead, present=present.credit_note,
+            line_create=CreditLineCreate, line_update=CreditLineFields, line_read=CreditLineRead,
+            line_page=CreditLinePage, present_line=present.line, group_create=CreditGroupCreate,
+            group_update=CreditGroupUpdate, group_read=CreditGroupRead, group_page=CreditGroupPage,
+            present_group=present.group)
 
 
 @router.get("/credit-notes", response_model=CreditNotePage, operation_id="getCreditNotes", tags=CN)

@@ -29,13 +29,10 @@ from quire.invoices.schemas import (
 
 router = api_router()
 INV = ["Invoices"]
-WIRE = Wire(
-    create=InvoiceCreate, update=InvoiceUpdate, read=InvoiceRead, present=present.invoice,
-    line_create=LineItemWrite, line_update=LineItemWrite, line_read=LineItemRead, line_page=LineItemPage,
-    present_line=present.line,
-    group_create=GroupWrite, group_update=GroupWrite, group_read=GroupRead, group_page=GroupPage,
-    present_group=present.group,
-)
+WIRE = Wire(create=InvoiceCreate, update=InvoiceUpdate, read=InvoiceRead, present=present.invoice,
+            line_create=LineItemWrite, line_update=LineItemWrite, line_read=LineItemRead, line_page=LineItemPage,
+            group_create=GroupWrite, group_update=GroupWrite, group_read=GroupRead, group_page=GroupPage,
+            present_line=present.line, present_group=present.group)
 
 
 async def _add_group(session: AsyncSession, account: str, invoice: str, body: GroupWrite) -> tuple[Any, Any]:

@@ -96,8 +96,11 @@ class GroupWrite(RequestModel):
 
 
 class DocumentTailRead(ApiModel):
-    """The recipient, amounts, metadata and links of a document, at the end of a credit note's response."""
+    """The order number, customer and recipient, amounts, metadata and links of a document: the end of a
+    credit note's response."""
 
+    purchase_order_number: str | None = None
+    customer_id: str
     customer_emails: list[str]
     customer_legal_company_name: str
     customer_billing_address: Address
@@ -110,6 +113,16 @@ class DocumentTailRead(ApiModel):
     customer_tax_id: str | None = None
     linked_services: list[LinkInfo]
     merchant_details: dict[str, Any] | None = None
+
+
+class LineBodyRead(ApiModel):
+    """What a line answers after its ids, before its kind's own fields."""
+
+    title: str
+    description: str | None = None
+    quantity: str
+    rate: str
+    tax_rate: str
 
 
 class GroupTailRead(ApiModel):

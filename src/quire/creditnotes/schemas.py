@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator
 
 from quire.billing_documents.schemas import (
-    DocumentTailRead, ExternalId, ExternalIds, GroupTailRead, GroupWrite, Ident, LineFields, Metadata,
+    DocumentTailRead, ExternalId, ExternalIds, GroupTailRead, GroupWrite, Ident, LineBodyRead, LineFields, Metadata,
     NewDocumentFields, RateDisplay, RecipientFields, TaxRate
 )
 from quire.core.contract_enums import CREDIT_NOTE_STATUS
@@ -28,7 +28,6 @@ from quire.outbox.models import OutboxEmail
 from quire.outbox.schemas import EmailFields, email_fields
 
 CreditNoteStatusName = Literal[CREDIT_NOTE_STATUS]  # type: ignore[valid-type]
-TaxId = Annotated[str, Field(max_length=64)]
 
 
 class _CreditNoteHead(RequestModel):
@@ -42,7 +41,7 @@ class _CreditNoteHead(RequestModel):
 
 class CreditNoteFields(RecipientFields, _CreditNoteHead):
     metadata: Metadata | None = None
-    customer_tax_id: TaxId | None = None
+    customer_tax_id: Annotated[str, Field(max_length=64)] | None = None
 
 
 class CreditNoteCreate(NewDocumentFields, CreditNoteFields):
@@ -63,8 +62,6 @@ class _CreditNoteReadHead(AccountObject):
     billing_period_start: Timestamp | None = None
     billing_period_end: Timestamp | None = None
     credit_note_number: str | None = None
-    purchase_order_number: str | None = None
-    customer_id: str
 
 
 class CreditNoteRead(DocumentTailRead, _CreditNoteReadHead):
@@ -75,11 +72,9 @@ class CreditNotePage(ListPage[CreditNoteRead]):
     pass
 
 
-class CreditNoteSortBy(StrEnum):
-    CREATED_AT = "createdAt"
-    GROSS_TOTAL = "GROSS_TOTAL"
-    CREDIT_NOTE_NUMBER = "CREDIT_NOTE_NUMBER"
-    STATUS = "STATUS"
+#: ``sortBy`` of GET /credit-notes (the column each sorts by: ``models.KIND.sorts``).
+CreditNoteSortBy = StrEnum("CreditNoteSortBy", {"CREATED_AT": "createdAt", "GROSS_TOTAL": "GROSS_TOTAL",
+                                                "CREDIT_NOTE_NUMBER": "CREDIT_NOTE_NUMBER", "STATUS": "STATUS"})
 
 
 # --- line items and groups ------------------------------------------------------------------------
@@ -106,16 +101,14 @@ class CreditLineCreate(CreditLineFields):
     line_item_id: Ident | None = None
 
 
-class CreditLineRead(ApiModel):
+class _CreditLineHead(ApiModel):
     id: str
     credit_note_id: str
     group_id: str | None = None
     line_item_id: str | None = None
-    title: str
-    description: str | None = None
-    quantity: str
-    rate: str
-    tax_rate: str
+
+
+class CreditLineRead(LineBodyRead, _CreditLineHead):
     index: int
     price_id: str | None = None
     net_total: str

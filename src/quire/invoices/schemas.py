@@ -13,8 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from quire.billing_documents.schemas import (
-    ExternalId, ExternalIds, GroupTailRead, Ident, LineFields, LinkInfo, Metadata, NewDocumentFields, RateDisplay,
-    RecipientFields
+    ExternalId, ExternalIds, GroupTailRead, Ident, LineBodyRead, LineFields, LinkInfo, Metadata, NewDocumentFields,
+    RateDisplay, RecipientFields
 )
 from quire.core.contract_enums import (
     INVOICE_DUNNING_STATUS, INVOICE_PAYMENT_OPTION, INVOICE_PAYMENT_STATUS, INVOICE_STATUS,
@@ -135,11 +135,9 @@ class PaymentStatusUpdate(RequestModel):
     payment_status: PaymentStatusName
 
 
-class InvoiceSortBy(StrEnum):
-    CREATED_AT = "createdAt"
-    CUSTOMER_LEGAL_COMPANY_NAME = "CUSTOMER_LEGAL_COMPANY_NAME"
-    GROSS_TOTAL = "GROSS_TOTAL"
-    ACCOUNTING_DATE = "ACCOUNTING_DATE"
+#: ``sortBy`` of GET /invoices (the column each sorts by: ``models.KIND.sorts``).
+InvoiceSortBy = StrEnum("InvoiceSortBy", {"CREATED_AT": "createdAt", "CUSTOMER_LEGAL_COMPANY_NAME": "CUSTOMER_LEGAL_COMPANY_NAME",
+                                          "GROSS_TOTAL": "GROSS_TOTAL", "ACCOUNTING_DATE": "ACCOUNTING_DATE"})
 
 
 # --- line items and groups ------------------------------------------------------------------------
@@ -170,14 +168,12 @@ class LineItemWrite(LineFields):
         return self
 
 
-class LineItemRead(ApiModel):
+class _OfInvoice(ApiModel):
     id: str
     invoice_id: str
-    title: str
-    description: str | None = None
-    quantity: str
-    rate: str
-    tax_rate: str
+
+
+class LineItemRead(LineBodyRead, _OfInvoice):
     service_period_start: Timestamp | None = None
     service_period_end: Timestamp | None = None
     service_period: DateRange | None = None
@@ -197,12 +193,7 @@ class LineItemPage(ListPage[LineItemRead]):
     pass
 
 
-class _InvoiceGroupHead(ApiModel):
-    id: str
-    invoice_id: str
-
-
-class GroupRead(GroupTailRead, _InvoiceGroupHead):
+class GroupRead(GroupTailRead, _OfInvoice):
     pass
 
 

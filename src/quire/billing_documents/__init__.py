@@ -1,20 +1,29 @@
-"""The billing-document core: what invoices and credit notes share.
+"""The billing-document core: what invoices and credit notes share, written once.
 
-A billing document is a header (customer snapshot, currency, status, number, totals) with numbered
-line items, optionally in groups. This package owns, once for every kind:
+A billing document is a header (the customer as billed, currency, status, number, totals) with
+numbered line items, optionally in groups. This package owns, for every kind:
 
-- ``calculation``  exact totals (pure): a line's net, tax and gross; sums of lines;
-- ``models``       the shared columns (SQLAlchemy mixins: the tables stay as migrated);
-- ``kind``         ``DocumentKind``: how one kind (its tables, names, lifecycle) plugs in;
-- ``lifecycle``    the mechanics of a per-kind transition table (check, allowed actions);
-- ``repository``   queries over a kind's lines and groups;
-- ``lines``        line and group writes, ordering, limits, totals after each write;
-- ``numbering``    a document's number at finalization (gap-free counters of ``quire.core.numbering``);
-- ``schemas`` / ``present`` / ``routes``  the shared wire pieces and the line/group endpoints.
+- ``calculation``   exact totals (pure): a line's net, tax and gross; sums of lines;
+- ``models``        the shared columns, as SQLAlchemy mixins (the migrated tables are unchanged);
+- ``kind``          ``Kind``: how one kind plugs in (its three tables, names, edit rule, list sorts);
+- ``lifecycle``     the mechanics of a kind's transition table (allowed actions, refusals), pure;
+- ``actions``       applying an action to a locked document: numbering, send/void stamps, status;
+- ``repository``    queries of a document's parts (lines, groups) and their sums;
+- ``lines``         line and group writes: locking, order, limits, the groupId rule, totals after each
+                    write, the storage limit; delete, list and every group write whole;
+- ``service``       the update merge, the list page, deleting a draft;
+- ``schemas``       shared wire pieces (decimal fields, recipient and line fields, response tails);
+- ``present``       amounts and decimals as the wire shows them;
+- ``routes``        the document, action, line and group endpoints from one factory per kind;
+- ``render_model``  what a document's PDF prints (the render layer's neutral model).
 
-A kind (``quire.invoices``, ``quire.creditnotes``) declares its tables with the mixins, describes itself
-with a ``DocumentKind``, and adds only what differs: payment status, due dates, the hosted page and
-settings for invoices; the creditable-amount rule, the credited line and its tax rule for credit notes.
-Services here take a session and ids, never a request, so the billing engine writes documents and lines
-through the same functions as the HTTP routes.
+A kind (``quire.invoices``, ``quire.creditnotes``) declares its tables with the mixins, describes
+itself with a ``Kind`` (in its ``models``), writes its transition table, wire models and the few line
+rules only it has, and hands its routes to ``routes``. What only an invoice has: payment status, due
+dates, render settings, invoice settings, the hosted page; only a credit note: the link to the invoice
+it credits, the creditable-amount rule and the credited line's tax rate (``creditnotes.creditable``).
+
+Nothing here takes an HTTP request: the billing engine creates an invoice with
+``invoices.service.create_invoice`` and adds lines with ``invoices.lines.add_line`` (session, account id,
+the same request models), then ``invoices.actions.transition`` to finalize, exactly as the routes do.
 """

@@ -12,8 +12,8 @@ kind follows.
 - Deleting a group keeps its lines, ungrouped.
 
 A kind's own ``add_line``/``update_line`` validate what only it knows (prices, the credited invoice line,
-its tax rule) and build the line with ``new_line`` and ``line_minor`` (``editable_part`` and ``written``
-around); delete, list and every group write are here whole.
+its tax rule) and build the line with ``new_line``, ``fill`` and ``line_minor`` (``editable_part`` and
+``written`` around); delete, list and every group write are here whole.
 """
 
 from __future__ import annotations

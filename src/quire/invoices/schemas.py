@@ -35,26 +35,27 @@ RevenueClassification = Literal[REVENUE_CLASSIFICATION]  # type: ignore[valid-ty
 DunningStatus = Literal[INVOICE_DUNNING_STATUS]  # type: ignore[valid-type]
 
 
+def _in_order(first: str, last: str, message: str) -> Any:
+    """A model validator: the date ``last`` must not be before ``first`` (else 400 with ``message``)."""
+    def ordered(model: Any) -> Any:
+        if getattr(model, last) < getattr(model, first):
+            raise ValueError(message)
+        return model
+    return model_validator(mode="after")(ordered)
+
+
 class InclusiveDateRange(ApiModel):
     start: IsoDate
     end_inclusive: IsoDate
 
-    @model_validator(mode="after")
-    def _ordered(self) -> InclusiveDateRange:
-        if self.end_inclusive < self.start:
-            raise ValueError("billingPeriod.endInclusive must not be before billingPeriod.start")
-        return self
+    _ordered = _in_order("start", "end_inclusive", "billingPeriod.endInclusive must not be before billingPeriod.start")
 
 
 class DateRange(ApiModel):
     start_date: IsoDate
     end_date: IsoDate
 
-    @model_validator(mode="after")
-    def _ordered(self) -> DateRange:
-        if self.end_date < self.start_date:
-            raise ValueError("servicePeriod.endDate must not be before servicePeriod.startDate")
-        return self
+    _ordered = _in_order("start_date", "end_date", "servicePeriod.endDate must not be before servicePeriod.startDate")
 
 
 class RenderSettings(ApiModel):

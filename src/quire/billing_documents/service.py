@@ -1,9 +1,10 @@
-"""Document use-cases every kind shares: merging an update body, a page of the list, deleting a draft.
-Services flush; the route commits."""
+"""Document use-cases every kind shares: a new draft, merging an update body, a page of the list, deleting
+a draft. Services flush; the route commits."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
+from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -14,6 +15,7 @@ from quire.billing_documents.kind import Kind
 from quire.billing_documents.models import DocumentColumns
 from quire.core import clock
 from quire.core.errors import ValidationFailed
+from quire.core.ids import uuid7
 from quire.core.pagination import Page, PageParams
 from quire.core.repository import Criterion, list_page, remove
 
@@ -22,6 +24,35 @@ D = TypeVar("D", bound=DocumentColumns)
 #: Fields every document response carries: null is refused for them on update.
 NOT_NULLABLE = frozenset({"customer_emails", "customer_legal_company_name", "customer_billing_address",
                           "customer_shipping_address", "metadata"})
+
+
+def new_document(
+    session: AsyncSession, kind: Kind[D, Any, Any], data: Any, *, account_id: str, customer_id: str, status: str,
+    emails: Iterable[str], name: str, billing: Mapping[str, Any], shipping: Mapping[str, Any] | None = None,
+    now: datetime | None = None, **columns: Any,
+) -> D:
+    """A new document of ``kind`` from a create body ``data``: no lines, zero totals, added to the session
+    (the caller flushes). The recipient is what the body gives, else a snapshot of the fallbacks (the
+    customer's, or the credited invoice's): ``emails``, ``name``, the ``billing`` address and the
+    ``shipping`` one (the billing address when None). ``columns``: the kind's own."""
+    now = now or clock.now()
+    billing_address = _address(data.customer_billing_address, billing)
+    doc = kind.document(
+        id=uuid7(), account_id=account_id, customer_id=customer_id, status=status, currency=data.currency,
+        memo=data.memo, metadata_=[kv.model_dump() for kv in data.metadata or []],
+        customer_emails=list(data.customer_emails if data.customer_emails is not None else emails),
+        customer_legal_company_name=data.customer_legal_company_name or name,
+        customer_billing_address=billing_address,
+        customer_shipping_address=_address(data.customer_shipping_address, billing_address if shipping is None else shipping),
+        net_total_minor=0, total_tax_minor=0, gross_total_minor=0, next_line_index=0, next_group_index=0,
+        created_at=now, updated_at=now, **columns,
+    )
+    session.add(doc)
+    return doc
+
+
+def _address(given: Any, fallback: Mapping[str, Any]) -> dict[str, Any]:
+    return given.model_dump(exclude_none=True) if given is not None else dict(fallback)
 
 
 def camel(name: str) -> str:

@@ -9,9 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.accounts import merchant
 from quire.billing_documents import service as documents
-from quire.core import clock
 from quire.core.errors import ValidationFailed
-from quire.core.ids import uuid7
 from quire.core.pagination import Page, PageParams
 from quire.core.references import resolve
 from quire.core.repository import loader
@@ -34,10 +32,6 @@ def _midnight(day: date | None) -> datetime | None:
     return datetime.combine(day, time(0), tzinfo=UTC) if day is not None else None
 
 
-def _address(given: Any, fallback: dict[str, Any]) -> dict[str, Any]:
-    return given.model_dump(exclude_none=True) if given is not None else dict(fallback)
-
-
 async def _invoice_to_credit(
     session: AsyncSession, account_id: str, data: CreditNoteCreate, customer: Customer
 ) -> Invoice | None:
@@ -54,17 +48,19 @@ async def _invoice_to_credit(
     return invoice
 
 
-def _snapshot(data: CreditNoteCreate, customer: Customer, invoice: Invoice | None) -> dict[str, Any]:
-    """Customer-facing fields: as sent, else the invoice's (what was billed), else the customer's."""
+def _recipient(customer: Customer, invoice: Invoice | None) -> dict[str, Any]:
+    """Who the note is addressed to unless the body says: the invoice's recipient (what was billed), else
+    the customer's."""
+    if invoice is None:
+        return {"emails": customer.billing_emails or [customer.email], "name": customer.legal_name,
+                "billing": customer.address}
+    return {"emails": invoice.customer_emails, "name": invoice.customer_legal_company_name,
+            "billing": invoice.customer_billing_address, "shipping": invoice.customer_shipping_address}
+
+
+def _from_invoice(data: CreditNoteCreate, invoice: Invoice | None) -> dict[str, Any]:
+    """Order number, tax id and billing period: as sent (null included), else the invoice's."""
     given = data.model_fields_set
-    if invoice is not None:
-        emails, name = list(invoice.customer_emails), invoice.customer_legal_company_name
-        billing = _address(data.customer_billing_address, invoice.customer_billing_address)
-        shipping = _address(data.customer_shipping_address, invoice.customer_shipping_address)
-    else:
-        emails, name = list(customer.billing_emails or [customer.email]), customer.legal_name
-        billing = _address(data.customer_billing_address, customer.address)
-        shipping = _address(data.customer_shipping_address, billing)
 
     def given_or(field: str, fallback: Any) -> Any:
         return getattr(data, field) if field in given else fallback
@@ -74,10 +70,6 @@ def _snapshot(data: CreditNoteCreate, customer: Customer, invoice: Invoice | Non
     end = given_or("billing_period_end", _midnight(invoice.billing_period_end) if invoice else None)
     check_period(start, end)
     return {
-        "customer_emails": list(data.customer_emails) if data.customer_emails is not None else emails,
-        "customer_legal_company_name": data.customer_legal_company_name or name,
-        "customer_billing_address": billing,
-        "customer_shipping_address": shipping,
         "customer_tax_id": given_or("customer_tax_id", invoice.customer_tax_id if invoice else None),
         "purchase_order_number": given_or("purchase_order_number", invoice.purchase_order_number if invoice else None),
         "billing_period_start": start,
@@ -94,30 +86,15 @@ async def create_credit_note(session: AsyncSession, account_id: str, data: Credi
     customer = await resolve("customerId", get_customer(session, account_id, data.customer_id))
     invoice = await _invoice_to_credit(session, account_id, data, customer)
     settings = await merchant.load(session, account_id)
-    now = clock.now()
-    note = CreditNote(
-        id=uuid7(),
-        account_id=account_id,
-        customer_id=customer.id,
+    note = documents.new_document(
+        session, KIND, data, account_id=account_id, customer_id=customer.id, status=CreditNoteStatus.DRAFT.value,
+        **_recipient(customer, invoice), **_from_invoice(data, invoice),
         invoice_id=invoice.id if invoice else None,
         invoice_number=invoice.invoice_number if invoice else None,
         billing_schedule_id=invoice.billing_schedule_id if invoice else None,
-        status=CreditNoteStatus.DRAFT.value,
-        currency=data.currency,
         number_seq=0,
-        memo=data.memo,
-        metadata_=[kv.model_dump() for kv in data.metadata or []],
         merchant_details=merchant.merchant_details(settings),
-        net_total_minor=0,
-        total_tax_minor=0,
-        gross_total_minor=0,
-        next_line_index=0,
-        next_group_index=0,
-        created_at=now,
-        updated_at=now,
-        **_snapshot(data, customer, invoice),
     )
-    session.add(note)
     if invoice is not None:
         invoice.credit_note_ids = [*invoice.credit_note_ids, note.id]  # a new list: JSON columns track assignment
     await session.flush()

@@ -7,7 +7,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quire.accounts import merchant
 from quire.billing_documents import service as documents
 from quire.core import clock
-from quire.core.ids import uuid7
 from quire.core.pagination import Page, PageParams
 from quire.core.references import reference
 from quire.core.repository import loader
@@ -39,50 +38,28 @@ async def create_invoice(session: AsyncSession, account_id: str, data: InvoiceCr
     if details is not None and "taxId" not in details and facts.merchant_tax_id is not None:
         # The seller's tax id: the merchant settings' taxId, else the merchant's first tax registration.
         details["taxId"] = facts.merchant_tax_id
-    customer_tax_id = data.customer_tax_id or facts.customer_tax_id
     now = clock.now()
-    billing_address = data.customer_billing_address.model_dump(exclude_none=True) if data.customer_billing_address else customer.address
-    shipping_address = (
-        data.customer_shipping_address.model_dump(exclude_none=True) if data.customer_shipping_address else billing_address
-    )
-    invoice = Invoice(
-        id=uuid7(),
-        account_id=account_id,
-        customer_id=customer.id,
+    invoice = documents.new_document(
+        session, KIND, data, account_id=account_id, customer_id=customer.id, status=InvoiceStatus.DRAFT.value,
+        emails=customer.billing_emails or [customer.email], name=customer.legal_name, billing=customer.address, now=now,
         billing_schedule_id=data.billing_schedule_id,
         billing_run_id=data.billing_run_id,
-        status=InvoiceStatus.DRAFT.value,
         payment_status=PaymentStatus.UNPAID.value,
-        currency=data.currency,
         due_date=data.due_date,
         accounting_date=data.accounting_date or now.date(),
         purchase_order_number=data.purchase_order_number,
         reference=data.reference,
-        memo=data.memo,
-        customer_emails=list(data.customer_emails) if data.customer_emails is not None else list(customer.billing_emails or [customer.email]),
-        customer_legal_company_name=data.customer_legal_company_name or customer.legal_name,
-        customer_billing_address=billing_address,
-        customer_shipping_address=shipping_address,
-        customer_tax_id=customer_tax_id,
+        customer_tax_id=data.customer_tax_id or facts.customer_tax_id,
         customer_tax_status=customer.tax_status,
         payment_options=list(data.payment_options) if data.payment_options is not None else list(DEFAULT_PAYMENT_OPTIONS),
         billing_period_start=data.billing_period.start if data.billing_period else None,
         billing_period_end=data.billing_period.end_inclusive if data.billing_period else None,
-        metadata_=[kv.model_dump() for kv in data.metadata or []],
         credit_balances=data.credit_balances,
         render_settings=dict(DEFAULT_RENDER_SETTINGS),
         merchant_details=details,
         credit_note_ids=[],
-        net_total_minor=0,
-        total_tax_minor=0,
-        gross_total_minor=0,
         has_quantity=False,
-        next_line_index=0,
-        next_group_index=0,
-        created_at=now,
-        updated_at=now,
     )
-    session.add(invoice)
     await session.flush()
     return invoice
 

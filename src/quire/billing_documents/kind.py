@@ -15,7 +15,7 @@ G = TypeVar("G", bound=GroupColumns)
 
 @dataclass(frozen=True, eq=False)
 class Kind(Generic[D, L, G]):
-    """A kind's tables and names, and the one rule the core asks it: may this document be edited."""
+    """A kind's tables, names and list sorts, and the one rule the core asks it: may this document be edited."""
 
     document: type[D]
     line: type[L]

@@ -24,8 +24,8 @@ from quire.core.http import Account, Session
 from quire.core.pagination import PageParams, ascending_page_params, present_page
 from quire.core.schemas import IsoDate
 
-#: (session, account id, document id) → the document.
-Action = Callable[[AsyncSession, str, str], Awaitable[Any]]
+#: (session, account id, document id) → the document (read or deleted).
+OnDocument = Callable[[AsyncSession, str, str], Awaitable[Any]]
 #: (session, account id, document id, format) → (filename, media type, bytes).
 Download = Callable[[AsyncSession, str, str, str], Awaitable[tuple[str, str, bytes]]]
 #: (session, account id, document id, body) → (document, line or group): a kind's own write.
@@ -73,8 +73,8 @@ class Wire:
 
 def add_document_routes(
     router: APIRouter, wire: Wire, *, path: str, operation: str, names: tuple[str, str], tags: list[str],
-    create: Callable[[AsyncSession, str, Any], Awaitable[Any]], get: Action,
-    update: Callable[[AsyncSession, str, str, Any], Awaitable[Any]], delete: Action, download: Download,
+    create: Callable[[AsyncSession, str, Any], Awaitable[Any]], get: OnDocument,
+    update: Callable[[AsyncSession, str, str, Any], Awaitable[Any]], delete: OnDocument, download: Download,
     download_help: str, transition: Callable[[AsyncSession, str, str, Any], Awaitable[Any]],
     actions: Iterable[StrEnum], patch: bool = False,
 ) -> None:
@@ -128,10 +128,11 @@ def _action_endpoint(transition: Callable[[AsyncSession, str, str, Any], Awaitab
 
 def add_line_routes(
     router: APIRouter, kind: Kind[Any, Any, Any], wire: Wire, *, path: str, param: str, operation: str,
-    tags: list[str], add_line: Write, update_line: Rewrite, add_group: Write,
+    tags: list[str], add_line: Write, update_line: Rewrite, add_group: Write | None = None,
 ) -> None:
     """``path`` is the document's route with its parameter (``/invoices/{invoice}``), ``param`` that
-    parameter's name, ``operation`` its part of the operation ids (``InvoicesByInvoice``)."""
+    parameter's name, ``operation`` its part of the operation ids (``InvoicesByInvoice``). ``add_line`` and
+    ``update_line`` are the kind's; ``add_group`` too when it has rules of its own (else the core's)."""
     Document = Annotated[str, Path(alias=param)]
     Params = Annotated[PageParams, Depends(ascending_page_params)]
     w = wire
@@ -157,7 +158,11 @@ def add_line_routes(
         return present_page(w.group_page, page, lambda group: w.present_group(group, doc.currency))
 
     async def post_group(document: Document, body: w.group_create, session: Session, account: Account) -> Any:  # type: ignore[name-defined]
-        doc, group = await add_group(session, account, document, body)
+        if add_group is not None:
+            doc, group = await add_group(session, account, document, body)
+        else:
+            doc, group = await lines.add_group(session, kind, account, document, title=body.title,
+                                               description=body.description)
         return w.present_group(group, doc.currency)
 
     async def put_group(document: Document, id: str, body: w.group_update, session: Session, account: Account) -> Any:  # type: ignore[name-defined]

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Query
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from quire.billing_documents import lines as document_lines
-from quire.billing_documents.schemas import GroupWrite
 from quire.billing_documents.routes import (
     CustomerFilter, SentAfter, SentBefore, Wire, add_document_routes, add_line_routes, listed
 )
+from quire.billing_documents.schemas import GroupWrite
 from quire.core.contract_enums import CURRENCY, INVOICE_PAYMENT_STATUS, INVOICE_STATUS
 from quire.core.http import Account, Session, api_router
 from quire.core.pagination import PageQuery, present_page
@@ -33,10 +31,6 @@ WIRE = Wire(create=InvoiceCreate, update=InvoiceUpdate, read=InvoiceRead, presen
             line_create=LineItemWrite, line_update=LineItemWrite, line_read=LineItemRead, line_page=LineItemPage,
             group_create=GroupWrite, group_update=GroupWrite, group_read=GroupRead, group_page=GroupPage,
             present_line=present.line, present_group=present.group)
-
-
-async def _add_group(session: AsyncSession, account: str, invoice: str, body: GroupWrite) -> tuple[Any, Any]:
-    return await document_lines.add_group(session, KIND, account, invoice, title=body.title, description=body.description)
 
 
 @router.get("/invoices", response_model=InvoicePage, operation_id="getInvoices", tags=INV)
@@ -91,7 +85,7 @@ async def payment_status(id: str, body: PaymentStatusUpdate, session: Session, a
 
 add_line_routes(
     router, KIND, WIRE, path="/invoices/{invoice}", param="invoice", operation="InvoicesByInvoice", tags=["Invoice Line Items"],
-    add_line=lines.add_line, update_line=lines.update_line, add_group=_add_group,
+    add_line=lines.add_line, update_line=lines.update_line,
 )
 
 

@@ -32,7 +32,6 @@ PaymentStatusName = Literal[INVOICE_PAYMENT_STATUS]  # type: ignore[valid-type]
 PaymentOption = Literal[INVOICE_PAYMENT_OPTION]  # type: ignore[valid-type]
 PaymentLinkDisplay = Literal[PAYMENT_LINK_DISPLAY_OPTION]  # type: ignore[valid-type]
 RevenueClassification = Literal[REVENUE_CLASSIFICATION]  # type: ignore[valid-type]
-DunningStatus = Literal[INVOICE_DUNNING_STATUS]  # type: ignore[valid-type]
 
 
 def _in_order(first: str, last: str, message: str) -> Any:
@@ -120,7 +119,7 @@ class InvoiceRead(AccountObject):
     linked_services: list[LinkInfo]
     merchant_details: dict[str, Any] | None = None
     credit_balances: str | None = None
-    dunning_status: DunningStatus | None = None
+    dunning_status: Literal[INVOICE_DUNNING_STATUS] | None = None  # type: ignore[valid-type]
     accounting_date: IsoDate
     calculated_at: Timestamp | None = None
     customer_tax_status: TaxStatus | None = None

@@ -37,13 +37,14 @@ def new_document(
     ``shipping`` one (the billing address when None). ``columns``: the kind's own."""
     now = now or clock.now()
     billing_address = _address(data.customer_billing_address, billing)
+    shipping_address = _address(data.customer_shipping_address, billing_address if shipping is None else shipping)
     doc = kind.document(
         id=uuid7(), account_id=account_id, customer_id=customer_id, status=status, currency=data.currency,
         memo=data.memo, metadata_=[kv.model_dump() for kv in data.metadata or []],
         customer_emails=list(data.customer_emails if data.customer_emails is not None else emails),
         customer_legal_company_name=data.customer_legal_company_name or name,
         customer_billing_address=billing_address,
-        customer_shipping_address=_address(data.customer_shipping_address, billing_address if shipping is None else shipping),
+        customer_shipping_address=shipping_address,
         net_total_minor=0, total_tax_minor=0, gross_total_minor=0, next_line_index=0, next_group_index=0,
         created_at=now, updated_at=now, **columns,
     )

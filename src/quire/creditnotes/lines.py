@@ -22,12 +22,10 @@ from quire.creditnotes.service import tax_status_of
 from quire.invoices.models import InvoiceLineItem
 from quire.tax.rules import effective_tax_rate
 
-Minor = tuple[int, int, int]
-
 
 async def _guard(
-    session: AsyncSession, note: CreditNote, minor: Minor, invoice_line: InvoiceLineItem | None, replacing: str | None,
-) -> Minor:
+    session: AsyncSession, note: CreditNote, minor: core.Minor, invoice_line: InvoiceLineItem | None, replacing: str | None,
+) -> core.Minor:
     """For a note linked to an invoice: lock the invoice, then apply the creditable-amount rule, which
     settles the tax of a line crediting an invoice line (``creditable.settle``). The amounts to store."""
     if note.invoice_id is None:
@@ -50,7 +48,7 @@ async def _stored_tax_rate(
 async def _amounts(
     session: AsyncSession, note: CreditNote, data: CreditLineFields, invoice_line: InvoiceLineItem | None,
     replacing: str | None,
-) -> tuple[Decimal, Minor]:
+) -> tuple[Decimal, core.Minor]:
     """The tax rate and the amounts a line is stored with."""
     tax_rate = await _stored_tax_rate(session, note, data.tax_rate, invoice_line)
     minor = core.line_minor(data.quantity, data.rate, tax_rate, note.currency)

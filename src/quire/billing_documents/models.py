@@ -16,6 +16,7 @@ from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, synonym
 
 from quire.core.db import ExactDecimal, UTCDateTime
+from quire.core.tables import AccountRow, Timestamps
 
 
 class Amounts:
@@ -26,11 +27,9 @@ class Amounts:
     gross_total_minor: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-class DocumentColumns(Amounts):
+class DocumentColumns(AccountRow, Timestamps, Amounts):
     """A document's header: the customer as billed (a snapshot), status, dates, counters of its lines."""
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
     billing_schedule_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     status: Mapped[str] = mapped_column(String(16))
@@ -48,8 +47,6 @@ class DocumentColumns(Amounts):
     # Counters of the lines and groups ever added: the next index, and cheap "cannot matter" checks.
     next_line_index: Mapped[int] = mapped_column(Integer, default=0)
     next_group_index: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finalized_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     sent_date: Mapped[date | None] = mapped_column(Date, nullable=True)  # for sentBefore/sentAfter

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from quire.billing_documents.kind import Kind
 from quire.billing_documents.models import DocumentColumns, GroupColumns, LineColumns
 from quire.core.db import Base, UTCDateTime
+from quire.core.tables import created_index
 from quire.creditnotes.lifecycle import Action, check
 from quire.core.stored_documents import StoredDocument
 
@@ -23,7 +24,7 @@ from quire.core.stored_documents import StoredDocument
 class CreditNote(DocumentColumns, Base):
     __tablename__ = "credit_notes"
     __table_args__ = (
-        Index("ix_credit_notes_account_created", "account_id", "created_at", "id"),
+        created_index("credit_notes"),
         Index("ix_credit_notes_account_status", "account_id", "status", "id"),
         Index("ix_credit_notes_account_customer_created", "account_id", "customer_id", "created_at", "id"),
         Index("ix_credit_notes_account_gross", "account_id", "gross_total_minor", "id"),

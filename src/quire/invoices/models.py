@@ -10,13 +10,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 from quire.billing_documents.kind import Kind
 from quire.billing_documents.models import DocumentColumns, GroupColumns, LineColumns
 from quire.core.db import Base, UTCDateTime
+from quire.core.tables import created_index
 from quire.invoices.lifecycle import Action, check
 
 
 class Invoice(DocumentColumns, Base):
     __tablename__ = "invoices"
     __table_args__ = (
-        Index("ix_invoices_account_created", "account_id", "created_at", "id"),
+        created_index("invoices"),
         Index("ix_invoices_account_status_created", "account_id", "status", "created_at", "id"),
         Index("ix_invoices_account_customer_created", "account_id", "customer_id", "created_at", "id"),
         Index("ix_invoices_account_gross", "account_id", "gross_total_minor", "id"),

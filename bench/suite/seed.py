@@ -290,7 +290,8 @@ def deep_cursor(anchor: tuple[datetime, str]) -> str | None:
     try:
         from quire.core.pagination import SortOrder, encode_cursor
 
-        return encode_cursor("createdAt", SortOrder.DESC, anchor[0], anchor[1])
+        # Bound to the list that would have issued it (docs/pagination.md): GET /invoices.
+        return encode_cursor("createdAt", SortOrder.DESC, anchor[0], anchor[1], issuer="GET /invoices")
     except Exception:  # noqa: BLE001
         return None
 

@@ -10,7 +10,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from quire.core.money import CURRENCIES
-from quire.invoices.formatting import format_money
+from quire.billing_documents.formatting import format_money
 from tests.unit.rounding_ties import ZERO_DECIMAL, half_up, ties
 
 

@@ -15,7 +15,8 @@ numbered line items, optionally in groups. This package owns, for every kind:
 - ``schemas``       shared wire pieces (decimal fields, recipient and line fields, response tails);
 - ``present``       amounts and decimals as the wire shows them;
 - ``routes``        the document, action, line and group endpoints from one factory per kind;
-- ``render_model``  what a document's PDF prints (the render layer's neutral model).
+- ``render_model``  what a document's PDF prints (the render layer's neutral model);
+- ``formatting``    money, dates, addresses and bank details as documents print them (Babel, ``en_GB``).
 
 A kind (``quire.invoices``, ``quire.creditnotes``) declares its tables with the mixins, describes
 itself with a ``Kind`` (in its ``models``), writes its transition table, wire models and the few line

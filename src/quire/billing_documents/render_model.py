@@ -2,7 +2,7 @@
 place for both kinds from the API's own JSON (camelCase dicts, money as decimal strings).
 
 The JSON is never trusted to be complete: every field except the totals may be absent, and any text
-may hold any unicode. Every value is formatted here (``quire.invoices.formatting``: Babel, ``en_GB``)
+may hold any unicode. Every value is formatted here (``quire.billing_documents.formatting``: Babel, ``en_GB``)
 and cleaned (``clean_text``), so the renderer only places strings and nothing a document says is read
 as markup. The builders run in the render process (``quire.documents.pool`` sends them there by name);
 ``INVOICE`` and ``CREDIT_NOTE`` are their registered names. See docs/pdf-engines.md.
@@ -29,7 +29,7 @@ from quire.documents.model import (
     clean_text,
     register,
 )
-from quire.invoices.formatting import (
+from quire.billing_documents.formatting import (
     address_lines,
     bank_sections,
     date_range,

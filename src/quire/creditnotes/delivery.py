@@ -17,7 +17,7 @@ from quire.creditnotes.lifecycle import Action, CreditNoteStatus
 from quire.creditnotes.models import CreditNote, CreditNoteDocument
 from quire.creditnotes.present import credit_note as present_credit_note
 from quire.invoices.delivery.emails import document_email
-from quire.invoices.formatting import format_money
+from quire.billing_documents.formatting import format_money
 from quire.outbox import service as outbox
 from quire.outbox.compose import Email
 from quire.outbox.models import OutboxEmail

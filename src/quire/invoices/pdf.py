@@ -14,7 +14,7 @@ from typing import Any
 from quire.billing_documents.render_model import CREDIT_NOTE, INVOICE, credit_note_model, document_model, invoice_model
 from quire.documents import render_pdf
 from quire.documents.model import clean_text
-from quire.invoices.formatting import (
+from quire.billing_documents.formatting import (
     LOCALE,
     address_lines,
     bank_sections,

@@ -18,7 +18,7 @@ from quire.core.templates import render
 from quire.invoices.delivery.hosted import url_of
 from quire.invoices.delivery.models import InvoiceDocument, InvoiceHostedLink
 from quire.invoices.models import Invoice
-from quire.invoices.formatting import format_date, format_money
+from quire.billing_documents.formatting import format_date, format_money
 from quire.invoices.present import invoice as present_invoice
 from quire.outbox import service as outbox
 from quire.outbox.compose import Attachment, Email, one_line, unique

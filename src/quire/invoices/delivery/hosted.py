@@ -22,7 +22,7 @@ from quire.invoices.delivery.models import InvoiceHostedLink
 from quire.invoices.lifecycle import InvoiceStatus
 from quire.invoices.models import Invoice
 from quire.invoices.document import document_parts
-from quire.invoices.formatting import (
+from quire.billing_documents.formatting import (
     address_lines,
     bank_sections,
     date_range,

@@ -137,3 +137,16 @@ def test_no_import_circles() -> None:
     edges = graph()
     found = [" -> ".join(one_cycle(component, edges)) + f"  (component: {', '.join(component)})" for component in circles(edges)]
     assert not found, "import circles in src/quire:\n" + "\n".join(found)
+
+
+def test_the_document_core_knows_no_kind() -> None:
+    """``quire.billing_documents`` is what invoices and credit notes share: it imports neither kind (the
+    kinds import it), so a kind's rule cannot leak into the other through the core."""
+    edges = graph()
+    kinds = ("quire.invoices", "quire.creditnotes")
+    reaching_up = {
+        f"{name} -> {target}"
+        for name, targets in edges.items() if name.startswith("quire.billing_documents")
+        for target in targets if target.startswith(kinds)
+    }
+    assert not reaching_up, sorted(reaching_up)

@@ -12,6 +12,7 @@ from quire.invoices.models import Invoice, InvoiceLineItem, InvoiceLineItemGroup
 from quire.outbox.models import OutboxEmail
 from quire.tax.models import TaxRate, TaxRateUse, TaxRegistration
 from quire.seats.models import SeatChange, SeatSnapshot, SeatType
+from quire.schedules.models import BillingSchedule, BillingScheduleDiscount, BillingScheduleMinimum, BillingSchedulePhase, BillingScheduleSettings  # noqa: F401
 from quire.usage.models import UsageEvent, UsageEventUpload, UsageMetric
 
 __all__ = [

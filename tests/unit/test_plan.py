@@ -1,0 +1,165 @@
+"""The engine's invoice plan (quire.billing.plan) with worked numbers from BEHAVIOUR.md §6.2, §7.4, §7.5."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+
+from quire.billing.plan import TRUE_UP_TITLE, PriceFacts, due_slots, last_invoice_date, plan_invoice, slots, usage_ranges
+from quire.catalogue.pricing import Usage
+from quire.catalogue.structures import Fixed, Graduated, Linear, OneTime, Tier
+from quire.schedules.read import DiscountView, MinimumView, PhaseView, ScheduleView
+
+FIXED = PriceFacts("p-fixed", "Platform fee", "GBP", Fixed(D("500")), "MONTHLY", "IN_ADVANCE")
+FIXED_ARREARS = PriceFacts("p-arrears", "Support", "GBP", Fixed(D("300")), "MONTHLY", "IN_ARREARS")
+QUARTERLY = PriceFacts("p-q", "Quarterly review", "GBP", Fixed(D("900")), "QUARTERLY", "IN_ARREARS")
+SETUP = PriceFacts("p-setup", "Setup", "GBP", OneTime(D("1000")), "ONE_TIME", "IN_ADVANCE")
+API_CALLS = PriceFacts("p-api", "API calls", "GBP", Linear(D("0.1"), usage_metric_id="m1"), "MONTHLY", "IN_ARREARS")
+TIERS = (Tier(D("100"), D("1"), D("20")), Tier(None, D("0.75"), D("50")))
+GRADUATED = PriceFacts("p-grad", "Messages", "GBP", Graduated(TIERS, "BILLING_PERIOD", "m2"), "MONTHLY", "IN_ARREARS")
+PRICES = {p.id: p for p in (FIXED, FIXED_ARREARS, QUARTERLY, SETUP, API_CALLS, GRADUATED)}
+
+
+def schedule(price_ids: tuple[str, ...], *, start: date = date(2026, 1, 1), end: date | None = None,
+             day: int | None = None, discounts: tuple[DiscountView, ...] = (), minimums: tuple[MinimumView, ...] = (),
+             tax_rates: dict[str, str] | None = None) -> ScheduleView:
+    phase = PhaseView("ph1", start, end, price_ids, discounts, minimums)
+    return ScheduleView(id="s1", account_id="a1", customer_id="c1", status="ACTIVE", start_date=start, end_date=end,
+                        recurrence_day_of_month=day, auto_issue_invoices=False, roll_up_billing=False,
+                        purchase_order_number=None, reference=None, label=None, phases=(phase,),
+                        tax_rates=tax_rates or {}, currency="GBP")
+
+
+def discount(amount: str, kind: str = "PERCENTAGE", *, separate: bool = False, valid_from: date | None = None,
+             valid_to: date | None = None, prices: tuple[str, ...] = ("p-fixed",)) -> DiscountView:
+    return DiscountView("d1", prices, D(amount), kind, "Launch offer", separate, valid_from, valid_to)
+
+
+def amounts(plan) -> list[tuple[str, D]]:  # type: ignore[no-untyped-def]
+    return [(line.title, line.amount("GBP")) for line in plan.all_lines()]
+
+
+def test_prorated_first_period_in_advance_docs_example() -> None:
+    # £500 monthly, start 16 April on day 1: the 15 days of April are 15/30 of the price = £250, dated 16 April.
+    s = schedule(("p-fixed",), start=date(2026, 4, 16), day=1)
+    first = slots(s, PRICES, date(2026, 4, 16))[0]
+    plan = plan_invoice(s, first, PRICES)
+    assert first.invoice_date == date(2026, 4, 16)
+    assert (plan.period_start, plan.period_end) == (date(2026, 4, 16), date(2026, 4, 30))
+    assert plan.groups[0].title == "Platform fee"
+    assert plan.net_total == D("250.00")
+    assert plan.groups[0].lines[0].description == "1 × 500 × 15/30 days"
+
+
+def test_percentage_discount_on_the_prorated_amount_nominal_in_full() -> None:
+    # BEHAVIOUR §7.5: £250 prorated charge: 10% → £25 off; £100 fixed → £100 off.
+    s = schedule(("p-fixed",), start=date(2026, 4, 16), day=1, discounts=(discount("10"),))
+    plan = plan_invoice(s, slots(s, PRICES, date(2026, 4, 16))[0], PRICES)
+    assert amounts(plan) == [("Fixed fee (15/30 days)", D("250.00")), ("Launch offer", D("-25.00"))]
+    s = schedule(("p-fixed",), start=date(2026, 4, 16), day=1, discounts=(discount("100", "NOMINAL"),))
+    plan = plan_invoice(s, slots(s, PRICES, date(2026, 4, 16))[0], PRICES)
+    assert plan.net_total == D("150.00")
+
+
+def test_separate_discount_line_is_ungrouped() -> None:
+    s = schedule(("p-fixed",), discounts=(discount("10", separate=True),))
+    plan = plan_invoice(s, slots(s, PRICES, date(2026, 1, 1))[0], PRICES)
+    assert [line.title for line in plan.groups[0].lines] == ["Fixed fee"]
+    assert [(line.title, line.amount("GBP")) for line in plan.lines] == [("Launch offer", D("-50.00"))]
+
+
+def test_nominal_discount_never_makes_the_price_negative() -> None:
+    s = schedule(("p-fixed",), discounts=(discount("800", "NOMINAL"),))
+    plan = plan_invoice(s, slots(s, PRICES, date(2026, 1, 1))[0], PRICES)
+    assert plan.net_total == D("0.00")
+
+
+def test_discount_valid_two_months() -> None:
+    s = schedule(("p-fixed",), discounts=(discount("10", valid_from=date(2026, 1, 1), valid_to=date(2026, 2, 28)),))
+    totals = [plan_invoice(s, slot, PRICES).net_total for slot in slots(s, PRICES, date(2026, 4, 1))]
+    assert totals == [D("450.00"), D("450.00"), D("500.00"), D("500.00")]
+
+
+def test_monthly_and_quarterly_in_arrears_combine_on_the_same_date() -> None:
+    s = schedule(("p-arrears", "p-q"))
+    got = slots(s, PRICES, date(2026, 6, 30))
+    assert [x.invoice_date for x in got] == [date(2026, 1, 31), date(2026, 2, 28), date(2026, 3, 31), date(2026, 4, 30),
+                                           date(2026, 5, 31), date(2026, 6, 30)]
+    march = plan_invoice(s, got[2], PRICES)
+    assert [g.title for g in march.groups] == ["Support", "Quarterly review"]
+    assert (march.period_start, march.period_end) == (date(2026, 1, 1), date(2026, 3, 31))
+    assert march.net_total == D("1200.00")
+
+
+def test_in_arrears_running_period_is_due_not_final() -> None:
+    s = schedule(("p-arrears",))
+    [jan] = due_slots(s, PRICES, date(2026, 1, 20))
+    assert jan.due(date(2026, 1, 20)) and not jan.final(date(2026, 1, 20))
+    assert not jan.final(date(2026, 1, 31)) and jan.final(date(2026, 2, 1))
+    assert len(due_slots(s, PRICES, date(2026, 2, 1))) == 2  # January final, February running
+
+
+def test_in_advance_is_final_on_its_date() -> None:
+    s = schedule(("p-fixed",))
+    assert [x.final(date(2026, 2, 1)) for x in due_slots(s, PRICES, date(2026, 2, 1))] == [True, True]
+
+
+def test_one_time_price_charged_once() -> None:
+    s = schedule(("p-setup", "p-fixed"))
+    got = slots(s, PRICES, date(2026, 3, 1))
+    assert [g.title for g in plan_invoice(s, got[0], PRICES).groups] == ["Setup", "Platform fee"]
+    assert [g.title for g in plan_invoice(s, got[1], PRICES).groups] == ["Platform fee"]
+    assert plan_invoice(s, got[0], PRICES).net_total == D("1500.00")
+
+
+def test_linear_usage_docs_example() -> None:
+    s = schedule(("p-api",))
+    slot = slots(s, PRICES, date(2026, 1, 31))[0]
+    plan = plan_invoice(s, slot, PRICES, usage={slot.charges[0]: Usage(D("550"))})
+    assert plan.net_total == D("55.00")
+    assert usage_ranges(s, slot.charges[0], API_CALLS) == (None, (date(2026, 1, 1), date(2026, 2, 1)))
+
+
+def test_graduated_usage_with_a_minimum_true_up() -> None:
+    # 125 units → 100 × 1 + 20 + 25 × 0.75 + 50 = £188.75 (BEHAVIOUR §6.2); minimum £250 → true-up £61.25.
+    s = schedule(("p-grad",), minimums=(MinimumView("m", D("250"), ("p-grad",)),))
+    slot = slots(s, PRICES, date(2026, 1, 31))[0]
+    plan = plan_invoice(s, slot, PRICES, usage={slot.charges[0]: Usage(D("125"))})
+    assert [line.amount("GBP") for line in plan.groups[0].lines] == [D("100.00"), D("20.00"), D("18.75"), D("50.00")]
+    assert [(line.title, line.amount("GBP")) for line in plan.lines] == [(TRUE_UP_TITLE, D("61.25"))]
+    assert plan.net_total == D("250.00")
+    above = plan_invoice(s, slot, PRICES, usage={slot.charges[0]: Usage(D("300"))})
+    assert above.lines == ()  # 100 + 20 + 150 + 50 = 270 ≥ 250
+
+
+def test_missing_usage_is_refused() -> None:
+    from quire.catalogue.pricing import PricingError
+    s = schedule(("p-api",))
+    with pytest.raises(PricingError):
+        plan_invoice(s, slots(s, PRICES, date(2026, 1, 31))[0], PRICES)
+
+
+def test_tax_rate_of_the_price_unless_the_customer_is_not_taxed() -> None:
+    s = schedule(("p-fixed",), tax_rates={"p-fixed": "tr-1"})
+    slot = slots(s, PRICES, date(2026, 1, 1))[0]
+    assert plan_invoice(s, slot, PRICES).groups[0].lines[0].tax_rate_id == "tr-1"
+    assert plan_invoice(s, slot, PRICES, taxed=False).groups[0].lines[0].tax_rate_id is None
+
+
+def test_last_period_ends_at_end_date_and_last_invoice_date() -> None:
+    s = schedule(("p-arrears",), end=date(2026, 3, 15))
+    got = slots(s, PRICES, date(2026, 12, 31))
+    assert got[-1].charges[0].end == date(2026, 3, 15) and got[-1].invoice_date == date(2026, 3, 15)
+    assert plan_invoice(s, got[-1], PRICES).net_total == D("145.16")  # 300 × 15/31 = 145.161…
+    assert last_invoice_date(s, PRICES) == date(2026, 3, 15)
+
+
+def test_fingerprint_is_stable_and_changes_with_the_lines() -> None:
+    s = schedule(("p-api",))
+    slot = slots(s, PRICES, date(2026, 1, 31))[0]
+    a = plan_invoice(s, slot, PRICES, usage={slot.charges[0]: Usage(D("5"))})
+    b = plan_invoice(s, slot, PRICES, usage={slot.charges[0]: Usage(D("5"))})
+    c = plan_invoice(s, slot, PRICES, usage={slot.charges[0]: Usage(D("6"))})
+    assert a.fingerprint() == b.fingerprint() != c.fingerprint()

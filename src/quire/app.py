@@ -25,16 +25,19 @@ from quire.core.versioning import LATEST_VERSION
 from quire.documents import shutdown as shutdown_render_pool
 from quire.accounts.router import router as accounts_router
 from quire.catalogue.router import router as catalogue_router
+from quire.billing.router import router as billing_router
 from quire.customers.router import router as customers_router
 from quire.invoices.router import router as invoices_router
 from quire.invoices.delivery.router import public_router as hosted_router
 from quire.invoices.delivery.router import router as delivery_router
-from quire.outbox.dispatcher import start_outbox
+from quire.jobs import start_in_process
 from quire.tax.router import router as tax_router
 from quire.creditnotes.router import router as creditnotes_router
+from quire.credits.router import router as credits_router
 from quire.usage.fastpath import EventWriter, UsageEventFastPath
 from quire.usage.router import router as usage_router
 from quire.seats.router import router as seats_router
+from quire.schedules.router import router as schedules_router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -47,14 +50,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
         app.state.event_writer = EventWriter(engine) if app.state.write_lock is None else None
-        app.state.outbox = start_outbox(app.state.sessionmaker, settings, app.state.write_lock)
+        app.state.jobs = await start_in_process(engine, app.state.sessionmaker, settings, app.state.write_lock)
         app.state.background = Background(app.state.sessionmaker, app.state.write_lock)
         configure_sessions(app.state.sessionmaker, settings, **{BACKGROUND: app.state.background})
         ttl = timedelta(hours=settings.idempotency_ttl_hours)
         purge = asyncio.create_task(purge_forever(app.state.sessionmaker, ttl), name="quire-idempotency-purge")
         yield
         await app.state.background.drain()
-        await app.state.outbox.stop()
+        await app.state.jobs.stop()
         purge.cancel()
         if app.state.event_writer is not None:
             await app.state.event_writer.close()
@@ -77,6 +80,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
     routers = (customers_router, invoices_router, catalogue_router, delivery_router, hosted_router,
                tax_router, creditnotes_router, usage_router, seats_router, accounts_router)
+    routers += (schedules_router,)
+    routers += (credits_router,)
+    routers += (billing_router,)
     install_routes(app, routers)
     install_docs(app, routers)
 

@@ -5,6 +5,7 @@ from quire.catalogue.models import ListPrice, Plan, PlanVersion, PlanVersionPric
 from quire.core.db import Base
 from quire.core.idempotency import IdempotencyRecord
 from quire.core.numbering import DocumentCounter
+from quire.credits.models import CreditGrant, CreditTransaction  # noqa: F401
 from quire.creditnotes.models import CreditNote, CreditNoteDocument, CreditNoteLineItem, CreditNoteLineItemGroup
 from quire.customers.models import Customer, CustomerAlias, CustomerSettings
 from quire.invoices.delivery.models import InvoiceDocument, InvoiceHostedLink

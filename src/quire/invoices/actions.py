@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.accounts import merchant
 from quire.billing_documents import actions as documents
+from quire.billing_documents import hooks
 from quire.core import clock
 from quire.core.errors import InvalidStateTransition
 from quire.invoices.delivery import service as delivery
@@ -44,6 +45,8 @@ async def transition(session: AsyncSession, account_id: str, invoice_id: str, ac
     target = check(action, invoice.status, invoice.payment_status)
     await documents.apply(session, invoice, action, target, numbered=invoice.invoice_number is not None,
                           assign_number=lambda: _assign_number(session, invoice))
+    if action is Action.VOID:
+        await hooks.voided(session, invoice)  # e.g. credits drawn on it are restored (docs/credits.md)
     # Stored PDF, hosted link and queued email commit with the status change (docs/delivery.md).
     await delivery.after_transition(session, invoice, action)
     return invoice

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.accounts import merchant
+from quire.billing_documents import hooks
 from quire.billing_documents import service as documents
 from quire.core import clock
 from quire.core.pagination import Page, PageParams
@@ -81,7 +82,9 @@ async def delete_invoice(session: AsyncSession, account_id: str, invoice_id: str
     invoice = await get_invoice(session, account_id, invoice_id, lock=True)
     check(Action.DELETE, invoice.status, invoice.payment_status)
     await repo.delete_settings(session, invoice.id)
-    return await documents.delete_draft(session, KIND, invoice)
+    deleted = await documents.delete_draft(session, KIND, invoice)
+    await hooks.deleted(session, deleted)  # e.g. credits drawn on it are restored (docs/credits.md)
+    return deleted
 
 
 async def list_invoices(

@@ -1,0 +1,41 @@
+"""What other domains do when a billing document leaves the books: a small registry.
+
+A kind calls ``voided``/``deleted`` inside the transaction that voids or deletes a document, after the
+change is applied and flushed; every registered function runs there too, so its writes commit or roll
+back with the change. The domains that react import this module and register themselves (credits:
+restoring the credit an invoice drew, docs/credits.md); the documents never import them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+Hook = Callable[[AsyncSession, Any], Awaitable[None]]
+
+#: Run with (session, document) when a document has been voided.
+on_voided: list[Hook] = []
+#: Run with (session, document) when a draft has been deleted (its row is gone; its id remains).
+on_deleted: list[Hook] = []
+
+
+def register(hooks: list[Hook], hook: Hook) -> Hook:
+    """Add ``hook`` once (importing a module twice does not run it twice)."""
+    if hook not in hooks:
+        hooks.append(hook)
+    return hook
+
+
+async def _run(hooks: list[Hook], session: AsyncSession, document: Any) -> None:
+    for hook in list(hooks):
+        await hook(session, document)
+
+
+async def voided(session: AsyncSession, document: Any) -> None:
+    await _run(on_voided, session, document)
+
+
+async def deleted(session: AsyncSession, document: Any) -> None:
+    await _run(on_deleted, session, document)

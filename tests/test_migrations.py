@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 import quire.models as models
 from quire.config import Settings
 from quire.core.migrate import upgrade
+from quire.jobs.schema import include_name
 from tests.support import create_pg_database, drop_pg_database, in_ci
 
 
@@ -22,7 +23,7 @@ def _diff(database_url: str) -> list[object]:
         try:
             async with engine.connect() as conn:
                 return await conn.run_sync(
-                    lambda sync: list(compare_metadata(MigrationContext.configure(sync), models.Base.metadata))
+                    lambda sync: list(compare_metadata(MigrationContext.configure(sync, opts={"include_name": include_name}), models.Base.metadata))
                 )
         finally:
             await engine.dispose()

@@ -79,6 +79,23 @@ def serve(
     )
 
 
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(help="Jobs run at the same time by this worker.")] = 4,
+    queues: Annotated[list[str] | None, typer.Option("--queues", help="Queues to work (repeat or comma-separate); default: all (email only with QUIRE_SMTP_URL).")] = None,
+    stalled_after: Annotated[float, typer.Option(help="Seconds without a heartbeat after which a worker's running jobs are retried.")] = 30.0,
+    heartbeat: Annotated[float, typer.Option(help="Seconds between this worker's heartbeats.")] = 5.0,
+    poll: Annotated[float, typer.Option(help="Seconds between polls for due jobs (PostgreSQL also listens).")] = 1.0,
+) -> None:
+    """Run background jobs (email delivery, billing runs…) until SIGTERM or Ctrl-C; running jobs finish first."""
+    from quire.jobs import run_worker
+
+    names = [q.strip() for item in queues or [] for q in item.split(",") if q.strip()] or None
+    typer.echo(f"quire worker: {get_settings().database_url}, concurrency {concurrency}", err=True)
+    run_worker(get_settings(), concurrency=concurrency, queues=names, stalled_after_seconds=stalled_after,
+               heartbeat_seconds=heartbeat, poll_seconds=poll, recover_every_seconds=max(0.2, min(10.0, stalled_after / 3)))
+
+
 @accounts_app.command("create")
 def accounts_create(
     name: Annotated[str, typer.Option(help="Account (merchant) name.")],

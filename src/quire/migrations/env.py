@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from quire.config import _normalise_url, get_settings
+from quire.jobs.schema import include_name
 from quire.models import Base
 
 config = context.config
@@ -22,6 +23,7 @@ def _run(connection: Connection) -> None:
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,  # the job queue's tables are not models (quire/jobs/schema.py)
     )
     with context.begin_transaction():
         context.run_migrations()

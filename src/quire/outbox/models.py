@@ -29,7 +29,7 @@ class OutboxEmail(AccountRow, Timestamps, Base):
     __tablename__ = "email_outbox"
     __table_args__ = (
         Index("ix_email_outbox_account_subject_created", "account_id", "subject_id", "created_at", "id"),
-        # The dispatcher's scan: due PENDING rows, and SENDING rows whose lease ran out.
+        # The delivery sweep's scan (outbox/dispatcher.py): due PENDING rows, and SENDING rows whose lease ran out.
         Index("ix_email_outbox_status_next_attempt", "status", "next_attempt_at"),
     )
 

@@ -1,11 +1,11 @@
-"""Outbox queries. The API's are scoped by account; the dispatcher's scan every account on purpose."""
+"""Outbox queries. The API's are scoped by account; the delivery jobs' scan every account on purpose."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.core.ids import is_uuid
@@ -38,27 +38,12 @@ def _due(now: datetime) -> Any:
     )
 
 
-async def claim_next_due(session: AsyncSession, now: datetime) -> OutboxEmail | None:
-    """The most overdue message, row-locked; other processes' dispatchers skip it (PostgreSQL)
-    or wait for this write transaction (SQLite)."""
-    stmt = (
-        select(OutboxEmail)
-        .where(_due(now))
-        .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    )
-    return (await session.scalars(stmt)).first()
+async def due_ids(session: AsyncSession, now: datetime, limit: int = 1000) -> list[str]:
+    """Messages that should be in flight: PENDING and due, or SENDING with an expired lease (the sweep)."""
+    stmt = select(OutboxEmail.id).where(_due(now)).order_by(OutboxEmail.next_attempt_at, OutboxEmail.id).limit(limit)
+    return list((await session.scalars(stmt)).all())
 
 
 async def get_any(session: AsyncSession, email_id: str) -> OutboxEmail | None:
     stmt = select(OutboxEmail).where(OutboxEmail.id == email_id).with_for_update()
     return (await session.scalars(stmt)).first()
-
-
-async def next_wake_up(session: AsyncSession) -> datetime | None:
-    """When the next PENDING attempt is due or the next SENDING lease runs out."""
-    pending = select(func.min(OutboxEmail.next_attempt_at)).where(OutboxEmail.status == EmailStatus.PENDING.value)
-    leased = select(func.min(OutboxEmail.lease_until)).where(OutboxEmail.status == EmailStatus.SENDING.value)
-    times = [t for t in ((await session.scalar(pending)), (await session.scalar(leased))) if t is not None]
-    return min(times) if times else None

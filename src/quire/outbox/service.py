@@ -12,14 +12,11 @@ from quire.core import clock
 from quire.core.errors import NotFound, QuireError
 from quire.core.ids import uuid7
 from quire.core.pagination import Page, PageParams, paginate
-from quire.core.runtime import after_commit, service_of, settings_of
+from quire.core.runtime import settings_of
 from quire.outbox import repository as repo
 from quire.outbox.compose import Email, build, readdress, sender_header
+from quire.outbox.dispatcher import schedule
 from quire.outbox.models import EmailStatus, OutboxEmail
-
-#: The name under which the app attaches its dispatcher to every session (quire.core.runtime).
-DISPATCHER = "quire.outbox"
-
 
 class EmailNotRetryable(QuireError, status=400):
     """A retry of an email that is already sent or being sent."""
@@ -27,12 +24,6 @@ class EmailNotRetryable(QuireError, status=400):
 
 class MailNotConfigured(QuireError, status=400):
     """A retry while no SMTP server is configured."""
-
-
-def _wake_dispatcher(session: AsyncSession) -> None:
-    dispatcher = service_of(session, DISPATCHER)
-    if dispatcher is not None:
-        after_commit(session, dispatcher.notify)
 
 
 async def enqueue(session: AsyncSession, *, account_id: str, subject_type: str, subject_id: str, email: Email) -> OutboxEmail:
@@ -76,7 +67,7 @@ async def enqueue(session: AsyncSession, *, account_id: str, subject_type: str, 
     session.add(row)
     await session.flush()
     if status is EmailStatus.PENDING:
-        _wake_dispatcher(session)
+        await schedule(session, row.id)
     return row
 
 
@@ -108,7 +99,7 @@ async def retry(session: AsyncSession, account_id: str, *, subject_type: str, su
     row.max_attempts = row.attempts + settings.mail_max_attempts
     row.updated_at = now
     await session.flush()
-    _wake_dispatcher(session)
+    await schedule(session, row.id)
     return row
 
 

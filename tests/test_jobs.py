@@ -1,0 +1,177 @@
+"""The job queue (quire.jobs, docs/jobs.md) on a migrated SQLite file and a fresh PostgreSQL database, with
+real ``quire worker`` processes: transactional defer, exactly-once with racing workers, SIGKILL
+mid-job and stalled-job recovery, a periodic job deferred once per tick whatever the number of
+workers, graceful SIGTERM. The jobs are in tests/jobs_support.py."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import tests.jobs_support  # noqa: F401 - declares the test jobs in this process too
+from quire.config import Settings
+from quire.core.db import make_engine, make_sessionmaker, sqlite_write_transaction
+from quire.core.migrate import upgrade
+from quire.jobs import defer, run_pending_inline
+from tests.support import create_pg_database, drop_pg_database, in_ci
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    if request.param == "sqlite":
+        settings = Settings(database_url=f"sqlite:///{tmp_path_factory.mktemp('jobs') / 'quire.db'}")
+        upgrade(settings)
+        yield settings
+        return
+    try:
+        url = create_pg_database()
+    except Exception as exc:  # noqa: BLE001 - same rule as the API fixtures
+        if in_ci():
+            pytest.fail(f"CI=true requires PostgreSQL: {exc!r}", pytrace=False)
+        pytest.skip(f"PostgreSQL not reachable: {exc!r}")
+    settings = Settings(database_url=url)
+    upgrade(settings)
+    yield settings
+    drop_pg_database(url)
+
+
+def in_transaction(settings: Settings, work: Callable[[Any], Any], *, commit: bool) -> Any:
+    async def run() -> Any:
+        engine = make_engine(settings)
+        token = sqlite_write_transaction.set(True)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                result = await work(session)
+                if commit:
+                    await session.commit()
+                else:
+                    await session.rollback()
+                return result
+        finally:
+            sqlite_write_transaction.reset(token)
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def defer_all(settings: Settings, *jobs: tuple[str, dict[str, Any]], commit: bool = True) -> list[int | None]:
+    async def work(session: Any) -> list[int | None]:
+        return [await defer(session, name, **args) for name, args in jobs]
+
+    return in_transaction(settings, work, commit=commit)  # type: ignore[no-any-return]
+
+
+def start_worker(settings: Settings, *args: str, tick_file: Path | None = None) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "QUIRE_DATABASE_URL": settings.database_url, "QUIRE_JOB_MODULES": "tests.jobs_support",
+           "PYTHONPATH": str(ROOT)}
+    env.pop("QUIRE_SMTP_URL", None)
+    if tick_file is not None:
+        env["QUIRE_TEST_TICK_FILE"] = str(tick_file)
+    return subprocess.Popen(
+        [sys.executable, "-m", "quire.cli", "worker", "--heartbeat", "0.3", "--poll", "0.2", *args],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+
+
+def lines(path: Path) -> list[list[str]]:
+    return [line.split() for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+    return result
+
+
+def stop(*workers: subprocess.Popen[bytes]) -> None:
+    for worker in workers:
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+    for worker in workers:
+        try:
+            assert worker.wait(timeout=15) == 0, worker.stderr.read().decode() if worker.stderr else ""
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+
+
+def test_a_rolled_back_defer_never_runs_and_a_committed_one_runs_after_commit(database: Settings, tmp_path: Path) -> None:
+    out = tmp_path / "runs.txt"
+    defer_all(database, ("test.record", {"path": str(out), "label": "rolled-back"}), commit=False)
+    [job_id] = defer_all(database, ("test.record", {"path": str(out), "label": "committed"}))
+    assert isinstance(job_id, int)
+    asyncio.run(run_pending_inline(database))
+    assert [line[0] for line in lines(out)] == ["committed"]
+    asyncio.run(run_pending_inline(database))  # nothing left: it ran once
+    assert [line[0] for line in lines(out)] == ["committed"]
+
+
+def test_a_queueing_lock_keeps_one_waiting_job(database: Settings, tmp_path: Path) -> None:
+    out = tmp_path / "runs.txt"
+    args = {"path": str(out), "label": "once", "queueing_lock": f"lock-{tmp_path.name}"}
+    first, second = defer_all(database, ("test.record", args), ("test.record", args))
+    assert isinstance(first, int) and second is None
+    assert defer_all(database, ("test.record", args)) == [None]  # in a later transaction too
+    asyncio.run(run_pending_inline(database))
+    assert [line[0] for line in lines(out)] == ["once"]
+
+
+def test_committed_jobs_run_exactly_once_with_two_workers_racing(database: Settings, tmp_path: Path) -> None:
+    out = tmp_path / "runs.txt"
+    count = 60
+    workers = [start_worker(database, "--concurrency", "4", "--queues", "default") for _ in range(2)]
+    try:
+        time.sleep(1.0)  # both workers up and polling: they race for every job
+        defer_all(database, *[("test.record", {"path": str(out), "label": f"job-{n}", "sleep": 0.02}) for n in range(count)])
+        wait_for(lambda: len(lines(out)) >= count)
+        time.sleep(0.5)  # a duplicate would land now
+    finally:
+        stop(*workers)  # SIGTERM: both exit 0
+    runs = Counter(line[0] for line in lines(out))
+    assert runs == Counter({f"job-{n}": 1 for n in range(count)})
+    assert len({line[1] for line in lines(out)}) == 2, "both workers took jobs"
+
+
+def test_a_job_whose_worker_is_killed_is_retried_by_another_worker(database: Settings, tmp_path: Path) -> None:
+    out = tmp_path / "runs.txt"
+    first = start_worker(database, "--queues", "default", "--stalled-after", "1.5")
+    try:
+        defer_all(database, ("test.crash_once", {"path": str(out)}))
+        [started] = wait_for(lambda: [line for line in lines(out) if line[0] == "started"])
+        assert started[1] == str(first.pid)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+    second = start_worker(database, "--queues", "default", "--stalled-after", "1.5")
+    try:
+        [done] = wait_for(lambda: [line for line in lines(out) if line[0] == "done"])
+        assert done[1] == str(second.pid) and done[2] == "1"  # the second attempt
+    finally:
+        stop(second)
+    assert [line[0] for line in lines(out)] == ["started", "done"]
+
+
+def test_a_periodic_job_is_deferred_once_per_tick_with_two_workers(database: Settings, tmp_path: Path) -> None:
+    ticks = tmp_path / "ticks.txt"
+    since = time.time()
+    workers = [start_worker(database, "--queues", "ticks", tick_file=ticks) for _ in range(2)]
+    try:
+        wait_for(lambda: len([line for line in lines(ticks) if int(line[0]) > since + 2]) >= 3)
+    finally:
+        stop(*workers)
+    per_tick = Counter(line[0] for line in lines(ticks))
+    assert per_tick and set(per_tick.values()) == {1}, per_tick

@@ -23,6 +23,7 @@ from typing import Any
 
 from starlette.routing import BaseRoute
 
+from tests.api.billing_helpers import real_billing_run
 from tests.api.catalogue_helpers import list_price_body, new_list_price, new_plan, new_price, new_product, plan_body
 from tests.api.invoice_helpers import add_group, add_line, new_customer, new_invoice
 from tests.factories import customer_body, line_body
@@ -95,6 +96,16 @@ def create_real_objects(client: ApiClient) -> dict[str, str]:
     price = new_price(client, product["id"], "GRADUATED")
     plan = new_plan(client, [new_price(client, product["id"])["id"]])
     list_price = new_list_price(client, product["id"])
+    schedule_price = new_price(client, product["id"])
+    schedule_body = {"type": "CUSTOM", "customerId": customer["id"], "startDate": "2024-01-01", "priceIds": [schedule_price["id"]],
+                     "autoIssueInvoices": False, "createAsDraft": False}
+    schedule = _created(client.post("/billing-schedules", json=schedule_body), 201)
+    draft_schedule = _created(client.post("/billing-schedules", json={**schedule_body, "createAsDraft": True}), 201)
+    discount = _created(client.post("/discounts", json={
+        "billingScheduleId": schedule["id"], "priceIds": [schedule_price["id"]], "separateLineItem": False, "amount": 10,
+        "discountCalculationType": "PERCENTAGE", "message": "10% off"}), 201)
+    schedule_settings = _created(client.post("/billing-schedule-settings", json={
+        "billingScheduleId": schedule["id"], "paymentProvider": "NONE"}), 201)
 
     metric = _created(client.post("/usage-metrics", json={
         "name": f"Real metric {n}", "metricType": "SIMPLE", "eventType": "api_call", "aggregationType": "SUM",
@@ -106,6 +117,9 @@ def create_real_objects(client: ApiClient) -> dict[str, str]:
         "events.csv", f"eventType,eventTimestamp,customerAlias,customerEventId,n\napi_call,2024-03-16,{alias_value},csv-{n},2\n".encode(),
         "text/csv")}), 201)
     seat_type = _created(client.post("/seat-types", json={"key": f"seat-{n}", "label": "Seats"}), 201)
+    credit_grant = _created(client.post("/credits", json={
+        "sequenceAccountId": client.credential.account_id if client.credential else "", "customerId": customer["id"],
+        "name": "Real credit", "creditUnitType": "CURRENCY", "currency": "GBP", "amount": 25}), 201)
     snapshot = _created(client.post("/seat-snapshots", json={
         "customerAlias": alias_value, "seatType": seat_type["key"], "snapshotTimestamp": "2024-04-18T09:00:00Z",
         "total": 3, "seatChanges": []}), 201)
@@ -122,7 +136,10 @@ def create_real_objects(client: ApiClient) -> dict[str, str]:
         "issued_credit_note": issued_note["id"], "credit_note_email": note_email["id"],
         "product": product["id"], "price": price["id"], "plan": plan["id"], "list_price": list_price["id"],
         "usage_metric": metric["id"], "usage_event": event["id"], "csv_upload": upload["id"],
-        "seat_type": seat_type["id"], "seat_snapshot": snapshot["id"],
+        "seat_type": seat_type["id"], "seat_snapshot": snapshot["id"], "credit_grant": credit_grant["id"],
+        "schedule": schedule["id"], "draft_schedule": draft_schedule["id"], "schedule_price": schedule_price["id"],
+        "discount": discount["id"], "schedule_settings": schedule_settings["id"],
+        "billing_run": real_billing_run(client, schedule["id"]),
     }
 
 
@@ -187,6 +204,16 @@ ROUTE_PARAMS: dict[tuple[str, str], str] = {
     ("/usage-metrics/{id}", "id"): "usage_metric",
     ("/usage-metrics/{id}/calculate", "id"): "usage_metric",
     ("/seat-types/{id}", "id"): "seat_type",
+    ("/credits/{id}", "id"): "credit_grant",
+    ("/credits/{customerId}/grants", "customerId"): "customer",
+    ("/credits/{customerId}/balances", "customerId"): "customer",
+    ("/billing-schedules/{billingScheduleId}", "billingScheduleId"): "schedule",
+    ("/billing-schedules/{billingScheduleId}/activate", "billingScheduleId"): "draft_schedule",
+    ("/billing-schedules/{billingScheduleId}/archive", "billingScheduleId"): "schedule",
+    ("/billing-schedule-settings/{id}", "id"): "schedule_settings",
+    ("/billing-schedule-settings/for-billing-schedule/{id}", "id"): "schedule",
+    ("/discounts/{id}", "id"): "discount",
+    ("/billing-runs/{id}", "id"): "billing_run",
 }
 
 #: Routes that are public by design: the path's token is the credential (docs/delivery.md), so any
@@ -280,6 +307,12 @@ def write_body(method: str, template: str, ids: dict[str, str]) -> dict[str, Any
         ("PUT", "/usage-metrics/{id}"): {"name": f"Renamed {n}", "metricType": "SIMPLE", "eventType": "api_call",
                                           "aggregationType": "SUM", "aggregationProperty": "n"},
         ("PUT", "/seat-types/{id}"): {"label": f"Renamed {n}"},
+        ("PUT", "/billing-schedules/{billingScheduleId}"): {"type": "CUSTOM", "startDate": "2024-01-01",
+                                                            "autoIssueInvoices": False, "purchaseOrderNumber": f"PO-{n}"},
+        ("PUT", "/billing-schedule-settings/{id}"): {"paymentProvider": "STRIPE"},
+        ("PUT", "/discounts/{id}"): {"billingScheduleId": ids["schedule"], "priceIds": [ids["schedule_price"]],
+                                     "separateLineItem": True, "amount": 5, "discountCalculationType": "NOMINAL",
+                                     "message": f"changed {n}"},
     }
     return bodies.get((method, template))
 

@@ -40,6 +40,8 @@ def path_id(ids: dict[str, str], path: str, name: str) -> str | None:
         return ids["plans"]
     if name == "alias":
         return ids["alias"]
+    if name == "customerId":  # /credits/{customerId}/grants and /balances
+        return ids["customer"]
     if name != "id":
         return None
     table = [
@@ -64,6 +66,7 @@ def path_id(ids: dict[str, str], path: str, name: str) -> str | None:
         ("/tax-registrations/", "tax_registration"),
         ("/products/", "products"), ("/prices/", "prices"), ("/list-prices/", "list-prices"),
         ("/usage-metrics/", "usage-metrics"), ("/seat-types/", "seat-types"),
+        ("/credits/", "credit_grant"),
     ]
     for prefix, key in table:
         if path.startswith(prefix):
@@ -84,6 +87,7 @@ def property_id(ids: dict[str, str], path: str, name: str) -> str | None:
         "groupId": "credit_group" if on_credit_note else "group",
     }
     table |= {"customerAlias": "alias", "seatType": "seat_type_key", "customerAliases": "alias"}
+    table |= {"metricId": "usage-metrics"}
     key = table.get(name)
     return ids.get(key) if key else None
 

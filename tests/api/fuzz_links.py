@@ -33,6 +33,7 @@ BODY_REFERENCES: dict[str, str] = {
     "creditNoteId": "credit-notes", "productId": "products", "priceId": "prices", "priceIds": "prices",
     "listPriceId": "list-prices", "usageMetricId": "usage-metrics", "seatTypeId": "seat-types",
     "taxRateId": "tax-rates", "parentId": "plans", "planId": "plans",
+    "metricId": "usage-metrics",
 }
 
 
@@ -162,6 +163,12 @@ def with_links(raw: dict[str, Any], implemented: list[tuple[str, str]]) -> tuple
             if target is not None and ("get", "/customers/by-alias/{alias}") in chosen:
                 links[target["operationId"]] = {"operationId": target["operationId"],
                                                             "parameters": {"path.alias": "$response.body#/value"}}
+        if src_path == "/credits":  # a grant's customer, not the grant, is what these two name
+            for target_path in ("/credits/{customerId}/grants", "/credits/{customerId}/balances"):
+                target = doc["paths"].get(target_path, {}).get("get")
+                if target is not None and ("get", target_path) in chosen:
+                    links[target["operationId"]] = {"operationId": target["operationId"],
+                                                    "parameters": {"path.customerId": "$response.body#/customerId"}}
         if links:
             response = src["responses"][status]
             response["links"] = {**response.get("links", {}), **links}

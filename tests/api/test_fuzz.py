@@ -117,7 +117,11 @@ def _real_ids(client: ApiClient) -> dict[str, str]:
         "creditNoteId": issued_note["id"], "lineItemId": issued_line["id"], "title": "Credit", "quantity": "1", "rate": "1",
         "taxRate": "0.2", "externalIds": []}).status_code == 201
     assert client.post(f"/credit-notes/{issued_note['id']}/finalize").status_code == 200
-    return {**catalogue_ids(client), **usage_ids(client), "customer": customer["id"], "invoice": invoice["id"],
+    credit_grant = client.post("/credits", json={
+        "sequenceAccountId": client.credential.account_id, "customerId": customer["id"], "name": "Fuzz credit",
+        "creditUnitType": "CURRENCY", "currency": "GBP", "amount": 100})
+    assert credit_grant.status_code == 201, credit_grant.text
+    return {"credit_grant": credit_grant.json()["id"], **catalogue_ids(client), **usage_ids(client), "customer": customer["id"], "invoice": invoice["id"],
             "line": line["id"], "group": group["id"], "issued_invoice": issued["id"], "issued_line": issued_line["id"],
             "issued_group": issued_group["id"], "credit_note": note["id"], "credit_line": note_line["id"],
             "credit_group": note_group["id"], "alias": alias.json()["value"], "alias_id": alias.json()["id"],

@@ -76,13 +76,13 @@ async def create_grant(session: AsyncSession, account_id: str, data: CreditGrant
         metric = await find_owned(session, UsageMetric, account_id, data.metric_id, live=True)
         if metric is None:
             raise unknown_reference("metricId", f"UsageMetric {data.metric_id!r} was not found")
-    elif data.metric_id is not None:
-        raise ValidationFailed("metricId is only for METRIC grants", field="metricId")
     _check_amounts(data)
     now = clock.now()
     grant = await insert(session, CreditGrant(
         id=uuid7(), account_id=account_id, customer_id=customer.id, name=data.name,
-        credit_unit_type=data.credit_unit_type, currency=data.currency, metric_id=data.metric_id,
+        credit_unit_type=data.credit_unit_type, currency=data.currency,
+        # A CURRENCY grant has no metric: a metricId sent with one is ignored (Sequence's own example sends one).
+        metric_id=data.metric_id if data.credit_unit_type == METRIC else None,
         amount=data.amount, cost_of_credit=data.cost_of_credit, tax_rate_id=data.tax_rate_id,
         effective_date=data.effective_date, expiry_date=data.expiry_date, created_at=now, updated_at=now,
     ))

@@ -25,6 +25,7 @@ from quire.core.versioning import LATEST_VERSION
 from quire.documents import shutdown as shutdown_render_pool
 from quire.accounts.router import router as accounts_router
 from quire.catalogue.router import router as catalogue_router
+from quire.billing.router import router as billing_router
 from quire.customers.router import router as customers_router
 from quire.invoices.router import router as invoices_router
 from quire.invoices.delivery.router import public_router as hosted_router
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                tax_router, creditnotes_router, usage_router, seats_router, accounts_router)
     routers += (schedules_router,)
     routers += (credits_router,)
+    routers += (billing_router,)
     install_routes(app, routers)
     install_docs(app, routers)
 

@@ -1,6 +1,7 @@
 """Imports every table so Alembic and tests see the whole schema."""
 
 from quire.accounts.models import Account, ApiCredential
+from quire.billing.models import BillingRun, ScheduleInvoice  # noqa: F401
 from quire.catalogue.models import ListPrice, Plan, PlanVersion, PlanVersionPrice, Price, Product
 from quire.core.db import Base
 from quire.core.idempotency import IdempotencyRecord

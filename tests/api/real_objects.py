@@ -23,6 +23,7 @@ from typing import Any
 
 from starlette.routing import BaseRoute
 
+from tests.api.billing_helpers import real_billing_run
 from tests.api.catalogue_helpers import list_price_body, new_list_price, new_plan, new_price, new_product, plan_body
 from tests.api.invoice_helpers import add_group, add_line, new_customer, new_invoice
 from tests.factories import customer_body, line_body
@@ -138,6 +139,7 @@ def create_real_objects(client: ApiClient) -> dict[str, str]:
         "seat_type": seat_type["id"], "seat_snapshot": snapshot["id"], "credit_grant": credit_grant["id"],
         "schedule": schedule["id"], "draft_schedule": draft_schedule["id"], "schedule_price": schedule_price["id"],
         "discount": discount["id"], "schedule_settings": schedule_settings["id"],
+        "billing_run": real_billing_run(client),
     }
 
 
@@ -211,6 +213,7 @@ ROUTE_PARAMS: dict[tuple[str, str], str] = {
     ("/billing-schedule-settings/{id}", "id"): "schedule_settings",
     ("/billing-schedule-settings/for-billing-schedule/{id}", "id"): "schedule",
     ("/discounts/{id}", "id"): "discount",
+    ("/billing-runs/{id}", "id"): "billing_run",
 }
 
 #: Routes that are public by design: the path's token is the credential (docs/delivery.md), so any

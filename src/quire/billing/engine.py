@@ -1,0 +1,464 @@
+"""The billing run: every due (schedule, invoice date) up to ``as_of``, each exactly once.
+
+``run_billing(session_factory, as_of, account_id=None)`` streams the ACTIVE and PENDING schedules in id
+batches (``schedules.read.views_of``: three queries a batch), plans each schedule's due invoices
+(``plan``) and writes each one **in its own transaction**:
+
+1. claim the invoice: ``INSERT … ON CONFLICT DO NOTHING`` the (schedule, invoice date) row of
+   ``billing_schedule_invoices`` (UNIQUE), then ``SELECT … FOR UPDATE`` it. Two runs at once queue on
+   that row; the second finds the first's invoice. A run killed mid-way rolled its transaction back:
+   no claim, no invoice, and the next run writes it. A retried or repeated run finds the claim.
+2. with the claim held: create the invoice through ``invoices.service.create_invoice`` (billing
+   schedule, run and period set), its groups and lines through the billing-document core
+   (``add_group``, ``invoices.lines.add_line``); or, for an IN_PROGRESS invoice whose plan changed,
+   replace its lines. A final period's invoice becomes DRAFT: credits are drawn down (``quire.credits``,
+   when installed), and with ``autoIssueInvoices`` it is finalized and sent (``invoices.actions``).
+
+Invoices the engine has finished with (DRAFT or later, or deleted by the merchant) are never touched
+again. Time comes only from ``as_of`` (and ``quire.core.clock`` for stamps). docs/billing-engine.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager, nullcontext
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from quire.billing import plan as planning
+from quire.billing.models import BillingRun, ScheduleInvoice
+from quire.billing.plan import Charge, InvoicePlan, PriceFacts, Slot
+from quire.billing_documents import lines as core_lines
+from quire.billing_documents import service as core_service
+from quire.catalogue import pricing
+from quire.catalogue.models import Price
+from quire.catalogue.structures import SeatBased
+from quire.core import clock
+from quire.core.db import sqlite_write_transaction
+from quire.core.ids import uuid7
+from quire.core.money import decimal_str
+from quire.invoices import actions as invoice_actions
+from quire.invoices import lines as invoice_lines
+from quire.invoices import repository as invoice_repo
+from quire.invoices import service as invoices
+from quire.invoices.lifecycle import Action, InvoiceStatus
+from quire.invoices.models import KIND, Invoice
+from quire.invoices.schemas import InvoiceCreate, LineItemWrite
+from quire.schedules.models import BillingSchedule
+from quire.schedules.read import ScheduleView, views_of
+
+log = logging.getLogger("quire.billing")
+
+BILLED_STATUSES = ("ACTIVE", "PENDING")
+BATCH_SIZE = 200
+
+Factory = async_sessionmaker[AsyncSession]
+Progress = Callable[[int], None]
+
+
+@dataclass
+class Counts:
+    schedules_seen: int = 0
+    invoices_created: int = 0
+    invoices_updated: int = 0
+    invoices_unchanged: int = 0
+    errors: int = 0
+
+    def add(self, other: Counts) -> None:
+        for name in vars(self):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(vars(self))
+
+
+@dataclass
+class RunResult:
+    batch_id: str
+    as_of: date
+    counts: Counts = field(default_factory=Counts)
+    runs: dict[str, str] = field(default_factory=dict)  # account id → billing run id
+    errors: list[str] = field(default_factory=list)
+
+
+# --- transactions ---------------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def write(factory: Factory, write_lock: Any = None) -> AsyncIterator[AsyncSession]:
+    """One write transaction (SQLite: ``BEGIN IMMEDIATE``, behind the app's write lock when given)."""
+    token = sqlite_write_transaction.set(True)
+    try:
+        async with write_lock or nullcontext(), factory() as session:
+            async with session.begin():
+                yield session
+    finally:
+        sqlite_write_transaction.reset(token)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+# --- the run --------------------------------------------------------------------------------------
+
+
+async def count_schedules(factory: Factory, account_id: str | None = None,
+                          schedule_ids: Iterable[str] | None = None) -> int:
+    async with factory() as session:
+        stmt = select(func.count()).select_from(BillingSchedule).where(*_criteria(account_id, schedule_ids))
+        return int(await session.scalar(stmt) or 0)
+
+
+def _criteria(account_id: str | None, schedule_ids: Iterable[str] | None) -> list[Any]:
+    criteria: list[Any] = [BillingSchedule.status.in_(BILLED_STATUSES)]
+    if account_id is not None:
+        criteria.append(BillingSchedule.account_id == account_id)
+    if schedule_ids is not None:
+        criteria.append(BillingSchedule.id.in_(sorted(set(schedule_ids))))
+    return criteria
+
+
+async def _batches(factory: Factory, account_id: str | None, schedule_ids: Iterable[str] | None
+                   ) -> AsyncIterator[tuple[list[ScheduleView], dict[str, PriceFacts]]]:
+    """Schedule views and their prices, a batch at a time, each read in a short session of its own (no
+    read transaction is held open while the invoices are written)."""
+    ids = None if schedule_ids is None else sorted(set(schedule_ids))
+    last: str | None = None
+    while True:
+        async with factory() as session:
+            stmt = select(BillingSchedule).where(*_criteria(account_id, ids))
+            if last is not None:
+                stmt = stmt.where(BillingSchedule.id > last)
+            rows = list(await session.scalars(stmt.order_by(BillingSchedule.id).limit(BATCH_SIZE)))
+            if not rows:
+                return
+            views = await views_of(session, rows)
+            price_ids = {p for v in views for phase in v.phases for p in phase.price_ids}
+            prices = {row.id: PriceFacts.of(row)
+                      for row in await session.scalars(select(Price).where(Price.id.in_(sorted(price_ids))))}
+        yield views, prices
+        if len(rows) < BATCH_SIZE:
+            return
+        last = rows[-1].id
+
+
+async def run_billing(factory: Factory, as_of: date, account_id: str | None = None, *,
+                      schedule_ids: Iterable[str] | None = None, batch_id: str | None = None,
+                      progress: Progress | None = None, write_lock: Any = None) -> RunResult:
+    """Bill every due invoice of the ACTIVE and PENDING schedules (of ``account_id``, or of every
+    account; only ``schedule_ids`` when given) up to ``as_of``. ``progress(n)`` is called after each
+    schedule. Safe to repeat and to run concurrently: see the module docstring."""
+    result = RunResult(batch_id=batch_id or uuid7(), as_of=as_of)
+    per_account: dict[str, Counts] = {}
+    if account_id is not None:  # one account's run is recorded even when nothing is due
+        result.runs[account_id] = await _open_run(factory, account_id, result, write_lock)
+        per_account[account_id] = Counts()
+    async for views, prices in _batches(factory, account_id, schedule_ids):
+        for view in views:
+            run_id = result.runs.get(view.account_id)
+            if run_id is None:
+                run_id = result.runs[view.account_id] = await _open_run(factory, view.account_id, result, write_lock)
+            counts = per_account.setdefault(view.account_id, Counts())
+            counts.schedules_seen += 1
+            try:
+                await bill_schedule(factory, view, prices, as_of, run_id, counts, result.errors, write_lock)
+            except Exception as exc:  # noqa: BLE001 - one schedule's failure must not stop the run
+                counts.errors += 1
+                result.errors.append(f"schedule {view.id}: {exc!r}")
+                log.exception("billing schedule %s failed", view.id)
+            if progress is not None:
+                progress(1)
+    for account, counts in per_account.items():
+        result.counts.add(counts)
+        await _close_run(factory, result.runs[account], counts, result.errors, write_lock)
+    return result
+
+
+async def _open_run(factory: Factory, account_id: str, result: RunResult, write_lock: Any) -> str:
+    now = clock.now()
+    run = BillingRun(id=result.batch_id if not result.runs else uuid7(), account_id=account_id,
+                     batch_id=result.batch_id, as_of=result.as_of, status="IN_PROGRESS", schedules_seen=0,
+                     invoices_created=0, invoices_updated=0, invoices_unchanged=0, errors=0, started_at=now,
+                     created_at=now, updated_at=now)
+    async with write(factory, write_lock) as session:
+        session.add(run)
+    return run.id
+
+
+async def _close_run(factory: Factory, run_id: str, counts: Counts, errors: list[str], write_lock: Any) -> None:
+    async with write(factory, write_lock) as session:
+        run = await session.get(BillingRun, run_id, with_for_update=True)
+        assert run is not None
+        for name, value in counts.as_dict().items():
+            setattr(run, name, value)
+        run.status = "COMPLETED" if not counts.errors else "FAILED"
+        run.last_error = errors[-1][:2000] if counts.errors and errors else None
+        run.finished_at = run.updated_at = clock.now()
+
+
+# --- one schedule ---------------------------------------------------------------------------------
+
+
+async def bill_schedule(factory: Factory, view: ScheduleView, prices: dict[str, PriceFacts], as_of: date,
+                        run_id: str, counts: Counts, errors: list[str], write_lock: Any = None) -> None:
+    slots = planning.due_slots(view, prices, as_of)
+    settled = await _settled_dates(factory, view.id)
+    failed = False
+    for slot in slots:
+        if slot.invoice_date in settled:
+            counts.invoices_unchanged += 1
+            continue
+        try:
+            async with write(factory, write_lock) as session:
+                outcome = await bill_slot(session, view, prices, slot, as_of, run_id)
+        except Exception as exc:  # noqa: BLE001 - this invoice rolled back; the next run retries it
+            counts.errors += 1
+            failed = True
+            errors.append(f"schedule {view.id} invoice of {slot.invoice_date}: {exc!r}")
+            log.warning("billing %s %s failed:\n%s", view.id, slot.invoice_date, traceback.format_exc())
+            continue
+        setattr(counts, f"invoices_{outcome}", getattr(counts, f"invoices_{outcome}") + 1)
+    # COMPLETED once the last period's invoice is final (only a schedule with an end date has one).
+    last = planning.last_invoice_date(view, prices)
+    done = not failed and last is not None and bool(slots) and slots[-1].invoice_date == last and slots[-1].final(as_of)
+    starts = view.status == "PENDING" and view.start_date <= as_of
+    if starts or done:
+        from quire.schedules.service import mark_completed
+
+        async with write(factory, write_lock) as session:
+            schedule = await session.get(BillingSchedule, view.id, with_for_update=True)
+            if schedule is not None and starts and schedule.status == "PENDING":
+                schedule.status = "ACTIVE"
+                schedule.updated_at = clock.now()
+                await session.flush()
+            if done:
+                await mark_completed(session, view.id)
+
+
+async def _settled_dates(factory: Factory, schedule_id: str) -> set[date]:
+    """Invoice dates the engine is done with: claimed, and the invoice is no longer IN_PROGRESS (or was
+    deleted by the merchant)."""
+    async with factory() as session:
+        rows = (await session.execute(
+            select(ScheduleInvoice.invoice_date, Invoice.status)
+            .join(Invoice, Invoice.id == ScheduleInvoice.invoice_id, isouter=True)
+            .where(ScheduleInvoice.billing_schedule_id == schedule_id, ScheduleInvoice.invoice_id.is_not(None))
+        )).all()
+    return {day for day, status in rows if status != InvoiceStatus.IN_PROGRESS.value}
+
+
+async def _claim(session: AsyncSession, view: ScheduleView, slot: Slot) -> ScheduleInvoice:
+    """The (schedule, invoice date) row, inserted if new, locked until this transaction ends."""
+    now = clock.now()
+    values = dict(id=uuid7(), account_id=view.account_id, billing_schedule_id=view.id, invoice_date=slot.invoice_date,
+                  period_start=slot.period_start, period_end=slot.period_end, created_at=now, updated_at=now)
+    if session.bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    await session.execute(insert(ScheduleInvoice).values(**values).on_conflict_do_nothing(
+        index_elements=["billing_schedule_id", "invoice_date"]))
+    claim = await session.scalar(
+        select(ScheduleInvoice).where(ScheduleInvoice.billing_schedule_id == view.id,
+                                      ScheduleInvoice.invoice_date == slot.invoice_date)
+        .with_for_update().execution_options(populate_existing=True))
+    assert claim is not None
+    return claim
+
+
+async def bill_slot(session: AsyncSession, view: ScheduleView, prices: dict[str, PriceFacts], slot: Slot,
+                    as_of: date, run_id: str) -> str:
+    """Create or refresh one invoice; answers ``created``, ``updated`` or ``unchanged``."""
+    claim = await _claim(session, view, slot)
+    invoice: Invoice | None = None
+    if claim.invoice_id is not None:
+        invoice = await invoice_repo.get_invoice(session, view.account_id, claim.invoice_id, lock=True)
+        if invoice is None or invoice.status != InvoiceStatus.IN_PROGRESS.value:
+            return "unchanged"  # finished with, or deleted by the merchant: never rewritten
+    final = slot.final(as_of)
+    planned = planning.plan_invoice(view, slot, prices, usage=await _usage(session, view, slot, prices),
+                                    seats=await _seats(session, view, slot, prices))
+    fingerprint = planned.fingerprint()
+    if invoice is not None and claim.fingerprint == fingerprint and not final:
+        return "unchanged"
+    outcome = "updated" if invoice is not None else "created"
+    if invoice is None:
+        invoice = await invoices.create_invoice(session, view.account_id, _invoice_body(view, planned, run_id))
+        claim.invoice_id = invoice.id
+        invoice.status = InvoiceStatus.IN_PROGRESS.value  # recalculated by each run until its period ends
+        await _write_lines(session, view.account_id, invoice.id, planned)
+    elif claim.fingerprint != fingerprint:
+        await _replace_lines(session, invoice, view.account_id, planned, run_id)
+    claim.fingerprint = fingerprint
+    claim.billing_run_id = run_id
+    claim.period_start, claim.period_end = planned.period_start, planned.period_end
+    claim.updated_at = clock.now()
+    schedule = await session.get(BillingSchedule, view.id)
+    if schedule is not None:
+        schedule.last_invoice_id = invoice.id
+    if final:
+        await _finish(session, view, invoice, slot, run_id)
+    await session.flush()
+    return outcome
+
+
+def _invoice_body(view: ScheduleView, planned: InvoicePlan, run_id: str) -> InvoiceCreate:
+    body: dict[str, Any] = {
+        "currency": planned.currency, "customerId": view.customer_id, "billingScheduleId": view.id,
+        "billingRunId": run_id, "accountingDate": planned.invoice_date.isoformat(),
+        "billingPeriod": {"start": planned.period_start.isoformat(), "endInclusive": planned.period_end.isoformat()},
+    }
+    if view.purchase_order_number:
+        body["purchaseOrderNumber"] = view.purchase_order_number
+    if view.reference:
+        body["reference"] = view.reference
+    return InvoiceCreate.model_validate(body)
+
+
+async def _write_lines(session: AsyncSession, account_id: str, invoice_id: str, planned: InvoicePlan) -> None:
+    for group in planned.groups:
+        _, row = await core_lines.add_group(session, KIND, account_id, invoice_id, title=group.title, description=None)
+        for line in group.lines:
+            await invoice_lines.add_line(session, account_id, invoice_id, _line_body(line, row.id))
+    for line in planned.lines:
+        await invoice_lines.add_line(session, account_id, invoice_id, _line_body(line, None))
+
+
+def _line_body(line: planning.LinePlan, group_id: str | None) -> LineItemWrite:
+    body: dict[str, Any] = {"title": line.title, "quantity": decimal_str(line.quantity), "rate": decimal_str(line.rate),
+                            "externalIds": []}
+    if line.description:
+        body["description"] = line.description
+    if line.tax_rate_id:
+        body["taxRateId"] = line.tax_rate_id
+    else:
+        body["taxRate"] = "0"
+    if line.price_id:
+        body["priceId"] = line.price_id
+    if group_id:
+        body["groupId"] = group_id
+    if line.service_start and line.service_end:
+        body["servicePeriod"] = {"startDate": line.service_start.isoformat(), "endDate": line.service_end.isoformat()}
+    return LineItemWrite.model_validate(body)
+
+
+async def _replace_lines(session: AsyncSession, invoice: Invoice, account_id: str, planned: InvoicePlan,
+                         run_id: str) -> None:
+    """An IN_PROGRESS invoice recalculated: its lines and groups replaced by the new plan's."""
+    from quire.billing_documents import repository as parts
+
+    await parts.delete_lines_and_groups(session, KIND, invoice.id)
+    await session.flush()
+    invoice.billing_run_id = run_id
+    invoice.billing_period_start, invoice.billing_period_end = planned.period_start, planned.period_end
+    await core_lines.recalculate(session, KIND, invoice)
+    await _write_lines(session, account_id, invoice.id, planned)
+
+
+async def _finish(session: AsyncSession, view: ScheduleView, invoice: Invoice, slot: Slot, run_id: str) -> None:
+    """The period is over: DRAFT, credits drawn down, and issued when the schedule says so."""
+    invoice.status = InvoiceStatus.DRAFT.value
+    invoice.updated_at = clock.now()
+    await session.flush()
+    drawdown = _drawdown()
+    if drawdown is not None:
+        await drawdown(session, view.account_id, invoice.id, view.customer_id, slot.invoice_date, run_id)
+    if view.auto_issue_invoices:
+        await invoice_actions.transition(session, view.account_id, invoice.id, Action.FINALIZE_AND_SEND)
+
+
+def _drawdown() -> Any:
+    """``quire.credits``'s drawdown service, when the credits package provides it."""
+    try:
+        from quire.credits.drawdown import apply_drawdown  # type: ignore[attr-defined]
+        return apply_drawdown
+    except ImportError:
+        pass
+    try:
+        from quire.credits.service import apply_drawdown  # type: ignore[no-redef]
+        return apply_drawdown
+    except ImportError:
+        return None
+
+
+# --- facts: usage and seats -----------------------------------------------------------------------
+
+
+async def _usage(session: AsyncSession, view: ScheduleView, slot: Slot, prices: dict[str, PriceFacts]
+                 ) -> dict[Charge, pricing.Usage]:
+    from quire.usage.calculation import MetricSpec, calculate
+    from quire.usage.models import UsageMetric
+
+    out: dict[Charge, pricing.Usage] = {}
+    for charge in slot.charges:
+        price = prices[charge.price_id]
+        if not price.usage_based or price.metric_id is None:
+            continue
+        metric = await session.get(UsageMetric, price.metric_id)
+        if metric is None or metric.account_id != view.account_id:
+            raise pricing.PricingError(f"usage metric {price.metric_id} of price {price.id} was not found")
+        spec = MetricSpec.of(metric)
+        prior_range, own = planning.usage_ranges(view, charge, price)
+
+        async def measure(lo: date, hi: date) -> Any:
+            result = await calculate(session, view.account_id, spec, [view.customer_id], _midnight(lo), _midnight(hi))
+            return result.total.value
+
+        prior = await measure(*prior_range) if prior_range else pricing.ZERO
+        out[charge] = pricing.Usage(quantity=await measure(*own), prior=prior)
+    return out
+
+
+async def _seats(session: AsyncSession, view: ScheduleView, slot: Slot, prices: dict[str, PriceFacts]
+                 ) -> dict[Charge, pricing.Seats]:
+    from quire.seats.models import SeatType
+    from quire.seats.service import seat_balance_at
+
+    out: dict[Charge, pricing.Seats] = {}
+    for charge in slot.charges:
+        structure = prices[charge.price_id].structure
+        if not isinstance(structure, SeatBased):
+            continue
+        seat_type = await session.get(SeatType, structure.seat_ref)
+        key = seat_type.key if seat_type is not None and seat_type.account_id == view.account_id else structure.seat_ref
+        # In advance: the balance as the period starts; in arrears: as it ends (docs/billing-engine.md).
+        at = _midnight(charge.start) if charge.in_advance else _midnight(charge.end + timedelta(days=1)) - timedelta(microseconds=1)
+        out[charge] = pricing.Seats(opening=await seat_balance_at(session, view.account_id, view.customer_id, key, at))
+    return out
+
+
+# --- archive hook ---------------------------------------------------------------------------------
+
+
+async def delete_in_progress_invoices(session: AsyncSession, account_id: str, schedule_id: str) -> None:
+    """A schedule archived: its IN_PROGRESS invoices (periods not over yet) are deleted with their claims;
+    issued and draft invoices stay (BEHAVIOUR.md §7.3)."""
+    rows = (await session.execute(
+        select(ScheduleInvoice, Invoice)
+        .join(Invoice, Invoice.id == ScheduleInvoice.invoice_id)
+        .where(ScheduleInvoice.account_id == account_id, ScheduleInvoice.billing_schedule_id == schedule_id,
+               Invoice.status == InvoiceStatus.IN_PROGRESS.value)
+        .with_for_update()
+    )).all()
+    for claim, invoice in rows:
+        await invoice_repo.delete_settings(session, invoice.id)
+        await core_service.delete_draft(session, KIND, invoice)
+        await session.delete(claim)
+    await session.flush()
+
+
+def register() -> None:
+    """Plug the engine into the schedules package (idempotent)."""
+    from quire.schedules.hooks import register_archive_hook
+
+    register_archive_hook(delete_in_progress_invoices)
+
+
+register()

@@ -1,0 +1,269 @@
+"""The billing engine end to end (both databases): schedules made through the API, ``run_billing`` walked
+through 2026 date by date, invoices read back through the API (docs/billing-engine.md)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from quire.billing import engine
+from quire.billing.engine import RunResult
+from tests.api.billing_helpers import run
+from tests.api.catalogue_helpers import new_price, new_product, structure
+from tests.api.invoice_helpers import new_customer
+from tests.support import ApiClient, LiveServer
+
+
+def price(client: ApiClient, kind: str, amount: str | None = None, **overrides: Any) -> dict[str, Any]:
+    product = new_product(client)
+    body = overrides.pop("structure", None) or structure(kind)
+    if amount is not None:
+        body["price"] = amount
+    return new_price(client, product["id"], kind, structure=body, **overrides)
+
+
+def metric(client: ApiClient, event_type: str = "api_call") -> dict[str, Any]:
+    response = client.post("/usage-metrics", json={"name": "API calls", "metricType": "SIMPLE", "eventType": event_type,
+                                                   "aggregationType": "SUM", "aggregationProperty": "n"})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def usage(client: ApiClient, customer_id: str, when: str, n: int, event_type: str = "api_call") -> None:
+    response = client.post("/usage-events", json={"customerAlias": customer_id, "eventType": event_type,
+                                                  "eventTimestamp": f"{when}T12:00:00Z", "eventProperties": {"n": n}})
+    assert response.status_code == 201, response.text
+
+
+def schedule(client: ApiClient, customer_id: str, price_ids: list[str], start: str, **overrides: Any) -> dict[str, Any]:
+    body = {"type": "CUSTOM", "customerId": customer_id, "startDate": start, "priceIds": price_ids,
+            "autoIssueInvoices": False, "createAsDraft": False, **overrides}
+    response = client.post("/billing-schedules", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def invoices(client: ApiClient, schedule_id: str) -> list[dict[str, Any]]:
+    response = client.get("/invoices", params={"billingScheduleId": schedule_id, "limit": 100})
+    assert response.status_code == 200, response.text
+    items = response.json()["items"]
+    return sorted(items, key=lambda i: (i["accountingDate"], i["billingPeriod"]["start"]))  # the invoice date
+
+
+def summary(client: ApiClient, schedule_id: str) -> list[tuple[str, str, str, str]]:
+    """(period start, period end, status, net total) of the schedule's invoices."""
+    return [(i["billingPeriod"]["start"], i["billingPeriod"]["endInclusive"], i["status"], i["netTotal"])
+            for i in invoices(client, schedule_id)]
+
+
+def groups(client: ApiClient, invoice_id: str) -> list[str]:
+    response = client.get(f"/invoices/{invoice_id}/line-item-groups")
+    assert response.status_code == 200, response.text
+    return [g["title"] for g in response.json()["items"]]
+
+
+def lines(client: ApiClient, invoice_id: str) -> list[tuple[str, str]]:
+    response = client.get(f"/invoices/{invoice_id}/line-items", params={"limit": 100})
+    assert response.status_code == 200, response.text
+    return [(line["title"], line["netTotal"]) for line in response.json()["items"]]
+
+
+def test_monthly_fixed_in_advance_and_usage_in_arrears_through_the_year(client: ApiClient, server: LiveServer) -> None:
+    customer = new_customer(client)
+    calls = metric(client)
+    fee = price(client, "FIXED", "100.00", billingType="IN_ADVANCE", name="Platform fee")
+    api = price(client, "LINEAR", structure={**structure("LINEAR"), "pricePerUnit": "0.1", "usageMetricId": calls["id"]},
+                name="API calls")
+    s = schedule(client, customer["id"], [fee["id"], api["id"]], "2026-01-01", endDate="2026-12-31")
+    account = s["sequenceAccountId"]
+    usage(client, customer["id"], "2026-01-10", 550)
+
+    first = run(server, date(2026, 1, 15), account)
+    assert first.counts.invoices_created == 2 and first.counts.errors == 0, first.errors
+    assert summary(client, s["id"]) == [
+        ("2026-01-01", "2026-01-31", "DRAFT", "100.00"),        # in advance, dated 1 January: final at once
+        ("2026-01-01", "2026-01-31", "IN_PROGRESS", "55.00"),   # in arrears: the running period
+    ]
+    in_advance, running = invoices(client, s["id"])
+    assert running["billingScheduleId"] == s["id"] and running["billingRunId"] == first.runs[account]
+    assert groups(client, in_advance["id"]) == ["Platform fee"]
+    assert groups(client, running["id"]) == ["API calls"]
+    assert lines(client, running["id"]) == [("Usage", "55.00")]
+
+    # More usage: the IN_PROGRESS invoice is recalculated, the final one left alone.
+    usage(client, customer["id"], "2026-01-20", 50)
+    again = run(server, date(2026, 1, 20), account)
+    assert (again.counts.invoices_created, again.counts.invoices_updated, again.counts.invoices_unchanged) == (0, 1, 1)
+    assert summary(client, s["id"])[1] == ("2026-01-01", "2026-01-31", "IN_PROGRESS", "60.00")
+
+    # The period ends: January's usage invoice becomes DRAFT; February starts.
+    usage(client, customer["id"], "2026-02-05", 100)
+    run(server, date(2026, 2, 1), account)
+    assert summary(client, s["id"]) == [
+        ("2026-01-01", "2026-01-31", "DRAFT", "100.00"),
+        ("2026-01-01", "2026-01-31", "DRAFT", "60.00"),
+        ("2026-02-01", "2026-02-28", "DRAFT", "100.00"),
+        ("2026-02-01", "2026-02-28", "IN_PROGRESS", "10.00"),
+    ]
+    for month in range(3, 13):
+        assert run(server, date(2026, month, 1), account).counts.errors == 0
+    year_end = run(server, date(2027, 1, 1), account)
+    assert year_end.counts.errors == 0
+    final = summary(client, s["id"])
+    assert len(final) == 24 and {status for *_, status, _ in final} == {"DRAFT"}
+    assert sum(Decimal(net) for *_, net in final) == Decimal("1270.00")  # 12 × 100 + 60 + 10
+    assert client.get(f"/billing-schedules/{s['id']}").json()["status"] == "COMPLETED"
+
+    # The same date again: nothing new (and a completed schedule is no longer billed).
+    repeat = run(server, date(2027, 1, 1), account)
+    assert repeat.counts.invoices_created == 0 and len(invoices(client, s["id"])) == 24
+
+    runs = client.get("/billing-runs", params={"limit": 100})
+    assert runs.status_code == 200, runs.text
+    assert first.runs[account] in [r["id"] for r in runs.json()["items"]]
+    one = client.get(f"/billing-runs/{first.runs[account]}")
+    assert one.status_code == 200, one.text
+    assert (one.json()["status"], one.json()["invoicesCreated"], one.json()["asOf"]) == ("COMPLETED", 2, "2026-01-15")
+
+
+def test_quarterly_in_advance_starting_mid_quarter(client: ApiClient, server: LiveServer) -> None:
+    customer = new_customer(client)
+    review = price(client, "FIXED", "900.00", billingType="IN_ADVANCE", billingFrequency="QUARTERLY")
+    s = schedule(client, customer["id"], [review["id"]], "2026-02-15", endDate="2026-12-31", recurrenceDayOfMonth=1)
+    run(server, date(2026, 12, 31), s["sequenceAccountId"])
+    assert summary(client, s["id"]) == [
+        ("2026-02-15", "2026-02-28", "DRAFT", "140.00"),  # 14 of the 90 days of Dec–Feb
+        ("2026-03-01", "2026-05-31", "DRAFT", "900.00"),
+        ("2026-06-01", "2026-08-31", "DRAFT", "900.00"),
+        ("2026-09-01", "2026-11-30", "DRAFT", "900.00"),
+        ("2026-12-01", "2026-12-31", "DRAFT", "310.00"),  # 31 of the 90 days of Dec–Feb
+    ]
+
+
+def test_a_ten_percent_discount_valid_two_months(client: ApiClient, server: LiveServer) -> None:
+    customer = new_customer(client)
+    fee = price(client, "FIXED", "200.00")
+    s = schedule(client, customer["id"], [fee["id"]], "2026-01-01", discounts=[{
+        "priceIds": [fee["id"]], "separateLineItem": False, "amount": 10, "discountCalculationType": "PERCENTAGE",
+        "message": "Launch offer", "validFrom": "2026-01-01", "validTo": "2026-02-28"}])
+    run(server, date(2026, 4, 1), s["sequenceAccountId"])
+    assert [net for *_, net in summary(client, s["id"])] == ["180.00", "180.00", "200.00", "200.00"]
+    january = invoices(client, s["id"])[0]
+    assert lines(client, january["id"]) == [("Fixed fee", "200.00"), ("Launch offer", "-20.00")]
+
+
+def test_graduated_usage_with_a_minimum(client: ApiClient, server: LiveServer) -> None:
+    customer = new_customer(client)
+    calls = metric(client, "message")
+    messages = price(client, "GRADUATED", structure={**structure("GRADUATED"), "usageMetricId": calls["id"]})
+    body = {"type": "PHASES", "customerId": customer["id"], "startDate": "2026-01-01", "autoIssueInvoices": False,
+            "createAsDraft": False,
+            "phases": [{"priceIds": [messages["id"]], "startDate": "2026-01-01",
+                        "minimums": [{"restrictToPrices": [messages["id"]], "amount": 250}]}]}
+    response = client.post("/billing-schedules", json=body)
+    assert response.status_code == 201, response.text
+    s = response.json()
+    usage(client, customer["id"], "2026-01-03", 125, "message")
+    usage(client, customer["id"], "2026-02-03", 300, "message")
+    run(server, date(2026, 3, 1), s["sequenceAccountId"])
+    january, february, _march = invoices(client, s["id"])
+    # 100 × 1 + 20 + 25 × 0.75 + 50 = 188.75 (BEHAVIOUR.md §6.2), below the minimum: a true-up of 61.25.
+    assert lines(client, january["id"])[-1] == ("Minimum commitment true-up", "61.25")
+    assert january["netTotal"] == "250.00" and january["status"] == "DRAFT"
+    assert february["netTotal"] == "320.00"  # 100 + 20 + 150 + 50, above the minimum: no true-up
+
+
+def test_backdated_start_drafts_every_past_period(client: ApiClient, server: LiveServer) -> None:
+    customer = new_customer(client)
+    fee = price(client, "FIXED", "30.00")
+    s = schedule(client, customer["id"], [fee["id"]], "2026-09-16", recurrenceDayOfMonth=1)
+    run(server, date(2026, 12, 7), s["sequenceAccountId"])
+    assert summary(client, s["id"]) == [
+        ("2026-09-16", "2026-09-30", "DRAFT", "15.00"),  # 15 of September's 30 days
+        ("2026-10-01", "2026-10-31", "DRAFT", "30.00"),
+        ("2026-11-01", "2026-11-30", "DRAFT", "30.00"),
+        ("2026-12-01", "2026-12-31", "IN_PROGRESS", "30.00"),
+    ]
+
+
+def test_a_run_killed_halfway_then_run_again_bills_each_period_once(client: ApiClient, server: LiveServer,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    customer = new_customer(client)
+    fee = price(client, "FIXED", "50.00")
+    s = schedule(client, customer["id"], [fee["id"]], "2026-01-01")
+    real = engine._write_lines
+    written = 0
+
+    async def crashing(*args: Any, **kwargs: Any) -> None:
+        nonlocal written
+        written += 1
+        await real(*args, **kwargs)
+        if written == 3:
+            raise RuntimeError("killed")  # the third invoice's transaction rolls back, as in a crash
+
+    monkeypatch.setattr(engine, "_write_lines", crashing)
+    broken = run(server, date(2026, 6, 1), s["sequenceAccountId"])
+    assert broken.counts.errors == 1 and broken.counts.invoices_created == 5
+    monkeypatch.setattr(engine, "_write_lines", real)
+    fixed = run(server, date(2026, 6, 1), s["sequenceAccountId"])
+    assert fixed.counts.invoices_created == 1 and fixed.counts.errors == 0
+    periods = [(start, end) for start, end, *_ in summary(client, s["id"])]
+    assert len(periods) == len(set(periods)) == 6  # January … June (running), each once
+
+
+def test_two_runs_at_once_bill_each_period_once(client: ApiClient, server: LiveServer) -> None:
+    customer = new_customer(client)
+    fee = price(client, "FIXED", "10.00", billingType="IN_ADVANCE")
+    ids = [schedule(client, customer["id"], [fee["id"]], "2026-01-01")["id"] for _ in range(3)]
+    account = client.get(f"/billing-schedules/{ids[0]}").json()["sequenceAccountId"]
+    results: list[RunResult] = []
+    threads = [threading.Thread(target=lambda: results.append(run(server, date(2026, 12, 1), account))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 2 and all(r.counts.errors == 0 for r in results), [r.errors for r in results]
+    assert sum(r.counts.invoices_created for r in results) == 36  # 3 schedules × 12 months, once
+    for schedule_id in ids:
+        periods = [(start, end) for start, end, *_ in summary(client, schedule_id)]
+        assert len(periods) == len(set(periods)) == 12
+
+
+def test_archive_deletes_the_in_progress_invoice_only(client: ApiClient, server: LiveServer) -> None:
+    customer = new_customer(client)
+    fee = price(client, "FIXED", "40.00")
+    s = schedule(client, customer["id"], [fee["id"]], "2026-01-01")
+    run(server, date(2026, 2, 10), s["sequenceAccountId"])
+    before = invoices(client, s["id"])
+    assert [i["status"] for i in before] == ["DRAFT", "IN_PROGRESS"]
+    assert client.put(f"/billing-schedules/{s['id']}/archive").status_code == 200
+    after = invoices(client, s["id"])
+    assert [i["id"] for i in after] == [before[0]["id"]]
+    assert client.get(f"/invoices/{before[1]['id']}").status_code == 404
+    assert run(server, date(2026, 3, 10), s["sequenceAccountId"]).counts.schedules_seen == 0
+
+
+def test_auto_issue_finalizes_the_closed_period(client: ApiClient, server: LiveServer) -> None:
+    customer = new_customer(client)
+    fee = price(client, "FIXED", "25.00")
+    s = schedule(client, customer["id"], [fee["id"]], "2026-01-01", autoIssueInvoices=True)
+    run(server, date(2026, 2, 5), s["sequenceAccountId"])
+    issued, running = invoices(client, s["id"])
+    assert issued["status"] in ("FINAL", "SENT") and issued["invoiceNumber"]
+    assert running["status"] == "IN_PROGRESS"
+
+
+def test_billing_runs_of_another_account_are_not_found(client: ApiClient, other_client: ApiClient,
+                                                       server: LiveServer) -> None:
+    customer = new_customer(client)
+    fee = price(client, "FIXED", "5.00")
+    s = schedule(client, customer["id"], [fee["id"]], "2026-11-01")
+    result = run(server, date(2026, 11, 2), s["sequenceAccountId"])
+    run_id = result.runs[s["sequenceAccountId"]]
+    assert client.get(f"/billing-runs/{run_id}").status_code == 200
+    assert other_client.get(f"/billing-runs/{run_id}").status_code == 404
+    assert run_id not in [r["id"] for r in other_client.get("/billing-runs").json()["items"]]

@@ -40,11 +40,15 @@ def path_id(ids: dict[str, str], path: str, name: str) -> str | None:
         return ids["plans"]
     if name == "alias":
         return ids["alias"]
+    if name == "billingScheduleId":  # activate a draft, archive a schedule of its own, the rest on the active one
+        return ids.get({"activate": "draft_schedule", "archive": "archived_schedule"}.get(path.rsplit("/", 1)[-1], "schedule"))
     if name == "customerId":  # /credits/{customerId}/grants and /balances
         return ids["customer"]
     if name != "id":
         return None
     table = [
+        ("/billing-schedule-settings/for-billing-schedule/", "schedule"), ("/billing-schedule-settings/", "schedule_settings"),
+        ("/discounts/", "discount"),
         # actions that need a finalized document get one; finalize itself gets the draft with a line
         ("/invoices/{id}/payment-status", "issued_invoice"), ("/invoices/{id}/send", "issued_invoice"),
         ("/invoices/{id}/void", "issued_invoice"),
@@ -87,6 +91,7 @@ def property_id(ids: dict[str, str], path: str, name: str) -> str | None:
         "groupId": "credit_group" if on_credit_note else "group",
     }
     table |= {"customerAlias": "alias", "seatType": "seat_type_key", "customerAliases": "alias"}
+    table |= {"billingScheduleId": "draft_schedule" if path == "/billing-schedule-settings" else "schedule", "phaseId": "phase"} | ({"priceIds": "schedule_price"} if path.startswith("/discounts") else {})
     table |= {"metricId": "usage-metrics"}
     key = table.get(name)
     return ids.get(key) if key else None

@@ -33,6 +33,7 @@ BODY_REFERENCES: dict[str, str] = {
     "creditNoteId": "credit-notes", "productId": "products", "priceId": "prices", "priceIds": "prices",
     "listPriceId": "list-prices", "usageMetricId": "usage-metrics", "seatTypeId": "seat-types",
     "taxRateId": "tax-rates", "parentId": "plans", "planId": "plans",
+    "billingScheduleId": "billing-schedules",
     "metricId": "usage-metrics",
 }
 

@@ -56,3 +56,21 @@ def fields_of(response: Any) -> list[str]:
     """The fields a 400 names."""
     assert response.status_code == 400, response.text
     return [f["field"] for f in response.json()["error"].get("fields", [])]
+
+
+def schedule_ids(client: ApiClient) -> dict[str, str]:
+    """Real ids for the fuzzer (tests/api/test_fuzz.py): an active schedule with its phase, a discount and
+    settings; a draft to activate; one more to archive. Discounts name ``schedule_price``."""
+    customer = new_customer(client)
+    [price] = prices(client, 1)
+    body = schedule_body(customer["id"], [price["id"]], startDate="2024-01-01")
+    made = {}
+    for name, draft in (("schedule", False), ("draft_schedule", True), ("archived_schedule", False)):
+        response = client.post("/billing-schedules", json={**body, "createAsDraft": draft})
+        assert response.status_code == 201, response.text
+        made[name] = response.json()
+    discount = client.post("/discounts", json=discount_body(made["schedule"]["id"], [price["id"]]))
+    settings = client.post("/billing-schedule-settings", json={"billingScheduleId": made["schedule"]["id"], "paymentProvider": "NONE"})
+    assert discount.status_code == 201 and settings.status_code == 201, (discount.text, settings.text)
+    return {**{name: s["id"] for name, s in made.items()}, "phase": made["schedule"]["phases"][0]["id"],
+            "schedule_price": price["id"], "discount": discount.json()["id"], "schedule_settings": settings.json()["id"]}

@@ -30,6 +30,9 @@ CreditType = Literal["CASH", "USAGE"]
 
 
 def _exact(text: str) -> Decimal:
+    """A JSON number with a fraction or exponent, exactly; refused like the default parser refuses it when a
+    double cannot hold it (``1e400``, ``1e-400``), wherever it is in the body."""
+    request_body.checked_float(text)
     return Decimal(text)
 
 
@@ -51,6 +54,8 @@ def parse_number(value: Any, *, field: str) -> Decimal:
                          "exactly as a double)")
     if number and -exponent > MAX_PLACES:
         raise ValueError(f"{field} has more than {MAX_PLACES} decimal places")
+    if number and number.adjusted() >= MAX_DIGITS:
+        raise ValueError(f"{field} is too large (at most {MAX_DIGITS} integer digits)")
     return Decimal(format(number.normalize(), "f")) if number else Decimal(0)
 
 

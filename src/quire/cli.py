@@ -184,5 +184,69 @@ def demo(
     typer.echo("")
 
 
+billing_app = typer.Typer(help="The billing engine: invoices from billing schedules (docs/billing-engine.md).", no_args_is_help=True)
+app.add_typer(billing_app, name="billing")
+
+
+@billing_app.command("run")
+def billing_run(
+    as_of: Annotated[str, typer.Option("--as-of", help="Bill every period due up to this date (YYYY-MM-DD); default: today (UTC).")] = "",
+    account: Annotated[str | None, typer.Option("--account", help="Only this account's schedules (its sequenceAccountId).")] = None,
+    defer_: Annotated[bool, typer.Option("--defer", help="Hand the run to the workers (one job per chunk of schedules) instead.")] = False,
+) -> None:
+    """Run the billing engine to completion (a progress bar on stderr, then the counts as one JSON object)."""
+    from datetime import date
+
+    from quire.core import clock
+
+    try:
+        day = date.fromisoformat(as_of) if as_of else clock.today()
+    except ValueError:
+        raise typer.BadParameter(f"{as_of!r} is not a date (YYYY-MM-DD)", param_hint="--as-of") from None
+    settings = get_settings()
+    if defer_:
+        from quire.billing.jobs import defer_run
+        from quire.core.db import sqlite_write_transaction
+
+        sqlite_write_transaction.set(True)
+        batch_id, jobs = _with_session(settings, lambda s: defer_run(s, day, account))
+        typer.echo(json.dumps({"batchId": batch_id, "asOf": day.isoformat(), "jobsDeferred": jobs}))
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from quire.billing.engine import count_schedules, run_billing
+    from quire.core.db import make_engine, make_sessionmaker
+
+    async def run() -> Any:
+        engine = make_engine(settings)
+        try:
+            factory = make_sessionmaker(engine)
+            total = await count_schedules(factory, account)
+            columns = (TextColumn("billing as of " + day.isoformat()), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+            with Progress(*columns, console=_stderr_console(), transient=False) as progress:
+                task = progress.add_task("schedules", total=total)
+                return await run_billing(factory, day, account, progress=lambda n: progress.advance(task, n))
+        finally:
+            await engine.dispose()
+
+    result = asyncio.run(run())
+    typer.echo(json.dumps({"batchId": result.batch_id, "asOf": day.isoformat(), **_camel(result.counts.as_dict()),
+                           "runs": result.runs}))
+    for error in result.errors:
+        typer.echo(f"error: {error}", err=True)
+    if result.counts.errors:
+        raise typer.Exit(1)
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _camel(counts: dict[str, int]) -> dict[str, int]:
+    return {name.split("_")[0] + "".join(part.title() for part in name.split("_")[1:]): value for name, value in counts.items()}
+
+
 if __name__ == "__main__":
     app()

@@ -3,7 +3,13 @@ through 2026 date by date, invoices read back through the API (docs/billing-engi
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import subprocess
+import sys
 import threading
+import time
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -267,3 +273,57 @@ def test_billing_runs_of_another_account_are_not_found(client: ApiClient, other_
     assert client.get(f"/billing-runs/{run_id}").status_code == 200
     assert other_client.get(f"/billing-runs/{run_id}").status_code == 404
     assert run_id not in [r["id"] for r in other_client.get("/billing-runs").json()["items"]]
+
+
+def quire_cli(server: LiveServer, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "QUIRE_DATABASE_URL": server.settings.database_url}
+    return subprocess.run([sys.executable, "-m", "quire.cli", "billing", "run", *args], env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_cli_runs_to_completion_and_prints_the_counts(client: ApiClient, server: LiveServer) -> None:
+    customer = new_customer(client)
+    fee = price(client, "FIXED", "12.00")
+    s = schedule(client, customer["id"], [fee["id"]], "2026-01-01")
+    account = s["sequenceAccountId"]
+    done = quire_cli(server, "--as-of", "2026-03-01", "--account", account)
+    assert done.returncode == 0, done.stderr
+    counts = json.loads(done.stdout)
+    assert (counts["asOf"], counts["schedulesSeen"], counts["invoicesCreated"], counts["errors"]) == ("2026-03-01", 1, 3, 0)
+    assert counts["runs"][account]
+    assert "billing as of 2026-03-01" in done.stderr  # the progress bar
+    again = json.loads(quire_cli(server, "--as-of", "2026-03-01", "--account", account).stdout)
+    assert (again["invoicesCreated"], again["invoicesUnchanged"]) == (0, 3)
+    assert quire_cli(server, "--as-of", "March").returncode == 2
+
+
+def test_cli_defer_hands_the_run_to_the_workers(client: ApiClient, server: LiveServer) -> None:
+    from quire.jobs import run_pending_inline
+
+    customer = new_customer(client)
+    fee = price(client, "FIXED", "12.00")
+    s = schedule(client, customer["id"], [fee["id"]], "2026-01-01")
+    done = quire_cli(server, "--as-of", "2026-02-01", "--account", s["sequenceAccountId"], "--defer")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["jobsDeferred"] == 1
+    asyncio.run(run_pending_inline(server.settings))
+    deadline = time.monotonic() + 30  # the app's own in-process worker may be the one that runs it
+    while len(invoices(client, s["id"])) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert [status for *_, status, _ in summary(client, s["id"])] == ["DRAFT", "IN_PROGRESS"]
+
+
+def test_credits_are_drawn_down_when_the_invoice_is_final(client: ApiClient, server: LiveServer) -> None:
+    customer = new_customer(client)
+    fee = price(client, "FIXED", "100.00")
+    s = schedule(client, customer["id"], [fee["id"]], "2026-01-01")
+    grant = client.post("/credits", json={"sequenceAccountId": s["sequenceAccountId"], "customerId": customer["id"],
+                                          "name": "Welcome credit", "creditUnitType": "CURRENCY", "currency": "GBP",
+                                          "amount": 30, "effectiveDate": "2026-01-01"})
+    assert grant.status_code == 201, grant.text
+    run(server, date(2026, 1, 20), s["sequenceAccountId"])
+    assert summary(client, s["id"]) == [("2026-01-01", "2026-01-31", "IN_PROGRESS", "100.00")]  # not yet
+    run(server, date(2026, 2, 1), s["sequenceAccountId"])
+    january = invoices(client, s["id"])[0]
+    assert january["status"] == "DRAFT" and january["netTotal"] == "70.00"
+    assert lines(client, january["id"])[-1] == ("Welcome credit", "-30.00")

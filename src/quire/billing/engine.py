@@ -183,7 +183,7 @@ async def run_billing(factory: Factory, as_of: date, account_id: str | None = No
 
 async def _open_run(factory: Factory, account_id: str, result: RunResult, write_lock: Any) -> str:
     now = clock.now()
-    run = BillingRun(id=result.batch_id if not result.runs else uuid7(), account_id=account_id,
+    run = BillingRun(id=uuid7(), account_id=account_id,
                      batch_id=result.batch_id, as_of=result.as_of, status="IN_PROGRESS", schedules_seen=0,
                      invoices_created=0, invoices_updated=0, invoices_unchanged=0, errors=0, started_at=now,
                      created_at=now, updated_at=now)
@@ -367,25 +367,16 @@ async def _finish(session: AsyncSession, view: ScheduleView, invoice: Invoice, s
     invoice.status = InvoiceStatus.DRAFT.value
     invoice.updated_at = clock.now()
     await session.flush()
-    drawdown = _drawdown()
-    if drawdown is not None:
-        await drawdown(session, view.account_id, invoice.id, view.customer_id, slot.invoice_date, run_id)
+    await _drawdown()(session, view.account_id, invoice.id, view.customer_id, slot.invoice_date, run_id)
     if view.auto_issue_invoices:
         await invoice_actions.transition(session, view.account_id, invoice.id, Action.FINALIZE_AND_SEND)
 
 
 def _drawdown() -> Any:
-    """``quire.credits``'s drawdown service, when the credits package provides it."""
-    try:
-        from quire.credits.drawdown import apply_drawdown  # type: ignore[attr-defined]
-        return apply_drawdown
-    except ImportError:
-        pass
-    try:
-        from quire.credits.service import apply_drawdown  # type: ignore[no-redef]
-        return apply_drawdown
-    except ImportError:
-        return None
+    """The credits drawdown service (``quire.credits`` builds on invoices; imported when used)."""
+    from quire.credits.service import apply_drawdown
+
+    return apply_drawdown
 
 
 # --- facts: usage and seats -----------------------------------------------------------------------

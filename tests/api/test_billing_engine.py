@@ -327,3 +327,16 @@ def test_credits_are_drawn_down_when_the_invoice_is_final(client: ApiClient, ser
     january = invoices(client, s["id"])[0]
     assert january["status"] == "DRAFT" and january["netTotal"] == "70.00"
     assert lines(client, january["id"])[-1] == ("Welcome credit", "-30.00")
+
+
+def test_an_invoice_a_client_labels_with_the_schedule_does_not_stop_the_engine(client: ApiClient, server: LiveServer) -> None:
+    customer = new_customer(client)
+    fee = price(client, "FIXED", "70.00")
+    s = schedule(client, customer["id"], [fee["id"]], "2026-01-01")
+    forged = client.post("/invoices", json={"currency": "GBP", "customerId": customer["id"], "billingScheduleId": s["id"],
+                                            "billingPeriod": {"start": "2026-01-01", "endInclusive": "2026-01-31"}})
+    assert forged.status_code == 201, forged.text
+    run(server, date(2026, 2, 1), s["sequenceAccountId"])
+    run(server, date(2026, 2, 1), s["sequenceAccountId"])
+    engine_made = [i for i in invoices(client, s["id"]) if i["id"] != forged.json()["id"]]
+    assert [(i["billingPeriod"]["start"], i["netTotal"]) for i in engine_made] == [("2026-01-01", "70.00"), ("2026-02-01", "70.00")]

@@ -43,7 +43,7 @@ def present_run(run: BillingRun) -> BillingRunRead:
 
 @router.get("/billing-runs", response_model=BillingRunPage, operation_id="getBillingRuns")
 async def get_billing_runs(session: Session, account: Account, params: UnsortedPageQuery) -> BillingRunPage:
-    """The account's billing runs, oldest first."""
+    """The account's billing runs, newest first."""
     return present_page(BillingRunPage, await list_page(session, BillingRun, account, params), present_run)
 
 

@@ -340,3 +340,21 @@ def test_an_invoice_a_client_labels_with_the_schedule_does_not_stop_the_engine(c
     run(server, date(2026, 2, 1), s["sequenceAccountId"])
     engine_made = [i for i in invoices(client, s["id"]) if i["id"] != forged.json()["id"]]
     assert [(i["billingPeriod"]["start"], i["netTotal"]) for i in engine_made] == [("2026-01-01", "70.00"), ("2026-02-01", "70.00")]
+
+
+def test_seats_added_mid_period_in_arrears_docs_example(client: ApiClient, server: LiveServer) -> None:
+    # BEHAVIOUR.md §9: 27 seats added on 18 April at £15/month in arrears → April charges each a prorated
+    # £6.50 (13 of 30 days), May 27 × £15.
+    customer = new_customer(client)
+    seat_type = client.post("/seat-types", json={"key": f"user-{customer['id']}", "label": "Users"})
+    assert seat_type.status_code == 201, seat_type.text
+    seats = price(client, "SEAT_BASED", structure={**structure("SEAT_BASED"), "seatTypeId": seat_type.json()["id"],
+                                                    "includedSeats": 0, "chargeMethod": "CHARGE_CONSUMED"})
+    snapshot = client.post("/seat-snapshots", json={
+        "customerAlias": customer["id"], "seatType": seat_type.json()["key"], "snapshotTimestamp": "2026-04-18T09:00:00Z",
+        "total": 27, "seatChanges": []})
+    assert snapshot.status_code == 201, snapshot.text
+    s = schedule(client, customer["id"], [seats["id"]], "2026-04-01")
+    run(server, date(2026, 6, 1), s["sequenceAccountId"])
+    april, may, _june = invoices(client, s["id"])
+    assert (april["netTotal"], may["netTotal"]) == ("175.50", "405.00")

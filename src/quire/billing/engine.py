@@ -409,19 +409,40 @@ async def _usage(session: AsyncSession, view: ScheduleView, slot: Slot, prices: 
 
 async def _seats(session: AsyncSession, view: ScheduleView, slot: Slot, prices: dict[str, PriceFacts]
                  ) -> dict[Charge, pricing.Seats]:
-    from quire.seats.models import SeatType
-    from quire.seats.service import seat_balance_at
+    """Seat facts of the slot's seat charges, from the customer's seat snapshots (by its id or any alias)
+    for the price's seat type (its key): in advance, the balance as the period starts; in arrears, that
+    balance and each day's last snapshot during the charged days (the price's proration strategy then
+    decides what they cost, ``catalogue.pricing``)."""
+    from quire.customers.models import CustomerAlias
+    from quire.seats.models import SeatSnapshot, SeatType
 
     out: dict[Charge, pricing.Seats] = {}
+    aliases: list[str] | None = None
     for charge in slot.charges:
         structure = prices[charge.price_id].structure
         if not isinstance(structure, SeatBased):
             continue
+        if aliases is None:
+            aliases = [view.customer_id, *await session.scalars(
+                select(CustomerAlias.value).where(CustomerAlias.account_id == view.account_id,
+                                                  CustomerAlias.customer_id == view.customer_id))]
         seat_type = await session.get(SeatType, structure.seat_ref)
         key = seat_type.key if seat_type is not None and seat_type.account_id == view.account_id else structure.seat_ref
-        # In advance: the balance as the period starts; in arrears: as it ends (docs/billing-engine.md).
-        at = _midnight(charge.start) if charge.in_advance else _midnight(charge.end + timedelta(days=1)) - timedelta(microseconds=1)
-        out[charge] = pricing.Seats(opening=await seat_balance_at(session, view.account_id, view.customer_id, key, at))
+        start, stop = _midnight(charge.start), _midnight(charge.end + timedelta(days=1))
+        snapshots = SeatSnapshot.account_id == view.account_id, SeatSnapshot.seat_type == key, \
+            SeatSnapshot.customer_alias.in_(aliases)
+        before = await session.scalar(
+            select(SeatSnapshot.total).where(*snapshots, SeatSnapshot.snapshot_timestamp < start)
+            .order_by(SeatSnapshot.snapshot_timestamp.desc(), SeatSnapshot.id.desc()).limit(1))
+        changes: dict[date, int] = {}
+        if not charge.in_advance:
+            for at, total in (await session.execute(
+                    select(SeatSnapshot.snapshot_timestamp, SeatSnapshot.total)
+                    .where(*snapshots, SeatSnapshot.snapshot_timestamp >= start, SeatSnapshot.snapshot_timestamp < stop)
+                    .order_by(SeatSnapshot.snapshot_timestamp, SeatSnapshot.id))).all():
+                changes[at.astimezone(UTC).date()] = int(total)  # a day's last snapshot wins
+        out[charge] = pricing.Seats(opening=int(before or 0),
+                                    changes=tuple(pricing.SeatChange(on, n) for on, n in sorted(changes.items())))
     return out
 
 

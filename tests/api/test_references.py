@@ -311,6 +311,11 @@ def _registration(**fields: Any) -> dict[str, Any]:
     return {"taxIdentifier": "DE136695976", "country": "DE", **fields}  # not the world's GB registration
 
 
+def _grant(w: World, **fields: Any) -> dict[str, Any]:
+    return {"sequenceAccountId": w.account_id, "customerId": w.customer["id"], "name": "Credit",
+            "creditUnitType": "CURRENCY", "currency": "GBP", "amount": 10, "costOfCredit": 5, **fields}
+
+
 CASES: list[Case] = [
     Case("POST", "/invoices", "customerId", "customerId",
          lambda w, v: ("/invoices", {"currency": "GBP", "customerId": v}, None),
@@ -427,6 +432,14 @@ CASES: list[Case] = [
          lambda w, v: (f"/usage-metrics/{w.metric['id']}/calculate", None,
                        {"customerAliases": v, "periodStart": "2024-01-01", "periodEnd": "2024-01-31"}),
          _customer, lambda w: []),
+    Case("POST", "/credits", "customerId", "customerId",
+         lambda w, v: ("/credits", _grant(w, customerId=v), None), _customer, lambda w: ["/credits", "/invoices"]),
+    Case("POST", "/credits", "sequenceAccountId", "sequenceAccountId",
+         lambda w, v: ("/credits", _grant(w, sequenceAccountId=v), None),
+         lambda o: o.account_id, lambda w: ["/credits", "/invoices"], own=lambda w: w.account_id),
+    Case("POST", "/credits", "metricId", "metricId",
+         lambda w, v: ("/credits", _grant(w, creditUnitType="METRIC", metricId=v), None),
+         lambda o: str(o.metric["id"]), lambda w: ["/credits", "/invoices"], own=lambda w: str(w.metric["id"])),
 ]
 
 

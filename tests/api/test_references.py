@@ -86,6 +86,8 @@ EXEMPT: dict[tuple[str, str, str], str] = {
     ("PUT", "/credit-notes/{}", "customerTaxId"): "a tax identifier (text printed on the document), not an object id",
     ("POST", "/credit-notes/{}/line-items", "externalIds"): _EXTERNAL,
     ("PUT", "/credit-notes/{}/line-items/{}", "externalIds"): _EXTERNAL,
+    ("GET", "/billing-schedules", "?customerId"): _FILTER,
+    ("GET", "/billing-schedules", "?planId"): _FILTER,
 }
 
 
@@ -268,6 +270,14 @@ class World:
         return _made(self.client.post("/usage-metrics", json={
             "name": "Calls", "metricType": "SIMPLE", "eventType": "call", "aggregationType": "COUNT"}))
 
+    @cached_property
+    def schedule(self) -> dict[str, Any]:
+        return _made(self.client.post("/billing-schedules", json=_schedule(self, priceIds=[self.price["id"]])))
+
+    @cached_property
+    def discount(self) -> dict[str, Any]:
+        return _made(self.client.post("/discounts", json=_discount(self, billingScheduleId=self.schedule["id"])))
+
 
 # --- the cases ---------------------------------------------------------------------------------------
 
@@ -309,6 +319,29 @@ def credit_line(w: World, **fields: Any) -> dict[str, Any]:
 
 def _registration(**fields: Any) -> dict[str, Any]:
     return {"taxIdentifier": "DE136695976", "country": "DE", **fields}  # not the world's GB registration
+
+
+def _schedule(w: World, **fields: Any) -> dict[str, Any]:
+    return {"type": "CUSTOM", "customerId": w.customer["id"], "startDate": "2024-01-01", "autoIssueInvoices": False,
+            "createAsDraft": False, **fields}
+
+
+def _schedule_update(w: World, **fields: Any) -> tuple[str, dict[str, Any], None]:
+    return (f"/billing-schedules/{w.schedule['id']}",
+            {"type": "CUSTOM", "startDate": "2024-01-01", "autoIssueInvoices": False, **fields}, None)
+
+
+def _discount(w: World, **fields: Any) -> dict[str, Any]:
+    return {"billingScheduleId": w.schedule["id"], "priceIds": [w.price["id"]], "separateLineItem": False, "amount": 10,
+            "discountCalculationType": "PERCENTAGE", "message": "10% off", **fields}
+
+
+def _price(w: World) -> str:
+    return str(w.price["id"])
+
+
+def _schedules(w: World) -> list[str]:
+    return [f"/billing-schedules/{w.schedule['id']}", "/discounts"]
 
 
 def _grant(w: World, **fields: Any) -> dict[str, Any]:
@@ -440,6 +473,57 @@ CASES: list[Case] = [
     Case("POST", "/credits", "metricId", "metricId",
          lambda w, v: ("/credits", _grant(w, creditUnitType="METRIC", metricId=v), None),
          lambda o: str(o.metric["id"]), lambda w: ["/credits", "/invoices"], own=lambda w: str(w.metric["id"])),
+    Case("POST", "/billing-schedules", "customerId", "customerId",
+         lambda w, v: ("/billing-schedules", _schedule(w, customerId=v, priceIds=[w.price["id"]]), None),
+         _customer, lambda w: ["/billing-schedules"]),
+    Case("POST", "/billing-schedules", "priceIds", "priceIds[1]",
+         lambda w, v: ("/billing-schedules", _schedule(w, priceIds=[w.price["id"], v]), None),
+         lambda o: str(o.price["id"]), lambda w: ["/billing-schedules"], own=lambda w: str(w.spare_price["id"])),
+    Case("POST", "/billing-schedules", "discounts[].priceIds", "discounts[0].priceIds[0]",
+         lambda w, v: ("/billing-schedules", _schedule(w, priceIds=[w.price["id"]], discounts=[
+             {k: x for k, x in _discount(w, priceIds=[v]).items() if k != "billingScheduleId"}]), None),
+         lambda o: str(o.price["id"]), lambda w: ["/billing-schedules"], own=_price),
+    Case("POST", "/billing-schedules", "phases[].priceIds", "phases[0].priceIds[0]",
+         lambda w, v: ("/billing-schedules", _schedule(w, type="PHASES", phases=[{"priceIds": [v], "startDate": "2024-01-01"}]), None),
+         lambda o: str(o.price["id"]), lambda w: ["/billing-schedules"], own=_price),
+    Case("POST", "/billing-schedules", "taxRates[].priceId", "taxRates[0].priceId",
+         lambda w, v: ("/billing-schedules", _schedule(w, priceIds=[w.price["id"]], taxRates=[
+             {"priceId": v, "taxRateId": w.tax_rate["id"]}]), None),
+         lambda o: str(o.price["id"]), lambda w: ["/billing-schedules"], own=_price),
+    Case("POST", "/billing-schedules", "taxRates[].taxRateId", "taxRates[0].taxRateId",
+         lambda w, v: ("/billing-schedules", _schedule(w, priceIds=[w.price["id"]], taxRates=[
+             {"priceId": w.price["id"], "taxRateId": v}]), None),
+         lambda o: str(o.tax_rate["id"]), lambda w: ["/billing-schedules"], own=lambda w: str(w.tax_rate["id"])),
+    Case("PUT", "/billing-schedules/{}", "priceIds", "priceIds[1]",
+         lambda w, v: _schedule_update(w, priceIds=[w.price["id"], v]),
+         lambda o: str(o.price["id"]), _schedules, own=lambda w: str(w.spare_price["id"])),
+    Case("PUT", "/billing-schedules/{}", "phases[].priceIds", "phases[0].priceIds[1]",
+         lambda w, v: _schedule_update(w, type="PHASES", phases=[{"priceIds": [w.price["id"], v], "startDate": "2024-01-01"}]),
+         lambda o: str(o.price["id"]), _schedules, own=lambda w: str(w.spare_price["id"])),
+    Case("PUT", "/billing-schedules/{}", "taxRates[].priceId", "taxRates[0].priceId",
+         lambda w, v: _schedule_update(w, taxRates=[{"priceId": v, "taxRateId": w.tax_rate["id"]}]),
+         lambda o: str(o.price["id"]), _schedules, own=_price),
+    Case("PUT", "/billing-schedules/{}", "taxRates[].taxRateId", "taxRates[0].taxRateId",
+         lambda w, v: _schedule_update(w, taxRates=[{"priceId": w.price["id"], "taxRateId": v}]),
+         lambda o: str(o.tax_rate["id"]), _schedules, own=lambda w: str(w.tax_rate["id"])),
+    Case("POST", "/billing-schedule-settings", "billingScheduleId", "billingScheduleId",
+         lambda w, v: ("/billing-schedule-settings", {"billingScheduleId": v, "paymentProvider": "STRIPE"}, None),
+         lambda o: str(o.schedule["id"]), _schedules, own=lambda w: str(w.schedule["id"])),
+    Case("POST", "/discounts", "billingScheduleId", "billingScheduleId",
+         lambda w, v: ("/discounts", _discount(w, billingScheduleId=v), None),
+         lambda o: str(o.schedule["id"]), _schedules, own=lambda w: str(w.schedule["id"])),
+    Case("POST", "/discounts", "phaseId", "phaseId",
+         lambda w, v: ("/discounts", _discount(w, phaseId=v), None),
+         lambda o: str(o.schedule["phases"][0]["id"]), _schedules, own=lambda w: str(w.schedule["phases"][0]["id"])),
+    Case("POST", "/discounts", "priceIds", "priceIds[0]",
+         lambda w, v: ("/discounts", _discount(w, priceIds=[v]), None),
+         lambda o: str(o.price["id"]), _schedules, own=_price),
+    Case("PUT", "/discounts/{}", "billingScheduleId", "billingScheduleId",
+         lambda w, v: (f"/discounts/{w.discount['id']}", _discount(w, billingScheduleId=v), None),
+         lambda o: str(o.schedule["id"]), lambda w: [f"/discounts/{w.discount['id']}"], own=lambda w: str(w.schedule["id"])),
+    Case("PUT", "/discounts/{}", "priceIds", "priceIds[0]",
+         lambda w, v: (f"/discounts/{w.discount['id']}", _discount(w, priceIds=[v]), None),
+         lambda o: str(o.price["id"]), lambda w: [f"/discounts/{w.discount['id']}"], own=_price),
 ]
 
 

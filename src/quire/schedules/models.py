@@ -82,7 +82,10 @@ class BillingScheduleDiscount(AccountRow, Timestamps, Base):
 
 class BillingScheduleMinimum(AccountRow, Timestamps, Base):
     __tablename__ = "billing_schedule_minimums"
-    __table_args__ = (Index("ix_billing_schedule_minimums_phase", "phase_id"),)
+    __table_args__ = (
+        Index("ix_billing_schedule_minimums_phase", "phase_id"),
+        Index("ix_billing_schedule_minimums_schedule", "billing_schedule_id"),
+    )
 
     billing_schedule_id: Mapped[str] = mapped_column(ForeignKey("billing_schedules.id", ondelete="CASCADE"))
     phase_id: Mapped[str] = mapped_column(ForeignKey("billing_schedule_phases.id", ondelete="CASCADE"))

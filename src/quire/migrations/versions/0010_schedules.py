@@ -116,6 +116,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_billing_schedule_minimums_phase", "billing_schedule_minimums", ["phase_id"])
+    op.create_index("ix_billing_schedule_minimums_schedule", "billing_schedule_minimums", ["billing_schedule_id"])
 
     op.create_table(
         "billing_schedule_settings",

@@ -358,3 +358,20 @@ def test_seats_added_mid_period_in_arrears_docs_example(client: ApiClient, serve
     run(server, date(2026, 6, 1), s["sequenceAccountId"])
     april, may, _june = invoices(client, s["id"])
     assert (april["netTotal"], may["netTotal"]) == ("175.50", "405.00")
+
+
+def test_an_edit_that_moves_the_invoice_dates_replaces_the_in_progress_invoice(client: ApiClient, server: LiveServer) -> None:
+    customer = new_customer(client)
+    fee = price(client, "FIXED", "31.00")
+    s = schedule(client, customer["id"], [fee["id"]], "2026-01-01")
+    run(server, date(2026, 1, 10), s["sequenceAccountId"])
+    [running] = invoices(client, s["id"])
+    assert running["status"] == "IN_PROGRESS"
+    moved = client.put(f"/billing-schedules/{s['id']}", json={"type": "CUSTOM", "startDate": "2026-01-01",
+                                                              "autoIssueInvoices": False, "recurrenceDayOfMonth": 15})
+    assert moved.status_code == 200, moved.text
+    run(server, date(2026, 1, 10), s["sequenceAccountId"])
+    assert summary(client, s["id"]) == [("2026-01-01", "2026-01-14", "IN_PROGRESS", "14.00")]  # 14 of 31 days
+    assert client.get(f"/invoices/{running['id']}").status_code == 404
+    run(server, date(2026, 1, 9), s["sequenceAccountId"])  # an earlier date deletes nothing
+    assert len(invoices(client, s["id"])) == 1

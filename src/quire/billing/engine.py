@@ -209,7 +209,13 @@ async def _close_run(factory: Factory, run_id: str, counts: Counts, errors: list
 async def bill_schedule(factory: Factory, view: ScheduleView, prices: dict[str, PriceFacts], as_of: date,
                         run_id: str, counts: Counts, errors: list[str], write_lock: Any = None) -> None:
     slots = planning.due_slots(view, prices, as_of)
-    settled = await _settled_dates(factory, view.id)
+    settled, running = await _claimed_dates(factory, view.id)
+    stale = running - {slot.invoice_date for slot in planning.slots(view, prices, max([as_of, *running]))} \
+        if running else set()
+    if stale:  # the schedule was edited so that no charge falls on these dates any more
+        async with write(factory, write_lock) as session:
+            await delete_in_progress_invoices(session, view.account_id, view.id, only=stale)
+        counts.invoices_updated += len(stale)
     failed = False
     for slot in slots:
         if slot.invoice_date in settled:
@@ -242,16 +248,17 @@ async def bill_schedule(factory: Factory, view: ScheduleView, prices: dict[str, 
                 await mark_completed(session, view.id)
 
 
-async def _settled_dates(factory: Factory, schedule_id: str) -> set[date]:
-    """Invoice dates the engine is done with: claimed, and the invoice is no longer IN_PROGRESS (or was
-    deleted by the merchant)."""
+async def _claimed_dates(factory: Factory, schedule_id: str) -> tuple[set[date], set[date]]:
+    """The schedule's claimed invoice dates: those the engine is done with (the invoice is no longer
+    IN_PROGRESS, or the merchant deleted it), and those still IN_PROGRESS."""
     async with factory() as session:
         rows = (await session.execute(
             select(ScheduleInvoice.invoice_date, Invoice.status)
             .join(Invoice, Invoice.id == ScheduleInvoice.invoice_id, isouter=True)
             .where(ScheduleInvoice.billing_schedule_id == schedule_id, ScheduleInvoice.invoice_id.is_not(None))
         )).all()
-    return {day for day, status in rows if status != InvoiceStatus.IN_PROGRESS.value}
+    running = {day for day, status in rows if status == InvoiceStatus.IN_PROGRESS.value}
+    return {day for day, _ in rows} - running, running
 
 
 async def _claim(session: AsyncSession, view: ScheduleView, slot: Slot) -> ScheduleInvoice:
@@ -449,16 +456,20 @@ async def _seats(session: AsyncSession, view: ScheduleView, slot: Slot, prices: 
 # --- archive hook ---------------------------------------------------------------------------------
 
 
-async def delete_in_progress_invoices(session: AsyncSession, account_id: str, schedule_id: str) -> None:
-    """A schedule archived: its IN_PROGRESS invoices (periods not over yet) are deleted with their claims;
-    issued and draft invoices stay (BEHAVIOUR.md §7.3)."""
-    rows = (await session.execute(
+async def delete_in_progress_invoices(session: AsyncSession, account_id: str, schedule_id: str, *,
+                                      only: Iterable[date] | None = None) -> None:
+    """A schedule archived: its IN_PROGRESS invoices (periods not over yet; ``only`` those of these invoice
+    dates) are deleted with their claims; issued and draft invoices stay (BEHAVIOUR.md §7.3)."""
+    stmt = (
         select(ScheduleInvoice, Invoice)
         .join(Invoice, Invoice.id == ScheduleInvoice.invoice_id)
         .where(ScheduleInvoice.account_id == account_id, ScheduleInvoice.billing_schedule_id == schedule_id,
                Invoice.status == InvoiceStatus.IN_PROGRESS.value)
         .with_for_update()
-    )).all()
+    )
+    if only is not None:
+        stmt = stmt.where(ScheduleInvoice.invoice_date.in_(sorted(only)))
+    rows = (await session.execute(stmt)).all()
     for claim, invoice in rows:
         await invoice_repo.delete_settings(session, invoice.id)
         await core_service.delete_draft(session, KIND, invoice)

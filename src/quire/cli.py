@@ -193,6 +193,7 @@ def billing_run(
     as_of: Annotated[str, typer.Option("--as-of", help="Bill every period due up to this date (YYYY-MM-DD); default: today (UTC).")] = "",
     account: Annotated[str | None, typer.Option("--account", help="Only this account's schedules (its sequenceAccountId).")] = None,
     defer_: Annotated[bool, typer.Option("--defer", help="Hand the run to the workers (one job per chunk of schedules) instead.")] = False,
+    concurrency: Annotated[int | None, typer.Option(help="Schedules billed at once; default 4 on PostgreSQL, 1 on SQLite.")] = None,
 ) -> None:
     """Run the billing engine to completion (a progress bar on stderr, then the counts as one JSON object)."""
     from datetime import date
@@ -225,7 +226,9 @@ def billing_run(
             columns = (TextColumn("billing as of " + day.isoformat()), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
             with Progress(*columns, console=_stderr_console(), transient=False) as progress:
                 task = progress.add_task("schedules", total=total)
-                return await run_billing(factory, day, account, progress=lambda n: progress.advance(task, n))
+                at_once = concurrency or (1 if engine.dialect.name == "sqlite" else 4)
+                return await run_billing(factory, day, account, progress=lambda n: progress.advance(task, n),
+                                         concurrency=at_once)
         finally:
             await engine.dispose()
 

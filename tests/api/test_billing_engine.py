@@ -227,7 +227,8 @@ def test_two_runs_at_once_bill_each_period_once(client: ApiClient, server: LiveS
     ids = [schedule(client, customer["id"], [fee["id"]], "2026-01-01")["id"] for _ in range(3)]
     account = client.get(f"/billing-schedules/{ids[0]}").json()["sequenceAccountId"]
     results: list[RunResult] = []
-    threads = [threading.Thread(target=lambda: results.append(run(server, date(2026, 12, 1), account))) for _ in range(2)]
+    threads = [threading.Thread(target=lambda: results.append(run(server, date(2026, 12, 1), account, concurrency=3)))
+               for _ in range(2)]
     for t in threads:
         t.start()
     for t in threads:

@@ -20,6 +20,7 @@ again. Time comes only from ``as_of`` (and ``quire.core.clock`` for stamps). doc
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import traceback
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -151,23 +152,33 @@ async def _batches(factory: Factory, account_id: str | None, schedule_ids: Itera
 
 async def run_billing(factory: Factory, as_of: date, account_id: str | None = None, *,
                       schedule_ids: Iterable[str] | None = None, batch_id: str | None = None,
-                      progress: Progress | None = None, write_lock: Any = None) -> RunResult:
+                      progress: Progress | None = None, write_lock: Any = None, concurrency: int = 1) -> RunResult:
     """Bill every due invoice of the ACTIVE and PENDING schedules (of ``account_id``, or of every
     account; only ``schedule_ids`` when given) up to ``as_of``. ``progress(n)`` is called after each
-    schedule. Safe to repeat and to run concurrently: see the module docstring."""
+    schedule; ``concurrency`` schedules are billed at once (useful on PostgreSQL; SQLite serialises
+    writes anyway). Safe to repeat and to run concurrently: see the module docstring."""
     result = RunResult(batch_id=batch_id or uuid7(), as_of=as_of)
     per_account: dict[str, Counts] = {}
+    opening: dict[str, asyncio.Future[str]] = {}
     if account_id is not None:  # one account's run is recorded even when nothing is due
         result.runs[account_id] = await _open_run(factory, account_id, result, write_lock)
         per_account[account_id] = Counts()
-    async for views, prices in _batches(factory, account_id, schedule_ids):
-        for view in views:
-            run_id = result.runs.get(view.account_id)
-            if run_id is None:
-                run_id = result.runs[view.account_id] = await _open_run(factory, view.account_id, result, write_lock)
+    gate = asyncio.Semaphore(max(1, concurrency))
+
+    async def run_id_of(account: str) -> str:
+        if account in result.runs:
+            return result.runs[account]
+        if account not in opening:  # opened once, even when several schedules of the account start together
+            opening[account] = asyncio.ensure_future(_open_run(factory, account, result, write_lock))
+        result.runs[account] = run_id = await opening[account]
+        return run_id
+
+    async def one(view: ScheduleView, prices: dict[str, PriceFacts]) -> None:
+        async with gate:
             counts = per_account.setdefault(view.account_id, Counts())
             counts.schedules_seen += 1
             try:
+                run_id = await run_id_of(view.account_id)
                 await bill_schedule(factory, view, prices, as_of, run_id, counts, result.errors, write_lock)
             except Exception as exc:  # noqa: BLE001 - one schedule's failure must not stop the run
                 counts.errors += 1
@@ -175,9 +186,12 @@ async def run_billing(factory: Factory, as_of: date, account_id: str | None = No
                 log.exception("billing schedule %s failed", view.id)
             if progress is not None:
                 progress(1)
+
+    async for views, prices in _batches(factory, account_id, schedule_ids):
+        await asyncio.gather(*(one(view, prices) for view in views))
     for account, counts in per_account.items():
         result.counts.add(counts)
-        await _close_run(factory, result.runs[account], counts, result.errors, write_lock)
+        await _close_run(factory, await run_id_of(account), counts, result.errors, write_lock)
     return result
 
 

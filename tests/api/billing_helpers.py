@@ -9,6 +9,7 @@ from typing import Any
 
 from quire.billing.engine import RunResult, run_billing
 from quire.core.db import make_engine, make_sessionmaker
+from quire.core.runtime import configure_sessions
 from tests.support import ApiClient, LiveServer
 
 
@@ -17,7 +18,9 @@ def run(server: LiveServer, as_of: date, account_id: str | None = None, **kwargs
     async def go() -> RunResult:
         db = make_engine(server.settings)
         try:
-            return await run_billing(make_sessionmaker(db), as_of, account_id, **kwargs)
+            factory = make_sessionmaker(db)
+            configure_sessions(factory, server.settings)  # as the app's own sessions: its SMTP settings
+            return await run_billing(factory, as_of, account_id, **kwargs)
         finally:
             await db.dispose()
 

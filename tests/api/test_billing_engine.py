@@ -260,7 +260,7 @@ def test_auto_issue_finalizes_the_closed_period(client: ApiClient, server: LiveS
     s = schedule(client, customer["id"], [fee["id"]], "2026-01-01", autoIssueInvoices=True)
     run(server, date(2026, 2, 5), s["sequenceAccountId"])
     issued, running = invoices(client, s["id"])
-    assert issued["status"] in ("FINAL", "SENT") and issued["invoiceNumber"]
+    assert issued["status"] == "FINAL" and issued["invoiceNumber"]  # finalized; not sent: no SMTP configured
     assert running["status"] == "IN_PROGRESS"
 
 
@@ -376,3 +376,16 @@ def test_an_edit_that_moves_the_invoice_dates_replaces_the_in_progress_invoice(c
     assert client.get(f"/invoices/{running['id']}").status_code == 404
     run(server, date(2026, 1, 9), s["sequenceAccountId"])  # an earlier date deletes nothing
     assert len(invoices(client, s["id"])) == 1
+
+
+def test_auto_issue_sends_when_quire_sends_email(mail_server: tuple[LiveServer, Any]) -> None:
+    live, _sink = mail_server
+    with ApiClient(live.base_url, live.new_account("Auto issue")) as client:
+        customer = new_customer(client)
+        fee = price(client, "FIXED", "25.00")
+        s = schedule(client, customer["id"], [fee["id"]], "2026-01-01", autoIssueInvoices=True)
+        run(live, date(2026, 2, 5), s["sequenceAccountId"])
+        issued, running = invoices(client, s["id"])
+        assert (issued["status"], running["status"]) == ("SENT", "IN_PROGRESS")
+        emails = client.get(f"/invoices/{issued['id']}/emails")
+        assert emails.status_code == 200 and len(emails.json()["items"]) == 1

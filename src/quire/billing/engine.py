@@ -44,6 +44,7 @@ from quire.core import clock
 from quire.core.db import sqlite_write_transaction
 from quire.core.ids import uuid7
 from quire.core.money import decimal_str
+from quire.core.runtime import settings_of
 from quire.invoices import actions as invoice_actions
 from quire.invoices import lines as invoice_lines
 from quire.invoices import repository as invoice_repo
@@ -390,7 +391,10 @@ async def _finish(session: AsyncSession, view: ScheduleView, invoice: Invoice, s
     await session.flush()
     await _drawdown()(session, view.account_id, invoice.id, view.customer_id, slot.invoice_date, run_id)
     if view.auto_issue_invoices:
-        await invoice_actions.transition(session, view.account_id, invoice.id, Action.FINALIZE_AND_SEND)
+        # Sent as well when Quire sends email (QUIRE_SMTP_URL) and the invoice has an address; else finalized.
+        sends = settings_of(session).smtp_url is not None and bool(invoice.customer_emails)
+        await invoice_actions.transition(session, view.account_id, invoice.id,
+                                         Action.FINALIZE_AND_SEND if sends else Action.FINALIZE)
 
 
 def _drawdown() -> Any:

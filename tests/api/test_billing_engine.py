@@ -389,3 +389,27 @@ def test_auto_issue_sends_when_quire_sends_email(mail_server: tuple[LiveServer, 
         assert (issued["status"], running["status"]) == ("SENT", "IN_PROGRESS")
         emails = client.get(f"/invoices/{issued['id']}/emails")
         assert emails.status_code == 200 and len(emails.json()["items"]) == 1
+
+
+def test_a_cli_run_killed_with_sigkill_then_run_again_bills_each_period_once(client: ApiClient, server: LiveServer) -> None:
+    customer = new_customer(client)
+    fee = price(client, "FIXED", "9.00", billingType="IN_ADVANCE")
+    ids = [schedule(client, customer["id"], [fee["id"]], "2026-01-01")["id"] for _ in range(12)]
+    account = client.get(f"/billing-schedules/{ids[0]}").json()["sequenceAccountId"]
+    env = {**os.environ, "QUIRE_DATABASE_URL": server.settings.database_url}
+    process = subprocess.Popen([sys.executable, "-m", "quire.cli", "billing", "run", "--as-of", "2026-12-01",
+                                "--account", account], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        made = client.get("/invoices", params={"customerId": customer["id"], "limit": 1}).json()
+        if made["pagination"]["totalResultSize"] >= 20:
+            break
+        time.sleep(0.05)
+    assert process.poll() is None, "the run finished before it could be killed"
+    process.kill()  # SIGKILL: no cleanup, the transaction in flight is lost
+    process.wait()
+    done = quire_cli(server, "--as-of", "2026-12-01", "--account", account)
+    assert done.returncode == 0, done.stderr
+    for schedule_id in ids:
+        periods = [(start, end) for start, end, *_ in summary(client, schedule_id)]
+        assert len(periods) == len(set(periods)) == 12

@@ -214,6 +214,9 @@ def test_a_run_killed_halfway_then_run_again_bills_each_period_once(client: ApiC
     monkeypatch.setattr(engine, "_write_lines", crashing)
     broken = run(server, date(2026, 6, 1), s["sequenceAccountId"])
     assert broken.counts.errors == 1 and broken.counts.invoices_created == 5
+    failed = client.get(f"/billing-runs/{broken.runs[s['sequenceAccountId']]}").json()
+    assert (failed["status"], failed["errors"]) == ("FAILED", 1)
+    assert failed["lastError"].endswith("RuntimeError (details in the server log)")  # no internals on the wire
     monkeypatch.setattr(engine, "_write_lines", real)
     fixed = run(server, date(2026, 6, 1), s["sequenceAccountId"])
     assert fixed.counts.invoices_created == 1 and fixed.counts.errors == 0

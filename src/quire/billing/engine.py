@@ -42,6 +42,7 @@ from quire.catalogue.models import Price
 from quire.catalogue.structures import SeatBased
 from quire.core import clock
 from quire.core.db import sqlite_write_transaction
+from quire.core.errors import QuireError
 from quire.core.ids import uuid7
 from quire.core.money import decimal_str
 from quire.core.runtime import settings_of
@@ -183,7 +184,7 @@ async def run_billing(factory: Factory, as_of: date, account_id: str | None = No
                 await bill_schedule(factory, view, prices, as_of, run_id, counts, result.errors, write_lock)
             except Exception as exc:  # noqa: BLE001 - one schedule's failure must not stop the run
                 counts.errors += 1
-                result.errors.append(f"schedule {view.id}: {exc!r}")
+                result.errors.append(f"schedule {view.id}: {_reason(exc)}")
                 log.exception("billing schedule %s failed", view.id)
             if progress is not None:
                 progress(1)
@@ -194,6 +195,14 @@ async def run_billing(factory: Factory, as_of: date, account_id: str | None = No
         result.counts.add(counts)
         await _close_run(factory, await run_id_of(account), counts, result.errors, write_lock)
     return result
+
+
+def _reason(exc: Exception) -> str:
+    """What a run records (and ``GET /billing-runs`` shows) of a failure: Quire's own refusals as they
+    are; anything else by its class only, the details staying in the server log."""
+    if isinstance(exc, (QuireError, pricing.PricingError)):
+        return f"{type(exc).__name__}: {exc}"
+    return f"{type(exc).__name__} (details in the server log)"
 
 
 async def _open_run(factory: Factory, account_id: str, result: RunResult, write_lock: Any) -> str:
@@ -242,7 +251,7 @@ async def bill_schedule(factory: Factory, view: ScheduleView, prices: dict[str, 
         except Exception as exc:  # noqa: BLE001 - this invoice rolled back; the next run retries it
             counts.errors += 1
             failed = True
-            errors.append(f"schedule {view.id} invoice of {slot.invoice_date}: {exc!r}")
+            errors.append(f"schedule {view.id} invoice of {slot.invoice_date}: {_reason(exc)}")
             log.warning("billing %s %s failed:\n%s", view.id, slot.invoice_date, traceback.format_exc())
             continue
         setattr(counts, f"invoices_{outcome}", getattr(counts, f"invoices_{outcome}") + 1)

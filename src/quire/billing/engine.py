@@ -238,6 +238,7 @@ async def bill_schedule(factory: Factory, view: ScheduleView, prices: dict[str, 
         if running else set()
     if stale:  # the schedule was edited so that no charge falls on these dates any more
         async with write(factory, write_lock) as session:
+            await session.get(BillingSchedule, view.id, with_for_update=True)  # the archive's lock order
             await delete_in_progress_invoices(session, view.account_id, view.id, only=stale)
         counts.invoices_updated += len(stale)
     failed = False
@@ -306,7 +307,13 @@ async def _claim(session: AsyncSession, view: ScheduleView, slot: Slot) -> Sched
 
 async def bill_slot(session: AsyncSession, view: ScheduleView, prices: dict[str, PriceFacts], slot: Slot,
                     as_of: date, run_id: str) -> str:
-    """Create or refresh one invoice; answers ``created``, ``updated`` or ``unchanged``."""
+    """Create or refresh one invoice; answers ``created``, ``updated`` or ``unchanged``.
+
+    Locks the schedule row first (as its archive does before deleting IN_PROGRESS invoices: the same
+    order, so no deadlock), then the claim: a schedule archived since the run read it is left alone."""
+    schedule = await session.get(BillingSchedule, view.id, with_for_update=True, populate_existing=True)
+    if schedule is None or schedule.status not in BILLED_STATUSES:
+        return "unchanged"
     claim = await _claim(session, view, slot)
     invoice: Invoice | None = None
     if claim.invoice_id is not None:
@@ -331,9 +338,7 @@ async def bill_slot(session: AsyncSession, view: ScheduleView, prices: dict[str,
     claim.billing_run_id = run_id
     claim.period_start, claim.period_end = planned.period_start, planned.period_end
     claim.updated_at = clock.now()
-    schedule = await session.get(BillingSchedule, view.id)
-    if schedule is not None:
-        schedule.last_invoice_id = invoice.id
+    schedule.last_invoice_id = invoice.id
     if final:
         await _finish(session, view, invoice, slot, run_id)
     await session.flush()

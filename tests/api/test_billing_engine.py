@@ -416,3 +416,22 @@ def test_a_cli_run_killed_with_sigkill_then_run_again_bills_each_period_once(cli
     for schedule_id in ids:
         periods = [(start, end) for start, end, *_ in summary(client, schedule_id)]
         assert len(periods) == len(set(periods)) == 12
+
+
+def test_a_grouped_metric_splits_a_linear_price_into_a_line_per_group(client: ApiClient, server: LiveServer) -> None:
+    customer = new_customer(client)
+    grouped = client.post("/usage-metrics", json={"name": "Calls by region", "metricType": "GROUPED", "eventType": "call",
+                                                  "aggregationType": "SUM", "aggregationProperty": "n",
+                                                  "groupingProperty": "region"})
+    assert grouped.status_code == 201, grouped.text
+    calls = price(client, "LINEAR", structure={**structure("LINEAR"), "pricePerUnit": "0.1",
+                                               "usageMetricId": grouped.json()["id"]})
+    for region, n in (("eu", 300), ("us", 250)):
+        response = client.post("/usage-events", json={"customerAlias": customer["id"], "eventType": "call",
+                                                      "eventTimestamp": "2026-01-05T10:00:00Z",
+                                                      "eventProperties": {"n": n, "region": region}})
+        assert response.status_code == 201, response.text
+    s = schedule(client, customer["id"], [calls["id"]], "2026-01-01")
+    run(server, date(2026, 2, 1), s["sequenceAccountId"])
+    january = invoices(client, s["id"])[0]
+    assert lines(client, january["id"]) == [("Usage – eu", "30.00"), ("Usage – us", "25.00")]

@@ -163,3 +163,11 @@ def test_fingerprint_is_stable_and_changes_with_the_lines() -> None:
     b = plan_invoice(s, slot, PRICES, usage={slot.charges[0]: Usage(D("5"))})
     c = plan_invoice(s, slot, PRICES, usage={slot.charges[0]: Usage(D("6"))})
     assert a.fingerprint() == b.fingerprint() != c.fingerprint()
+
+
+def test_a_grouped_metric_gives_a_linear_price_a_line_per_group() -> None:
+    s = schedule(("p-api",))
+    slot = slots(s, PRICES, date(2026, 1, 31))[0]
+    groups = {slot.charges[0]: (("eu", D("300")), ("us", D("250")))}
+    plan = plan_invoice(s, slot, PRICES, usage={slot.charges[0]: Usage(D("550"))}, usage_groups=groups)
+    assert amounts(plan) == [("Usage – eu", D("30.00")), ("Usage – us", D("25.00"))]

@@ -321,7 +321,8 @@ async def bill_slot(session: AsyncSession, view: ScheduleView, prices: dict[str,
         if invoice is None or invoice.status != InvoiceStatus.IN_PROGRESS.value:
             return "unchanged"  # finished with, or deleted by the merchant: never rewritten
     final = slot.final(as_of)
-    planned = planning.plan_invoice(view, slot, prices, usage=await _usage(session, view, slot, prices),
+    usage, groups = await _usage(session, view, slot, prices)
+    planned = planning.plan_invoice(view, slot, prices, usage=usage, usage_groups=groups,
                                     seats=await _seats(session, view, slot, prices))
     fingerprint = planned.fingerprint()
     if invoice is not None and claim.fingerprint == fingerprint and not final:
@@ -422,11 +423,14 @@ def _drawdown() -> Any:
 
 
 async def _usage(session: AsyncSession, view: ScheduleView, slot: Slot, prices: dict[str, PriceFacts]
-                 ) -> dict[Charge, pricing.Usage]:
+                 ) -> tuple[dict[Charge, pricing.Usage], dict[Charge, tuple[tuple[str | None, Any], ...]]]:
+    """Usage of the slot's usage charges (the metric over the charged days, and the earlier part of the
+    price's calculation window), and a GROUPED metric's value per group."""
     from quire.usage.calculation import MetricSpec, calculate
     from quire.usage.models import UsageMetric
 
     out: dict[Charge, pricing.Usage] = {}
+    grouped: dict[Charge, tuple[tuple[str | None, Any], ...]] = {}
     for charge in slot.charges:
         price = prices[charge.price_id]
         if not price.usage_based or price.metric_id is None:
@@ -438,12 +442,14 @@ async def _usage(session: AsyncSession, view: ScheduleView, slot: Slot, prices: 
         prior_range, own = planning.usage_ranges(view, charge, price)
 
         async def measure(lo: date, hi: date) -> Any:
-            result = await calculate(session, view.account_id, spec, [view.customer_id], _midnight(lo), _midnight(hi))
-            return result.total.value
+            return await calculate(session, view.account_id, spec, [view.customer_id], _midnight(lo), _midnight(hi))
 
-        prior = await measure(*prior_range) if prior_range else pricing.ZERO
-        out[charge] = pricing.Usage(quantity=await measure(*own), prior=prior)
-    return out
+        prior = (await measure(*prior_range)).total.value if prior_range else pricing.ZERO
+        result = await measure(*own)
+        out[charge] = pricing.Usage(quantity=result.total.value, prior=prior)
+        if result.groups:
+            grouped[charge] = tuple((g.group, g.value) for g in result.groups)
+    return out, grouped
 
 
 async def _seats(session: AsyncSession, view: ScheduleView, slot: Slot, prices: dict[str, PriceFacts]

@@ -22,14 +22,14 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import Any
 
 from quire.billing.periods import ONE_TIME, BillingPeriod, overlap, periods
 from quire.catalogue import pricing
-from quire.catalogue.structures import FIXED_FEE_TYPES, Flavour, Graduated, SeatBased, Structure, parse_structure
+from quire.catalogue.structures import FIXED_FEE_TYPES, Flavour, Graduated, Linear, SeatBased, Structure, parse_structure
 from quire.core.money import decimal_str, quantize
 
 _EXACT = Context(prec=100, rounding=ROUND_HALF_UP)
@@ -266,9 +266,11 @@ def _applies(discount: Any, price_id: str) -> bool:
 
 def plan_invoice(schedule: Any, slot: Slot, prices: Mapping[str, PriceFacts], *,
                  usage: Mapping[Charge, pricing.Usage] | None = None,
-                 seats: Mapping[Charge, pricing.Seats] | None = None, taxed: bool = True) -> InvoicePlan:
+                 seats: Mapping[Charge, pricing.Seats] | None = None, taxed: bool = True,
+                 usage_groups: Mapping[Charge, tuple[tuple[str | None, Decimal], ...]] | None = None) -> InvoicePlan:
     """The groups and lines of ``slot``'s invoice. ``usage`` and ``seats`` hold the facts of the slot's
-    usage and seat charges (``pricing.PricingError`` when one is missing)."""
+    usage and seat charges (``pricing.PricingError`` when one is missing). ``usage_groups``: a GROUPED
+    metric's value per group, for a LINEAR price's line per group (BEHAVIOUR.md §8.2)."""
     usage = usage or {}
     seats = seats or {}
     phases = {p.id: p for p in schedule.phases}
@@ -289,6 +291,10 @@ def plan_invoice(schedule: Any, slot: Slot, prices: Mapping[str, PriceFacts], *,
             priced = pricing.price(price.structure, currency=currency, usage=usage.get(charge),
                                    seats=seats.get(charge), period=period)
             lines = [_line(p, charge, tax(charge.price_id), currency) for p in priced.lines]
+            if isinstance(price.structure, Linear) and usage_groups and usage_groups.get(charge):
+                [whole] = lines  # a linear price has one usage line: one per group instead, same rate
+                lines = [replace(whole, title=f"{whole.title} – {group if group is not None else '(none)'}", quantity=value)
+                         for group, value in usage_groups[charge]]
             net = sum((line.amount(currency) for line in lines), ZERO)
             phase = phases[charge.phase_id]
             for discount in phase.discounts:

@@ -171,3 +171,13 @@ def test_a_grouped_metric_gives_a_linear_price_a_line_per_group() -> None:
     groups = {slot.charges[0]: (("eu", D("300")), ("us", D("250")))}
     plan = plan_invoice(s, slot, PRICES, usage={slot.charges[0]: Usage(D("550"))}, usage_groups=groups)
     assert amounts(plan) == [("Usage – eu", D("30.00")), ("Usage – us", D("25.00"))]
+
+
+def test_a_minimum_over_every_price_is_settled_on_the_in_arrears_invoice_only() -> None:
+    # restrictToPrices empty = every price of the phase (schedules.read resolves it): the in-advance fee
+    # invoiced on 1 January does not get a true-up; the 31 January usage invoice settles the minimum.
+    s = schedule(("p-fixed", "p-grad"), minimums=(MinimumView("m", D("250"), ("p-fixed", "p-grad")),))
+    advance, arrears = slots(s, PRICES, date(2026, 1, 31))
+    assert plan_invoice(s, advance, PRICES).lines == ()
+    plan = plan_invoice(s, arrears, PRICES, usage={arrears.charges[0]: Usage(D("125"))})
+    assert [(line.title, line.amount("GBP")) for line in plan.lines] == [(TRUE_UP_TITLE, D("61.25"))]

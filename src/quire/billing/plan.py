@@ -330,14 +330,16 @@ def _line(p: pricing.PricedLine, charge: Charge, tax_rate_id: str | None, curren
 
 def _true_ups(slot: Slot, phases: Mapping[str, Any], prices: Mapping[str, PriceFacts],
               net_by_charge: Mapping[Charge, Decimal], currency: str, tax: Any) -> Iterable[LinePlan]:
-    """Per phase minimum: when the net of the prices it covers (after their discounts) is below it, a
-    true-up line for the difference. It covers ``restrictToPrices``, else every usage price of the
-    phase; prorated like the first covered charge's period."""
+    """Per phase minimum: when the net of the in-arrears charges of the prices it covers (after their
+    discounts) is below it, a true-up line for the difference. It covers ``restrictToPrices``, else every
+    usage price of the phase; prorated like the first covered charge's period."""
     for phase_id in sorted({c.phase_id for c in slot.charges}):
         phase = phases[phase_id]
         for minimum in phase.minimums:
             covered_ids = set(minimum.restrict_to_prices) or {p for p in phase.price_ids if prices[p].usage_based}
-            covered = [c for c in slot.charges if c.phase_id == phase_id and c.price_id in covered_ids]
+            # In-advance charges are invoiced before the period's usage is known: the minimum is settled on
+            # the in-arrears invoice of the period, by the in-arrears charges it covers.
+            covered = [c for c in slot.charges if c.phase_id == phase_id and c.price_id in covered_ids and not c.in_advance]
             if not covered:
                 continue
             first = covered[0]

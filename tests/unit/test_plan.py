@@ -181,3 +181,10 @@ def test_a_minimum_over_every_price_is_settled_on_the_in_arrears_invoice_only() 
     assert plan_invoice(s, advance, PRICES).lines == ()
     plan = plan_invoice(s, arrears, PRICES, usage={arrears.charges[0]: Usage(D("125"))})
     assert [(line.title, line.amount("GBP")) for line in plan.lines] == [(TRUE_UP_TITLE, D("61.25"))]
+
+
+def test_a_nominal_discount_over_advance_and_arrears_prices_is_taken_once_a_period() -> None:
+    s = schedule(("p-fixed", "p-arrears"), discounts=(discount("100", "NOMINAL", prices=("p-fixed", "p-arrears")),))
+    advance, arrears = slots(s, PRICES, date(2026, 1, 31))
+    assert plan_invoice(s, advance, PRICES).net_total == D("400.00")   # 500 − 100, on 1 January
+    assert plan_invoice(s, arrears, PRICES).net_total == D("300.00")   # not again on 31 January

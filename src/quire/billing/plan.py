@@ -303,9 +303,11 @@ def plan_invoice(schedule: Any, slot: Slot, prices: Mapping[str, PriceFacts], *,
                 if discount.calculation_type == "PERCENTAGE":
                     off = quantize(net * discount.amount / HUNDRED, currency)
                     title = discount.message or f"Discount ({decimal_str(discount.amount)}%)"
-                else:  # NOMINAL: in full, once per invoice, on the first price it covers
+                else:  # NOMINAL: in full, once per period: on the first price it covers on the period's first invoice
                     if any(_applies(discount, c.price_id) for c in net_by_charge if c.phase_id == charge.phase_id):
                         continue
+                    if not charge.in_advance and any(prices[p].in_advance for p in phase.price_ids if _applies(discount, p)):
+                        continue  # taken off the period's in-advance invoice already
                     off = quantize(discount.amount, currency)
                     title = discount.message or "Discount"
                 off = min(off, max(net, ZERO))  # a discount never makes a price negative

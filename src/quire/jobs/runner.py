@@ -125,7 +125,7 @@ class JobRunner:
             "name": f"quire-{os.getpid()}", "fetch_job_polling_interval": self.options.poll_seconds,
             "install_signal_handlers": signals, "update_heartbeat_interval": self.options.heartbeat_seconds,
             "stalled_worker_timeout": self.options.stalled_after_seconds, "delete_jobs": "successful",
-            "listen_notify": not self.sqlite,
+            "listen_notify": True,  # SQLite: our connector keeps the callback, which wake() calls
         }
 
     async def run(self, *, signals: bool = False) -> None:

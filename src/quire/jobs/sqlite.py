@@ -186,12 +186,18 @@ class SqliteConnector(connector.BaseAsyncConnector):
 
     async def fetch_job_one(self, queues: Iterable[str] | None, worker_id: int) -> dict[str, Any]:
         now = _now()
+        due = or_(jobs_table.c.scheduled_at.is_(None), jobs_table.c.scheduled_at <= now)
+        probe = select(jobs_table.c.id).where(jobs_table.c.status == "todo", due).limit(1)
+        if queues is not None:
+            probe = probe.where(jobs_table.c.queue_name.in_(list(queues)))
+        async with self._read() as conn:  # a WAL read: an idle poll never takes the database's write lock
+            if await conn.scalar(probe) is None:
+                return {"id": None}
         async with self._write() as conn:
             held = select(jobs_table.c.lock).where(jobs_table.c.status == "doing", jobs_table.c.lock.is_not(None))
             stmt = (
                 select(*_TASK_COLUMNS)
-                .where(jobs_table.c.status == "todo",
-                       or_(jobs_table.c.scheduled_at.is_(None), jobs_table.c.scheduled_at <= now),
+                .where(jobs_table.c.status == "todo", due,
                        or_(jobs_table.c.lock.is_(None), jobs_table.c.lock.not_in(held)))
                 .order_by(jobs_table.c.priority.desc(), jobs_table.c.id)
                 .limit(1)
@@ -330,11 +336,10 @@ async def insert_job(conn: Any, job: types.JobToDefer) -> int:
         queue_name=job.queue_name, task_name=job.task_name, priority=job.priority, lock=job.lock,
         queueing_lock=job.queueing_lock, args=job.args, status="todo", scheduled_at=job.scheduled_at, attempts=0,
         abort_requested=False, created_at=now, updated_at=now,
-    ).prefix_with("OR IGNORE") if job.queueing_lock is not None else insert(jobs_table).values(
-        queue_name=job.queue_name, task_name=job.task_name, priority=job.priority, lock=job.lock,
-        queueing_lock=None, args=job.args, status="todo", scheduled_at=job.scheduled_at, attempts=0,
-        abort_requested=False, created_at=now, updated_at=now,
     )
+    if job.queueing_lock is not None:
+        # Only the partial unique index on waiting queueing locks can make this insert conflict.
+        stmt = stmt.prefix_with("OR IGNORE")
     result = await conn.execute(stmt)
     if result.rowcount == 0:
         raise exceptions.UniqueViolation(constraint_name=manager.QUEUEING_LOCK_CONSTRAINT, queueing_lock=job.queueing_lock)

@@ -16,7 +16,9 @@ numbered line items, optionally in groups. This package owns, for every kind:
 - ``present``       amounts and decimals as the wire shows them;
 - ``routes``        the document, action, line and group endpoints from one factory per kind;
 - ``render_model``  what a document's PDF prints (the render layer's neutral model);
-- ``formatting``    money, dates, addresses and bank details as documents print them (Babel, ``en_GB``).
+- ``formatting``    money, dates, addresses and bank details as documents print them (Babel, ``en_GB``);
+- ``hooks``         what other domains do when a document is voided or deleted (credits restore), run
+                    in the same transaction; the core never imports them.
 
 A kind (``quire.invoices``, ``quire.creditnotes``) declares its tables with the mixins, describes
 itself with a ``Kind`` (in its ``models``), writes its transition table, wire models and the few line

@@ -175,3 +175,41 @@ def test_a_periodic_job_is_deferred_once_per_tick_with_two_workers(database: Set
         stop(*workers)
     per_tick = Counter(line[0] for line in lines(ticks))
     assert per_tick and set(per_tick.values()) == {1}, per_tick
+
+
+def test_the_daily_billing_run_is_deferred_once_by_two_workers(database: Settings) -> None:
+    """Two workers' periodic deferrers reach the same daily tick of ``billing.run_due`` at once: one job."""
+    from procrastinate.periodic import PeriodicDeferrer
+    from sqlalchemy import text
+
+    from quire.jobs.runner import JobRunner, WorkerOptions
+
+    table = "quire_jobs" if database.is_sqlite else "procrastinate_jobs"
+    tick = int(time.time()) // 86400 * 86400 + 2 * 3600  # today, 02:00 UTC: the cron "0 2 * * *"
+
+    async def run() -> int:
+        engines = [make_engine(database) for _ in range(2)]
+        runners = [JobRunner(database, engine, make_sessionmaker(engine), None, WorkerOptions(queues=("billing",)))
+                   for engine in engines]
+        try:
+            for runner in runners:
+                await runner.app.open_async()
+            [daily] = [[task for task in runner.app.periodic_registry.periodic_tasks.values()
+                        if task.task.name == "billing.run_due"] for runner in runners[:1]]
+            assert [task.cron for task in daily] == ["0 2 * * *"]
+            deferrers = [PeriodicDeferrer(registry=runner.app.periodic_registry) for runner in runners]
+            await asyncio.gather(*(
+                deferrer.defer_jobs([(task, tick) for task in runner.app.periodic_registry.periodic_tasks.values()
+                                     if task.task.name == "billing.run_due"])
+                for deferrer, runner in zip(deferrers, runners, strict=True)))
+            async with engines[0].begin() as conn:
+                count = await conn.scalar(text(f"SELECT count(*) FROM {table} WHERE task_name = 'billing.run_due'"))
+                await conn.execute(text(f"DELETE FROM {table} WHERE task_name = 'billing.run_due'"))
+            return int(count)
+        finally:
+            for runner in runners:
+                await runner.app.close_async()
+            for engine in engines:
+                await engine.dispose()
+
+    assert asyncio.run(run()) == 1

@@ -8,8 +8,8 @@ from decimal import Decimal as D
 import pytest
 
 from quire.billing.plan import TRUE_UP_TITLE, PriceFacts, due_slots, last_invoice_date, plan_invoice, slots, usage_ranges
-from quire.catalogue.pricing import Usage
-from quire.catalogue.structures import Fixed, Graduated, Linear, OneTime, Tier
+from quire.catalogue.pricing import Seats, SeatChange, Usage
+from quire.catalogue.structures import Fixed, Graduated, Linear, OneTime, SeatBased, Tier
 from quire.schedules.read import DiscountView, MinimumView, PhaseView, ScheduleView
 
 FIXED = PriceFacts("p-fixed", "Platform fee", "GBP", Fixed(D("500")), "MONTHLY", "IN_ADVANCE")
@@ -188,3 +188,64 @@ def test_a_nominal_discount_over_advance_and_arrears_prices_is_taken_once_a_peri
     advance, arrears = slots(s, PRICES, date(2026, 1, 31))
     assert plan_invoice(s, advance, PRICES).net_total == D("400.00")   # 500 − 100, on 1 January
     assert plan_invoice(s, arrears, PRICES).net_total == D("300.00")   # not again on 31 January
+
+
+# --- seat overages on their own frequency (overagesBillingFrequency, BEHAVIOUR.md §9) ---------------
+
+def seat_price(method: str = "CHARGE_MINIMUM", *, per_seat: str = "120", included: int = 10, overages: str | None = "MONTHLY",
+               frequency: str = "YEARLY", strategy: str = "PRORATE_INCREMENTS", tiers: tuple[Tier, ...] = ()) -> PriceFacts:
+    structure = SeatBased(D(per_seat), strategy, included, method, tiers, overages, "users")
+    return PriceFacts("p-seats", "Users", "GBP", structure, frequency, "IN_ADVANCE")
+
+
+def test_annual_seats_with_monthly_overages_split_into_two_grids() -> None:
+    # £120 a seat a year, 10 contracted, in advance; overages above 10 monthly in arrears at £120/12 = £10.
+    price = seat_price()
+    s = schedule(("p-seats",))
+    every = slots(s, {price.id: price}, date(2026, 12, 31))
+    assert [slot.invoice_date for slot in every] == [date(2026, 1, 1)] + [
+        date(2026, m, [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1]) for m in range(1, 13)]
+    year = plan_invoice(s, every[0], {price.id: price}, seats={every[0].charges[0]: Seats(8)})
+    assert [g.title for g in year.groups] == ["Users"]
+    assert amounts(year) == [("Seats", D("1200.00"))]  # the contracted 10 even with 8 in use
+    february = every[2]
+    [charge] = february.charges
+    assert charge.overages and not charge.in_advance and (charge.start, charge.end) == (date(2026, 2, 1), date(2026, 2, 28))
+    plan = plan_invoice(s, february, {price.id: price}, seats={charge: Seats(8, (SeatChange(date(2026, 2, 10), 12),))})
+    assert [g.title for g in plan.groups] == ["Users – overages"]
+    # 2 seats above 10 from 10 February: 2 × £120 × 1/12 × 19/28 = £13.5714… → £13.57, rounded once.
+    [line] = plan.groups[0].lines
+    assert (line.quantity, line.rate, line.description) == (D(1), D("13.57"), "2 × 120 × 1/12 months × 19/28 days")
+    march = plan_invoice(s, every[3], {price.id: price}, seats={every[3].charges[0]: Seats(12)})
+    [line] = march.groups[0].lines
+    assert (line.title, line.quantity, line.rate, line.amount("GBP")) == ("Seats", D(2), D(10), D("20.00"))
+
+
+def test_an_overage_rate_that_is_not_exact_is_written_as_its_rounded_amount() -> None:
+    price = seat_price(per_seat="100", included=1)
+    s = schedule(("p-seats",))
+    january = slots(s, {price.id: price}, date(2026, 1, 31))[1]
+    plan = plan_invoice(s, january, {price.id: price}, seats={january.charges[0]: Seats(4)})
+    [line] = plan.groups[0].lines  # 3 × £100/12 = £25.00 exactly, though £8.333… a seat is not
+    assert (line.quantity, line.rate, line.description) == (D(1), D("25.00"), "3 × 100 × 1/12 months")
+
+
+def test_overages_on_a_longer_frequency_and_the_methods_without_a_split() -> None:
+    # The contract's example: a monthly price with yearly overages, billed at the year's end at 12 × the rate.
+    price = seat_price(per_seat="10", included=5, frequency="MONTHLY", overages="YEARLY")
+    s = schedule(("p-seats",))
+    every = slots(s, {price.id: price}, date(2026, 12, 31))
+    assert [slot.invoice_date for slot in every] == [date(2026, m, 1) for m in range(1, 13)] + [date(2026, 12, 31)]
+    [overage] = every[-1].charges  # the contracted seats monthly in advance, the year's overages at its end
+    assert overage.overages and (overage.start, overage.end) == (date(2026, 1, 1), date(2026, 12, 31))
+    assert amounts(plan_invoice(s, every[0], {price.id: price}, seats={every[0].charges[0]: Seats(7)})) == [
+        ("Seats", D("50.00"))]  # 5 × 10
+    plan = plan_invoice(s, every[-1], {price.id: price}, seats={overage: Seats(7)})
+    assert amounts(plan) == [("Seats", D("240.00"))]  # 2 × 10 × 12/1
+    # CHARGE_OVERAGES: no contracted part, only the overage grid; CHARGE_FIXED has no overages: no split.
+    only = seat_price("CHARGE_OVERAGES")
+    assert all(c.overages for slot in slots(s, {only.id: only}, date(2026, 3, 31)) for c in slot.charges)
+    fixed = seat_price("CHARGE_FIXED")
+    assert [slot.invoice_date for slot in slots(s, {fixed.id: fixed}, date(2026, 3, 31))] == [date(2026, 1, 1)]
+    same = seat_price(overages="YEARLY")  # the price's own frequency: nothing apart
+    assert not any(c.overages for slot in slots(s, {same.id: same}, date(2026, 3, 31)) for c in slot.charges)

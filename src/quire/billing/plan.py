@@ -5,7 +5,9 @@ Two steps, so the engine loads only what a due invoice needs:
 1. ``charges(schedule, prices, until)``: every (price, period piece) of the schedule's phases, with its
    invoice date (IN_ADVANCE: the piece's first day; IN_ARREARS and every usage price: the period's last
    day), grouped by invoice date into ``Slot``s: one invoice per (schedule, invoice date), so prices of
-   different frequencies falling on the same date share one invoice.
+   different frequencies falling on the same date share one invoice. A seat price with another
+   ``overagesBillingFrequency`` has two grids: its contracted seats on its own, the seats above them in
+   arrears on the overage frequency (``Charge.overages``, priced at that period's share of the rate).
 2. ``plan_invoice(schedule, slot, prices, usage=..., seats=..., taxed=...)``: the invoice's groups and
    lines: a group per price titled with the price's name holding its priced lines
    (``catalogue.pricing``, all seven structures), discounts (percentage of the prorated amount, nominal
@@ -27,7 +29,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import Any
 
-from quire.billing.periods import ONE_TIME, BillingPeriod, overlap, periods
+from quire.billing.periods import FREQUENCY_MONTHS, ONE_TIME, BillingPeriod, overlap, periods
 from quire.catalogue import pricing
 from quire.catalogue.structures import FIXED_FEE_TYPES, Flavour, Graduated, Linear, SeatBased, Structure, parse_structure
 from quire.core.money import decimal_str, quantize
@@ -83,6 +85,27 @@ class PriceFacts:
         """Only fixed fees are charged in advance (usage is known at the period's end, §6.2)."""
         return self.billing_type == IN_ADVANCE and not self.usage_based
 
+    @property
+    def overages_frequency(self) -> str | None:
+        """The frequency of a seat price's separate overage charges (``overagesBillingFrequency``), when
+        they are billed apart from the contracted seats: a recurring price whose overages recur on another
+        frequency and whose charge method has both parts (CHARGE_FIXED has no overages). None otherwise."""
+        structure = self.structure
+        if not isinstance(structure, SeatBased) or structure.overages_billing_frequency is None:
+            return None
+        frequency = structure.overages_billing_frequency
+        if (frequency == self.billing_frequency or frequency not in FREQUENCY_MONTHS
+                or self.billing_frequency not in FREQUENCY_MONTHS or structure.charge_method == "CHARGE_FIXED"):
+            return None
+        return frequency
+
+    @property
+    def bills_contracted_seats(self) -> bool:
+        """With separate overages, whether the price's own periods still bill the contracted seats
+        (``includedSeats`` as CHARGE_FIXED): not under CHARGE_OVERAGES, nor with no seats included."""
+        structure = self.structure
+        return isinstance(structure, SeatBased) and structure.charge_method != "CHARGE_OVERAGES" and structure.included_seats > 0
+
 
 # --- step 1: charges and invoice dates ------------------------------------------------------------
 
@@ -99,6 +122,7 @@ class Charge:
     period: BillingPeriod
     in_advance: bool
     one_time: bool = False
+    overages: bool = False  # a seat price's overage charge, on its ``overagesBillingFrequency`` grid
 
     @property
     def days(self) -> int:
@@ -154,23 +178,28 @@ def charges(schedule: Any, prices: Mapping[str, PriceFacts], until: date) -> lis
             price = prices[price_id]
             one_time = price.billing_frequency == ONE_TIME
             frequency = "MONTHLY" if one_time else price.billing_frequency
-            for period in periods(schedule.start_date, schedule.end_date, frequency,
-                                  recurrence_day=schedule.recurrence_day_of_month, until=until):
-                if hi is not None and period.start > hi:
-                    break
-                piece = overlap(period, lo, hi)
-                if piece is None:
-                    continue
-                start, end = piece
-                if price.in_advance:
-                    invoice_date = start
-                else:
-                    invoice_date = period.end
-                out.append(Charge(invoice_date, price_id, phase.id, start, end, period, price.in_advance, one_time))
-                if one_time:
-                    break
+            overages = price.overages_frequency
+            grids = []
+            if overages is None or price.bills_contracted_seats:
+                grids.append((frequency, price.in_advance, False))
+            if overages is not None:  # overages are known at the end of their period: always in arrears
+                grids.append((overages, False, True))
+            for grid, in_advance, is_overage in grids:
+                for period in periods(schedule.start_date, schedule.end_date, grid,
+                                      recurrence_day=schedule.recurrence_day_of_month, until=until):
+                    if hi is not None and period.start > hi:
+                        break
+                    piece = overlap(period, lo, hi)
+                    if piece is None:
+                        continue
+                    start, end = piece
+                    invoice_date = start if in_advance else period.end
+                    out.append(Charge(invoice_date, price_id, phase.id, start, end, period, in_advance, one_time,
+                                      is_overage))
+                    if one_time:
+                        break
     # By date, then in the schedule's own order of phases and prices (the invoice's group order).
-    return sorted(out, key=lambda c: (c.invoice_date, order[(c.phase_id, c.price_id)], c.start))
+    return sorted(out, key=lambda c: (c.invoice_date, order[(c.phase_id, c.price_id)], c.overages, c.start))
 
 
 def slots(schedule: Any, prices: Mapping[str, PriceFacts], until: date) -> list[Slot]:
@@ -288,9 +317,13 @@ def plan_invoice(schedule: Any, slot: Slot, prices: Mapping[str, PriceFacts], *,
             period = pricing.Period(charge.start, charge.end + timedelta(days=1),
                                     full_days=None if charge.one_time else charge.period.full_days,
                                     first=charge.one_time or charge.period.first)
-            priced = pricing.price(price.structure, currency=currency, usage=usage.get(charge),
+            structure, share = _structure_of(price, charge)
+            priced = pricing.price(structure, currency=currency, usage=usage.get(charge),
                                    seats=seats.get(charge), period=period)
-            lines = [_line(p, charge, tax(charge.price_id), currency) for p in priced.lines]
+            if share is None:
+                lines = [_line(p, charge, tax(charge.price_id), currency) for p in priced.lines]
+            else:
+                lines = [_overage_line(p, share, charge, tax(charge.price_id), currency) for p in priced.lines]
             if isinstance(price.structure, Linear) and usage_groups and usage_groups.get(charge):
                 [whole] = lines  # a linear price has one usage line: one per group instead, same rate
                 lines = [replace(whole, title=f"{whole.title} – {group if group is not None else '(none)'}", quantity=value)
@@ -317,9 +350,45 @@ def plan_invoice(schedule: Any, slot: Slot, prices: Mapping[str, PriceFacts], *,
                 (extra if discount.separate_line_item else lines).append(line)
                 net -= off
             net_by_charge[charge] = net
-            groups.append(GroupPlan(price.name, charge.price_id, tuple(lines)))
+            groups.append(GroupPlan(f"{price.name} – overages" if charge.overages else price.name, charge.price_id,
+                                    tuple(lines)))
         extra.extend(_true_ups(slot, phases, prices, net_by_charge, currency, tax))
     return InvoicePlan(slot.invoice_date, slot.period_start, slot.period_end, currency, tuple(groups), tuple(extra))
+
+
+def _structure_of(price: PriceFacts, charge: Charge) -> tuple[Structure, tuple[int, int] | None]:
+    """The structure a charge is priced with, and for an overage charge the share of the price's
+    period its own period is (``(overage months, price months)``: ``pricePerSeat`` is per full
+    billing period of the price). With separate overages, the price's periods bill the contracted
+    seats only (CHARGE_FIXED) and the overage periods the seats above them (CHARGE_OVERAGES)."""
+    structure = price.structure
+    if price.overages_frequency is None or not isinstance(structure, SeatBased):
+        return structure, None
+    if not charge.overages:
+        return replace(structure, charge_method="CHARGE_FIXED"), None
+    share = (FREQUENCY_MONTHS[price.overages_frequency], FREQUENCY_MONTHS[price.billing_frequency])
+    return replace(structure, charge_method="CHARGE_OVERAGES"), share
+
+
+_RATE_DIGITS = Decimal("1e-10")  # a line's rate has at most 10 decimal digits
+
+
+def _overage_line(p: pricing.PricedLine, share: tuple[int, int], charge: Charge, tax_rate_id: str | None,
+                  currency: str) -> LinePlan:
+    """An overage line at ``share`` of the price's rate, rounded once: ``quantity × rate × months/months``
+    (× days/days when prorated). Written as quantity × the shared rate when that rate is exact, else as
+    1 × the amount with a description saying how (as a prorated line)."""
+    months, of = share
+    rate = p.rate * months / of
+    if p.proration is None and rate == rate.quantize(_RATE_DIGITS):
+        return LinePlan(p.title, p.quantity, rate, charge.price_id, tax_rate_id, charge.start, charge.end)
+    exact = p.quantity * p.rate * months / of
+    how = f"{decimal_str(p.quantity)} × {decimal_str(p.rate)} × {months}/{of} months"
+    if p.proration is not None:
+        exact = exact * p.proration.days / p.proration.full_days
+        how += f" × {p.proration.days}/{p.proration.full_days} days"
+    return LinePlan(p.title, ONE, quantize(exact, currency), charge.price_id, tax_rate_id, charge.start, charge.end,
+                    description=how)
 
 
 def _line(p: pricing.PricedLine, charge: Charge, tax_rate_id: str | None, currency: str) -> LinePlan:

@@ -22,6 +22,16 @@ async def record(ctx: JobContext, path: str, label: str, sleep: float = 0.0) -> 
     _append(path, f"{label} {os.getpid()} {ctx.attempts}")
 
 
+@job("test.span")
+async def span(ctx: JobContext, path: str, label: str, sleep: float) -> None:  # noqa: ARG001
+    """Records its start and end (wall-clock), so tests can see overlaps and graceful stops."""
+    import time
+
+    _append(path, f"start {label} {time.time()} {os.getpid()}")
+    await asyncio.sleep(sleep)
+    _append(path, f"end {label} {time.time()} {os.getpid()}")
+
+
 @job("test.crash_once")
 async def crash_once(ctx: JobContext, path: str) -> None:
     """The first run announces itself and then hangs (the test SIGKILLs its worker); a retry finishes."""
@@ -40,4 +50,4 @@ async def tick(ctx: JobContext, timestamp: int) -> None:  # noqa: ARG001
 
 periodic("test.tick", cron="* * * * * *")  # every second (6th field: seconds)
 
-__all__ = ["Path", "crash_once", "record", "tick"]
+__all__ = ["Path", "crash_once", "record", "span", "tick"]

@@ -146,6 +146,25 @@ def test_committed_jobs_run_exactly_once_with_two_workers_racing(database: Setti
     assert len({line[1] for line in lines(out)}) == 2, "both workers took jobs"
 
 
+def test_jobs_sharing_a_lock_never_overlap_and_sigterm_lets_the_running_job_finish(database: Settings, tmp_path: Path) -> None:
+    out = tmp_path / "spans.txt"
+    workers = [start_worker(database, "--concurrency", "4", "--queues", "default") for _ in range(2)]
+    try:
+        time.sleep(1.0)
+        defer_all(database, *[("test.span", {"path": str(out), "label": f"locked-{n}", "sleep": 0.2,
+                                             "lock": f"lock-{tmp_path.name}"}) for n in range(4)])
+        wait_for(lambda: sum(line[0] == "end" for line in lines(out)) == 4)
+        spans = sorted((float(start[2]), float(end[2])) for start in lines(out) if start[0] == "start"
+                       for end in lines(out) if end[0] == "end" and end[1] == start[1])
+        assert len(spans) == 4 and all(a[1] <= b[0] for a, b in zip(spans, spans[1:])), spans  # one at a time
+        defer_all(database, ("test.span", {"path": str(out), "label": "long", "sleep": 1.5}))
+        [started] = wait_for(lambda: [line for line in lines(out) if line[:2] == ["start", "long"]])
+        running = next(w for w in workers if str(w.pid) == started[3])
+    finally:
+        stop(*workers)  # SIGTERM while "long" runs: it finishes, then the worker exits 0
+    assert [line[:2] for line in lines(out)][-1] == ["end", "long"] and lines(out)[-1][3] == str(running.pid)
+
+
 def test_a_job_whose_worker_is_killed_is_retried_by_another_worker(database: Settings, tmp_path: Path) -> None:
     out = tmp_path / "runs.txt"
     first = start_worker(database, "--queues", "default", "--stalled-after", "1.5")

@@ -151,7 +151,9 @@ class JobRunner:
 
     def start(self) -> None:
         """Run in the background of the current event loop (the app's in-process worker)."""
-        self._tasks.append(asyncio.create_task(self.run(), name="quire-jobs"))
+        task = asyncio.create_task(self.run(), name="quire-jobs")
+        task.add_done_callback(_log_failure)
+        self._tasks.append(task)
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -194,6 +196,11 @@ class JobRunner:
             return job_id
         finally:
             sqlite_write_transaction.reset(token)
+
+
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("jobs: the in-process worker stopped", exc_info=task.exception())
 
 
 async def start_in_process(

@@ -12,7 +12,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import quire.core.db
+from quire.migrations.columns import (
+    account_fk, amounts, at, cascade_fk, created_index, customer_snapshot, document_tail, index, key, line_price,
+    line_rates, owned, titled,
+)
 
 revision = "0004"
 down_revision = "0002"
@@ -23,10 +26,8 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "credit_notes",
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("account_id", sa.String(length=36), nullable=False),
-        sa.Column("customer_id", sa.String(length=36), nullable=False),
-        sa.Column("invoice_id", sa.String(length=36), nullable=True),
+        *owned("customer_id"),
+        key("invoice_id", nullable=True),
         sa.Column("invoice_number", sa.String(length=64), nullable=True),
         sa.Column("billing_schedule_id", sa.String(length=64), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
@@ -34,105 +35,59 @@ def upgrade() -> None:
         sa.Column("credit_note_number", sa.String(length=64), nullable=True),
         sa.Column("number_seq", sa.BigInteger(), nullable=False),
         sa.Column("issue_date", sa.Date(), nullable=True),
-        sa.Column("billing_period_start", quire.core.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("billing_period_end", quire.core.db.UTCDateTime(timezone=True), nullable=True),
+        at("billing_period_start", nullable=True),
+        at("billing_period_end", nullable=True),
         sa.Column("purchase_order_number", sa.String(length=255), nullable=True),
         sa.Column("memo", sa.Text(), nullable=True),
-        sa.Column("customer_emails", sa.JSON(), nullable=False),
-        sa.Column("customer_legal_company_name", sa.String(length=255), nullable=False),
-        sa.Column("customer_billing_address", sa.JSON(), nullable=False),
-        sa.Column("customer_shipping_address", sa.JSON(), nullable=False),
-        sa.Column("customer_tax_id", sa.String(length=64), nullable=True),
+        *customer_snapshot(),
         sa.Column("metadata", sa.JSON(), nullable=False),
         sa.Column("merchant_details", sa.JSON(), nullable=True),
-        sa.Column("net_total_minor", sa.BigInteger(), nullable=False),
-        sa.Column("total_tax_minor", sa.BigInteger(), nullable=False),
-        sa.Column("gross_total_minor", sa.BigInteger(), nullable=False),
-        sa.Column("next_line_index", sa.Integer(), nullable=False),
-        sa.Column("next_group_index", sa.Integer(), nullable=False),
-        sa.Column("created_at", quire.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", quire.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("finalized_at", quire.core.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("sent_at", quire.core.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("sent_date", sa.Date(), nullable=True),
-        sa.Column("voided_at", quire.core.db.UTCDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["account_id"], ["accounts.id"], ondelete="CASCADE"),
+        *amounts(),
+        *document_tail(),
+        account_fk(),
         sa.ForeignKeyConstraint(["customer_id"], ["customers.id"]),
         sa.ForeignKeyConstraint(["invoice_id"], ["invoices.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("account_id", "credit_note_number", name="uq_credit_notes_account_number"),
     )
-    with op.batch_alter_table("credit_notes", schema=None) as batch_op:
-        batch_op.create_index("ix_credit_notes_account_created", ["account_id", "created_at", "id"], unique=False)
-        batch_op.create_index("ix_credit_notes_account_customer_created", ["account_id", "customer_id", "created_at", "id"], unique=False)
-        batch_op.create_index("ix_credit_notes_account_gross", ["account_id", "gross_total_minor", "id"], unique=False)
-        batch_op.create_index("ix_credit_notes_account_number_seq", ["account_id", "number_seq", "id"], unique=False)
-        batch_op.create_index("ix_credit_notes_account_status", ["account_id", "status", "id"], unique=False)
-        batch_op.create_index("ix_credit_notes_invoice", ["invoice_id"], unique=False)
+    created_index("credit_notes")
+    index("credit_notes", "account_customer_created", "account_id", "customer_id", "created_at", "id")
+    index("credit_notes", "account_gross", "account_id", "gross_total_minor", "id")
+    index("credit_notes", "account_number_seq", "account_id", "number_seq", "id")
+    index("credit_notes", "account_status", "account_id", "status", "id")
+    index("credit_notes", "invoice", "invoice_id")
 
     op.create_table(
         "credit_note_line_item_groups",
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("account_id", sa.String(length=36), nullable=False),
-        sa.Column("credit_note_id", sa.String(length=36), nullable=False),
-        sa.Column("invoice_line_item_group_id", sa.String(length=36), nullable=True),
-        sa.Column("index", sa.Integer(), nullable=False),
-        sa.Column("title", sa.String(length=255), nullable=False),
-        sa.Column("description", sa.Text(), nullable=True),
-        sa.Column("net_total_minor", sa.BigInteger(), nullable=False),
-        sa.Column("total_tax_minor", sa.BigInteger(), nullable=False),
-        sa.Column("gross_total_minor", sa.BigInteger(), nullable=False),
-        sa.Column("created_at", quire.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["credit_note_id"], ["credit_notes.id"], ondelete="CASCADE"),
+        *owned("credit_note_id"),
+        key("invoice_line_item_group_id", nullable=True),
+        *titled(),
+        *amounts(),
+        at("created_at"),
+        cascade_fk("credit_note_id", "credit_notes"),
         sa.PrimaryKeyConstraint("id"),
     )
-    with op.batch_alter_table("credit_note_line_item_groups", schema=None) as batch_op:
-        batch_op.create_index("ix_credit_note_groups_note_index", ["credit_note_id", "index"], unique=False)
+    op.create_index("ix_credit_note_groups_note_index", "credit_note_line_item_groups", ["credit_note_id", "index"])
 
     op.create_table(
         "credit_note_line_items",
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("account_id", sa.String(length=36), nullable=False),
-        sa.Column("credit_note_id", sa.String(length=36), nullable=False),
-        sa.Column("group_id", sa.String(length=36), nullable=True),
-        sa.Column("invoice_line_item_id", sa.String(length=36), nullable=True),
-        sa.Column("index", sa.Integer(), nullable=False),
-        sa.Column("title", sa.String(length=255), nullable=False),
-        sa.Column("description", sa.Text(), nullable=True),
-        sa.Column("quantity", quire.core.db.ExactDecimal(length=64), nullable=False),
-        sa.Column("rate", quire.core.db.ExactDecimal(length=64), nullable=False),
-        sa.Column("tax_rate", quire.core.db.ExactDecimal(length=64), nullable=False),
-        sa.Column("price_id", sa.String(length=64), nullable=True),
-        sa.Column("rate_display", sa.String(length=16), nullable=False),
-        sa.Column("external_ids", sa.JSON(), nullable=False),
-        sa.Column("net_total_minor", sa.BigInteger(), nullable=False),
-        sa.Column("total_tax_minor", sa.BigInteger(), nullable=False),
-        sa.Column("gross_total_minor", sa.BigInteger(), nullable=False),
-        sa.Column("created_at", quire.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["credit_note_id"], ["credit_notes.id"], ondelete="CASCADE"),
+        *owned("credit_note_id"),
+        key("group_id", nullable=True),
+        key("invoice_line_item_id", nullable=True),
+        *titled(),
+        *line_rates(),
+        *line_price(),
+        *amounts(),
+        at("created_at"),
+        cascade_fk("credit_note_id", "credit_notes"),
         sa.ForeignKeyConstraint(["group_id"], ["credit_note_line_item_groups.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
-    with op.batch_alter_table("credit_note_line_items", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_credit_note_line_items_group_id"), ["group_id"], unique=False)
-        batch_op.create_index("ix_credit_note_lines_invoice_line", ["invoice_line_item_id"], unique=False)
-        batch_op.create_index("ix_credit_note_lines_note_index", ["credit_note_id", "index"], unique=False)
+    index("credit_note_line_items", "group_id", "group_id")
+    op.create_index("ix_credit_note_lines_invoice_line", "credit_note_line_items", ["invoice_line_item_id"])
+    op.create_index("ix_credit_note_lines_note_index", "credit_note_line_items", ["credit_note_id", "index"])
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("credit_note_line_items", schema=None) as batch_op:
-        batch_op.drop_index("ix_credit_note_lines_note_index")
-        batch_op.drop_index("ix_credit_note_lines_invoice_line")
-        batch_op.drop_index(batch_op.f("ix_credit_note_line_items_group_id"))
-    op.drop_table("credit_note_line_items")
-    with op.batch_alter_table("credit_note_line_item_groups", schema=None) as batch_op:
-        batch_op.drop_index("ix_credit_note_groups_note_index")
-    op.drop_table("credit_note_line_item_groups")
-    with op.batch_alter_table("credit_notes", schema=None) as batch_op:
-        batch_op.drop_index("ix_credit_notes_invoice")
-        batch_op.drop_index("ix_credit_notes_account_status")
-        batch_op.drop_index("ix_credit_notes_account_number_seq")
-        batch_op.drop_index("ix_credit_notes_account_gross")
-        batch_op.drop_index("ix_credit_notes_account_customer_created")
-        batch_op.drop_index("ix_credit_notes_account_created")
-    op.drop_table("credit_notes")
+    for table in ("credit_note_line_items", "credit_note_line_item_groups", "credit_notes"):
+        op.drop_table(table)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-import quire.core.db
+from quire.migrations.columns import account_fk, at, cascade_fk, index, key, owned, stored_file, timestamps
 
 revision = "0006"
 down_revision = "0002"
@@ -28,43 +28,32 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "invoice_documents",
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("account_id", sa.String(length=36), nullable=False),
-        sa.Column("invoice_id", sa.String(length=36), nullable=False),
-        sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("filename", sa.String(length=255), nullable=False),
-        sa.Column("content_type", sa.String(length=64), nullable=False),
-        sa.Column("content", sa.LargeBinary(), nullable=False),
-        sa.Column("size", sa.Integer(), nullable=False),
-        sa.Column("sha256", sa.String(length=64), nullable=False),
-        sa.Column("created_at", quire.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["invoice_id"], ["invoices.id"], ondelete="CASCADE"),
+        *owned("invoice_id"),
+        *stored_file(),
+        cascade_fk("invoice_id", "invoices"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("invoice_id", "kind", name="uq_invoice_documents_invoice_kind"),
     )
-    with op.batch_alter_table("invoice_documents", schema=None) as batch_op:
-        batch_op.create_index("ix_invoice_documents_account_invoice", ["account_id", "invoice_id"], unique=False)
+    index("invoice_documents", "account_invoice", "account_id", "invoice_id")
 
     links = op.create_table(
         "invoice_hosted_links",
-        sa.Column("invoice_id", sa.String(length=36), nullable=False),
-        sa.Column("account_id", sa.String(length=36), nullable=False),
+        key("invoice_id"),
+        key("account_id"),
         sa.Column("token", sa.String(length=64), nullable=False),
-        sa.Column("created_at", quire.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("rotated_at", quire.core.db.UTCDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["invoice_id"], ["invoices.id"], ondelete="CASCADE"),
+        at("created_at"),
+        at("rotated_at", nullable=True),
+        cascade_fk("invoice_id", "invoices"),
         sa.PrimaryKeyConstraint("invoice_id"),
         sa.UniqueConstraint("token", name="uq_invoice_hosted_links_token"),
     )
-    with op.batch_alter_table("invoice_hosted_links", schema=None) as batch_op:
-        batch_op.create_index("ix_invoice_hosted_links_account_invoice", ["account_id", "invoice_id"], unique=False)
+    index("invoice_hosted_links", "account_invoice", "account_id", "invoice_id")
 
     op.create_table(
         "email_outbox",
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("account_id", sa.String(length=36), nullable=False),
+        *owned(),
         sa.Column("subject_type", sa.String(length=32), nullable=False),
-        sa.Column("subject_id", sa.String(length=36), nullable=False),
+        key("subject_id"),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("message_id", sa.String(length=255), nullable=False),
         sa.Column("from_address", sa.Text(), nullable=False),
@@ -77,21 +66,17 @@ def upgrade() -> None:
         sa.Column("mime", sa.LargeBinary(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("max_attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", quire.core.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("lease_until", quire.core.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("last_attempt_at", quire.core.db.UTCDateTime(timezone=True), nullable=True),
+        at("next_attempt_at", nullable=True),
+        at("lease_until", nullable=True),
+        at("last_attempt_at", nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("sent_at", quire.core.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", quire.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", quire.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["account_id"], ["accounts.id"], ondelete="CASCADE"),
+        at("sent_at", nullable=True),
+        *timestamps(),
+        account_fk(),
         sa.PrimaryKeyConstraint("id"),
     )
-    with op.batch_alter_table("email_outbox", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_email_outbox_account_subject_created", ["account_id", "subject_id", "created_at", "id"], unique=False
-        )
-        batch_op.create_index("ix_email_outbox_status_next_attempt", ["status", "next_attempt_at"], unique=False)
+    index("email_outbox", "account_subject_created", "account_id", "subject_id", "created_at", "id")
+    index("email_outbox", "status_next_attempt", "status", "next_attempt_at")
 
     # A hosted-page token for every invoice numbered before this revision.
     invoices = sa.table(
@@ -110,13 +95,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("email_outbox", schema=None) as batch_op:
-        batch_op.drop_index("ix_email_outbox_status_next_attempt")
-        batch_op.drop_index("ix_email_outbox_account_subject_created")
-    op.drop_table("email_outbox")
-    with op.batch_alter_table("invoice_hosted_links", schema=None) as batch_op:
-        batch_op.drop_index("ix_invoice_hosted_links_account_invoice")
-    op.drop_table("invoice_hosted_links")
-    with op.batch_alter_table("invoice_documents", schema=None) as batch_op:
-        batch_op.drop_index("ix_invoice_documents_account_invoice")
-    op.drop_table("invoice_documents")
+    for table in ("email_outbox", "invoice_hosted_links", "invoice_documents"):
+        op.drop_table(table)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import quire.core.db
+from quire.migrations.columns import cascade_fk, index, owned, stored_file
 
 revision = "0009"
 down_revision = "0004"
@@ -26,25 +26,14 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "credit_note_documents",
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("account_id", sa.String(length=36), nullable=False),
-        sa.Column("credit_note_id", sa.String(length=36), nullable=False),
-        sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("filename", sa.String(length=255), nullable=False),
-        sa.Column("content_type", sa.String(length=64), nullable=False),
-        sa.Column("content", sa.LargeBinary(), nullable=False),
-        sa.Column("size", sa.Integer(), nullable=False),
-        sa.Column("sha256", sa.String(length=64), nullable=False),
-        sa.Column("created_at", quire.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["credit_note_id"], ["credit_notes.id"], ondelete="CASCADE"),
+        *owned("credit_note_id"),
+        *stored_file(),
+        cascade_fk("credit_note_id", "credit_notes"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("credit_note_id", "kind", name="uq_credit_note_documents_note_kind"),
     )
-    with op.batch_alter_table("credit_note_documents", schema=None) as batch_op:
-        batch_op.create_index("ix_credit_note_documents_account_note", ["account_id", "credit_note_id"], unique=False)
+    index("credit_note_documents", "account_note", "account_id", "credit_note_id")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("credit_note_documents", schema=None) as batch_op:
-        batch_op.drop_index("ix_credit_note_documents_account_note")
     op.drop_table("credit_note_documents")

@@ -12,7 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import quire.core.db
+from quire.core.db import ExactDecimal
+from quire.migrations.columns import account_row, at, created_index, index, key, reference, timestamps
 
 revision = "0010"
 down_revision = "0005"
@@ -20,30 +21,25 @@ branch_labels = None
 depends_on = None
 
 
-def _account() -> sa.Column[str]:
-    return sa.Column("account_id", sa.String(length=36), sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False)
-
-
-def _at(name: str, nullable: bool = False) -> sa.Column[object]:
-    return sa.Column(name, quire.core.db.UTCDateTime(timezone=True), nullable=nullable)
-
-
 def _schedule() -> sa.Column[str]:
-    return sa.Column("billing_schedule_id", sa.String(length=36),
-                     sa.ForeignKey("billing_schedules.id", ondelete="CASCADE"), nullable=False)
+    return reference("billing_schedule_id", "billing_schedules", cascade=True)
 
 
 def _phase() -> sa.Column[str]:
-    return sa.Column("phase_id", sa.String(length=36),
-                     sa.ForeignKey("billing_schedule_phases.id", ondelete="CASCADE"), nullable=False)
+    return reference("phase_id", "billing_schedule_phases", cascade=True)
+
+
+def _of_schedule(table: str) -> None:
+    """A table of the schedules' phases' rows: indexed by phase and by schedule."""
+    index(table, "phase", "phase_id")
+    index(table, "schedule", "billing_schedule_id")
 
 
 def upgrade() -> None:
     op.create_table(
         "billing_schedules",
-        sa.Column("id", sa.String(length=36), nullable=False),
-        _account(),
-        sa.Column("customer_id", sa.String(length=36), sa.ForeignKey("customers.id"), nullable=False),
+        *account_row(),
+        reference("customer_id", "customers"),
         sa.Column("type", sa.String(length=16), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("start_date", sa.Date(), nullable=False),
@@ -58,82 +54,69 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("price_ids", sa.JSON(), nullable=False),
         sa.Column("tax_rates", sa.JSON(), nullable=False),
-        sa.Column("last_invoice_id", sa.String(length=36), nullable=True),
-        _at("archived_at", nullable=True),
-        _at("created_at"),
-        _at("updated_at"),
+        key("last_invoice_id", nullable=True),
+        at("archived_at", nullable=True),
+        *timestamps(),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index("ix_billing_schedules_account_created", "billing_schedules", ["account_id", "created_at", "id"])
-    op.create_index("ix_billing_schedules_account_customer", "billing_schedules", ["account_id", "customer_id"])
-    op.create_index("ix_billing_schedules_status_id", "billing_schedules", ["status", "id"])
+    created_index("billing_schedules")
+    index("billing_schedules", "account_customer", "account_id", "customer_id")
+    index("billing_schedules", "status_id", "status", "id")
 
     op.create_table(
         "billing_schedule_phases",
-        sa.Column("id", sa.String(length=36), nullable=False),
-        _account(),
+        *account_row(),
         _schedule(),
         sa.Column("start_date", sa.Date(), nullable=False),
         sa.Column("end_date", sa.Date(), nullable=True),
         sa.Column("price_ids", sa.JSON(), nullable=False),
-        _at("created_at"),
+        at("created_at"),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index("ix_billing_schedule_phases_schedule", "billing_schedule_phases", ["billing_schedule_id", "start_date"])
+    index("billing_schedule_phases", "schedule", "billing_schedule_id", "start_date")
 
     op.create_table(
         "billing_schedule_discounts",
-        sa.Column("id", sa.String(length=36), nullable=False),
-        _account(),
+        *account_row(),
         _schedule(),
         _phase(),
         sa.Column("price_ids", sa.JSON(), nullable=False),
-        sa.Column("amount", quire.core.db.ExactDecimal(), nullable=False),
+        sa.Column("amount", ExactDecimal(), nullable=False),
         sa.Column("calculation_type", sa.String(length=16), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
         sa.Column("separate_line_item", sa.Boolean(), nullable=False),
         sa.Column("valid_from", sa.Date(), nullable=True),
         sa.Column("valid_to", sa.Date(), nullable=True),
-        _at("created_at"),
-        _at("updated_at"),
+        *timestamps(),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index("ix_billing_schedule_discounts_account_created", "billing_schedule_discounts",
-                    ["account_id", "created_at", "id"])
-    op.create_index("ix_billing_schedule_discounts_phase", "billing_schedule_discounts", ["phase_id"])
-    op.create_index("ix_billing_schedule_discounts_schedule", "billing_schedule_discounts", ["billing_schedule_id"])
+    created_index("billing_schedule_discounts")
+    _of_schedule("billing_schedule_discounts")
 
     op.create_table(
         "billing_schedule_minimums",
-        sa.Column("id", sa.String(length=36), nullable=False),
-        _account(),
+        *account_row(),
         _schedule(),
         _phase(),
-        sa.Column("amount", quire.core.db.ExactDecimal(), nullable=False),
+        sa.Column("amount", ExactDecimal(), nullable=False),
         sa.Column("restrict_to_prices", sa.JSON(), nullable=False),
-        _at("created_at"),
-        _at("updated_at"),
+        *timestamps(),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index("ix_billing_schedule_minimums_phase", "billing_schedule_minimums", ["phase_id"])
-    op.create_index("ix_billing_schedule_minimums_schedule", "billing_schedule_minimums", ["billing_schedule_id"])
+    _of_schedule("billing_schedule_minimums")
 
     op.create_table(
         "billing_schedule_settings",
-        sa.Column("id", sa.String(length=36), nullable=False),
-        _account(),
+        *account_row(),
         _schedule(),
         sa.Column("payment_provider", sa.String(length=16), nullable=False),
-        _at("created_at"),
-        _at("updated_at"),
+        *timestamps(),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("account_id", "billing_schedule_id", name="uq_billing_schedule_settings_schedule"),
     )
 
 
 def downgrade() -> None:
-    op.drop_table("billing_schedule_settings")
-    op.drop_table("billing_schedule_minimums")
-    op.drop_table("billing_schedule_discounts")
-    op.drop_table("billing_schedule_phases")
-    op.drop_table("billing_schedules")
+    for table in ("billing_schedule_settings", "billing_schedule_minimums", "billing_schedule_discounts",
+                  "billing_schedule_phases", "billing_schedules"):
+        op.drop_table(table)

@@ -4,11 +4,14 @@
 does exactly that in a scratch folder (real processes, a real database), then runs the shell block(s) of
 the README's "An invoice, end to end" section with bash, unedited, twice: each run must leave a PDF that
 names the demo seller and a UBL e-invoice that passes the XML Schema, the EN 16931 Schematron and the
-Peppol rules (tests/einvoice_support.py), named by the invoice's own number, with no traceback.
+Peppol rules (tests/einvoice_support.py), named by the invoice's own number, with no traceback. The
+"Billing schedules" section's block is pasted after it in the same shell: its billing run (the clone's
+`.venv/bin/quire`) issues the schedule's three invoices, January to March 2026, each run.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -29,14 +32,15 @@ from tests.support import create_pg_database, drop_pg_database, free_port, in_ci
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 SECTION = "## An invoice, end to end"
+BILLING_SECTION = "## Billing schedules"  # pasted after the walk-through, in the same shell
 QUIRE = [sys.executable, "-m", "quire.cli"]
 
 
-def walk_through() -> str:
+def walk_through(heading: str = SECTION) -> str:
     """The ```sh blocks between the section's heading and the next heading, joined."""
     text = README.read_text()
-    assert SECTION in text, f"README.md has no {SECTION!r} section"
-    section = text.split(SECTION, 1)[1]
+    assert heading in text, f"README.md has no {heading!r} section"
+    section = text.split(heading, 1)[1]
     section = re.split(r"^#{1,6} ", section, maxsplit=1, flags=re.M)[0]
     blocks = re.findall(r"^```(?:sh|bash|shell)\n(.*?)^```", section, flags=re.S | re.M)
     assert blocks, "the walk-through has no shell block"
@@ -65,9 +69,14 @@ def _quire(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Comple
 
 
 def test_readme_walk_through_runs_as_pasted(database_url: str, tmp_path: Path) -> None:
-    script = walk_through()
+    script = walk_through() + "\n" + walk_through(BILLING_SECTION)
     clone = tmp_path / "clone"
     clone.mkdir()
+    # The clone's `.venv/bin/quire` (the billing section runs it), with the database `make run` exports.
+    (clone / ".venv" / "bin").mkdir(parents=True)
+    shim = clone / ".venv" / "bin" / "quire"
+    shim.write_text(f"#!/bin/sh\nQUIRE_DATABASE_URL='{database_url}' exec '{sys.executable}' -m quire.cli \"$@\"\n")
+    shim.chmod(0o755)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     # What `make run` exports (Makefile): the database, and the public URL of the hosted pages.
@@ -95,11 +104,20 @@ def test_readme_walk_through_runs_as_pasted(database_url: str, tmp_path: Path) -
             run = subprocess.run(["bash", str(tmp_path / "walk.sh")], cwd=clone, env=shell_env,
                                  stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=180)
             output = run.stdout + run.stderr
-            assert run.returncode == 0 and "Traceback" not in output and not run.stderr.strip(), output
+            # stderr holds only the billing run's progress bar
+            noise = [line for line in run.stderr.splitlines() if line.strip() and not line.startswith("billing as of ")]
+            assert run.returncode == 0 and "Traceback" not in output and not noise, output
             written = re.search(r"^wrote (\S+)\.pdf and (\S+)\.xml$", run.stdout, flags=re.M)
             assert written and written[1] == written[2], output
             assert re.search(rf"^{re.escape(base)}/i/[A-Za-z0-9_-]{{20,}}$", run.stdout, flags=re.M), output
             numbers.append(written[1])
+            # The billing section: the run's counts, then the schedule's three issued invoices.
+            counts = re.search(r'^\{"batchId".*\}$', run.stdout, flags=re.M)
+            assert counts and json.loads(counts[0])["invoicesCreated"] == 3 and json.loads(counts[0])["errors"] == 0, output
+            issued = re.findall(r"^(\S+) FINAL (2026-0[123]-01) to (2026-0[123]-\d\d) 49\.00 GBP$", run.stdout, flags=re.M)
+            assert [(start, end) for _, start, end in issued] == [
+                ("2026-01-01", "2026-01-31"), ("2026-02-01", "2026-02-28"), ("2026-03-01", "2026-03-31")], output
+            assert len({number for number, *_ in issued} | {written[1]}) == 4, output  # each numbered, no gap reuse
     finally:
         server.terminate()
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal as D
 
@@ -249,3 +250,24 @@ def test_overages_on_a_longer_frequency_and_the_methods_without_a_split() -> Non
     assert [slot.invoice_date for slot in slots(s, {fixed.id: fixed}, date(2026, 3, 31))] == [date(2026, 1, 1)]
     same = seat_price(overages="YEARLY")  # the price's own frequency: nothing apart
     assert not any(c.overages for slot in slots(s, {same.id: same}, date(2026, 3, 31)) for c in slot.charges)
+
+
+def test_a_phase_starting_mid_month_keeps_the_grid() -> None:
+    # Phase 1 to 15 July: £500 in advance and £300 in arrears; phase 2 from 16 July: £800 in advance and the
+    # same £300 in arrears. The grid stays on the 1st: July's in-arrears invoice (31 July) charges the £300
+    # price once per phase, 300 × 15/31 = 145.16 and 300 × 16/31 = 154.84; the new in-advance price cannot be
+    # charged before it applies, so its partial July (800 × 16/31 = 412.90) is dated 16 July, then the 1st.
+    advance2 = PriceFacts("p-fixed2", "Platform fee (Premium)", "GBP", Fixed(D("800")), "MONTHLY", "IN_ADVANCE")
+    prices = {**PRICES, advance2.id: advance2}
+    one = PhaseView("ph1", date(2026, 1, 1), date(2026, 7, 15), ("p-fixed", "p-arrears"), (), ())
+    two = PhaseView("ph2", date(2026, 7, 16), None, ("p-fixed2", "p-arrears"), (), ())
+    s = replace(schedule(()), phases=(one, two))
+    july = [slot for slot in slots(s, prices, date(2026, 8, 31)) if slot.invoice_date.month in (7, 8)]
+    assert [slot.invoice_date for slot in july] == [date(2026, 7, 1), date(2026, 7, 16), date(2026, 7, 31),
+                                                    date(2026, 8, 1), date(2026, 8, 31)]
+    assert amounts(plan_invoice(s, july[0], prices)) == [("Fixed fee (15/31 days)", D("241.94"))]  # 500 × 15/31
+    assert amounts(plan_invoice(s, july[1], prices)) == [("Fixed fee (16/31 days)", D("412.90"))]
+    assert amounts(plan_invoice(s, july[2], prices)) == [("Fixed fee (15/31 days)", D("145.16")),
+                                                         ("Fixed fee (16/31 days)", D("154.84"))]
+    assert amounts(plan_invoice(s, july[3], prices)) == [("Fixed fee", D("800.00"))]
+    assert plan_invoice(s, july[2], prices).period_start == date(2026, 7, 1)  # the invoice spans its charges

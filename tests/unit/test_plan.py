@@ -271,3 +271,17 @@ def test_a_phase_starting_mid_month_keeps_the_grid() -> None:
                                                          ("Fixed fee (16/31 days)", D("154.84"))]
     assert amounts(plan_invoice(s, july[3], prices)) == [("Fixed fee", D("800.00"))]
     assert plan_invoice(s, july[2], prices).period_start == date(2026, 7, 1)  # the invoice spans its charges
+
+
+def test_a_nominal_discount_on_a_seat_price_with_separate_overages() -> None:
+    # Taken once per period of the price, off the contracted seats (£1,200 − £100), never off the monthly
+    # overages; a price billing only overages (CHARGE_OVERAGES) takes it off each overage period instead.
+    price = seat_price()
+    off = discount("100", "NOMINAL", prices=("p-seats",))
+    s = schedule(("p-seats",), discounts=(off,))
+    year, january = slots(s, {price.id: price}, date(2026, 1, 31))[:2]
+    assert plan_invoice(s, year, {price.id: price}, seats={year.charges[0]: Seats(8)}).net_total == D("1100.00")
+    assert plan_invoice(s, january, {price.id: price}, seats={january.charges[0]: Seats(25)}).net_total == D("150.00")
+    only = seat_price("CHARGE_OVERAGES")
+    [january] = slots(s, {only.id: only}, date(2026, 1, 31))
+    assert plan_invoice(s, january, {only.id: only}, seats={january.charges[0]: Seats(25)}).net_total == D("50.00")

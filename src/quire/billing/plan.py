@@ -100,6 +100,11 @@ class PriceFacts:
         return frequency
 
     @property
+    def charged_in_advance(self) -> bool:
+        """Whether any charge of the price is in advance (a seat price billing only its overages has none)."""
+        return self.in_advance and (self.overages_frequency is None or self.bills_contracted_seats)
+
+    @property
     def bills_contracted_seats(self) -> bool:
         """With separate overages, whether the price's own periods still bill the contracted seats
         (``includedSeats`` as CHARGE_FIXED): not under CHARGE_OVERAGES, nor with no seats included."""
@@ -339,8 +344,11 @@ def plan_invoice(schedule: Any, slot: Slot, prices: Mapping[str, PriceFacts], *,
                 else:  # NOMINAL: in full, once per period: on the first price it covers on the period's first invoice
                     if any(_applies(discount, c.price_id) for c in net_by_charge if c.phase_id == charge.phase_id):
                         continue
-                    if not charge.in_advance and any(prices[p].in_advance for p in phase.price_ids if _applies(discount, p)):
+                    if not charge.in_advance and any(prices[p].charged_in_advance for p in phase.price_ids
+                                                     if _applies(discount, p)):
                         continue  # taken off the period's in-advance invoice already
+                    if charge.overages and price.bills_contracted_seats:
+                        continue  # taken off the contracted seats' charge, once per period of the price
                     off = quantize(discount.amount, currency)
                     title = discount.message or "Discount"
                 off = min(off, max(net, ZERO))  # a discount never makes a price negative

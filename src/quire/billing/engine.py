@@ -23,10 +23,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import traceback
+from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -55,6 +57,7 @@ from quire.invoices.models import KIND, Invoice
 from quire.invoices.schemas import InvoiceCreate, LineItemWrite
 from quire.schedules.models import BillingSchedule
 from quire.schedules.read import ScheduleView, views_of
+from quire.tax.rules import effective_tax_rate
 
 log = logging.getLogger("quire.billing")
 
@@ -189,8 +192,43 @@ async def run_billing(factory: Factory, as_of: date, account_id: str | None = No
             if progress is not None:
                 progress(1)
 
+    async def after_bulk(view: ScheduleView, prices: dict[str, PriceFacts], outcome: bulk.Outcome,
+                         alone: list[Slot]) -> None:
+        async with gate:
+            counts = per_account.setdefault(view.account_id, Counts())
+            counts.schedules_seen += 1
+            counts.invoices_created += outcome.created.get(view.id, 0)
+            counts.invoices_unchanged += outcome.unchanged.get(view.id, 0)
+            failed = False
+            for _, slot, exc in outcome.failed_of(view.id):
+                counts.errors += 1
+                failed = True
+                result.errors.append(f"schedule {view.id} invoice of {slot.invoice_date}: {_reason(exc)}")
+                log.warning("billing %s %s failed: %r", view.id, slot.invoice_date, exc)
+            try:
+                for slot in alone:
+                    ok = await bill_slot_alone(factory, view, prices, slot, as_of, result.runs[view.account_id],
+                                               counts, result.errors, write_lock)
+                    failed = failed or not ok
+                await settle_schedule(factory, view, prices, outcome.slots_of[view.id], as_of, failed, write_lock)
+            except Exception as exc:  # noqa: BLE001 - one schedule's failure must not stop the run
+                counts.errors += 1
+                result.errors.append(f"schedule {view.id}: {_reason(exc)}")
+                log.exception("billing schedule %s failed", view.id)
+            if progress is not None:
+                progress(1)
+
     async for views, prices in _batches(factory, account_id, schedule_ids):
-        await asyncio.gather(*(one(view, prices) for view in views))
+        for account in sorted({view.account_id for view in views}):
+            await run_id_of(account)
+        outcome = await bulk.bill_batch(factory, views, prices, as_of, result.runs, write_lock)
+        alone: dict[str, list[Slot]] = {}
+        for view, slot in outcome.slots_alone:
+            alone.setdefault(view.id, []).append(slot)
+        singles = {view.id for view in outcome.one_by_one}
+        await asyncio.gather(*(one(view, prices) if view.id in singles else
+                               after_bulk(view, prices, outcome, sorted(alone.get(view.id, []), key=lambda s: s.invoice_date))
+                               for view in views))
     for account, counts in per_account.items():
         result.counts.add(counts)
         await _close_run(factory, await run_id_of(account), counts, result.errors, write_lock)
@@ -246,17 +284,29 @@ async def bill_schedule(factory: Factory, view: ScheduleView, prices: dict[str, 
         if slot.invoice_date in settled:
             counts.invoices_unchanged += 1
             continue
-        try:
-            async with write(factory, write_lock) as session:
-                outcome = await bill_slot(session, view, prices, slot, as_of, run_id)
-        except Exception as exc:  # noqa: BLE001 - this invoice rolled back; the next run retries it
-            counts.errors += 1
-            failed = True
-            errors.append(f"schedule {view.id} invoice of {slot.invoice_date}: {_reason(exc)}")
-            log.warning("billing %s %s failed:\n%s", view.id, slot.invoice_date, traceback.format_exc())
-            continue
-        setattr(counts, f"invoices_{outcome}", getattr(counts, f"invoices_{outcome}") + 1)
-    # COMPLETED once the last period's invoice is final (only a schedule with an end date has one).
+        failed = not await bill_slot_alone(factory, view, prices, slot, as_of, run_id, counts, errors, write_lock) or failed
+    await settle_schedule(factory, view, prices, slots, as_of, failed, write_lock)
+
+
+async def bill_slot_alone(factory: Factory, view: ScheduleView, prices: dict[str, PriceFacts], slot: Slot,
+                          as_of: date, run_id: str, counts: Counts, errors: list[str], write_lock: Any = None) -> bool:
+    """``bill_slot`` in a transaction of its own, counted; False (and the error recorded) when it failed."""
+    try:
+        async with write(factory, write_lock) as session:
+            outcome = await bill_slot(session, view, prices, slot, as_of, run_id)
+    except Exception as exc:  # noqa: BLE001 - this invoice rolled back; the next run retries it
+        counts.errors += 1
+        errors.append(f"schedule {view.id} invoice of {slot.invoice_date}: {_reason(exc)}")
+        log.warning("billing %s %s failed:\n%s", view.id, slot.invoice_date, traceback.format_exc())
+        return False
+    setattr(counts, f"invoices_{outcome}", getattr(counts, f"invoices_{outcome}") + 1)
+    return True
+
+
+async def settle_schedule(factory: Factory, view: ScheduleView, prices: dict[str, PriceFacts], slots: list[Slot],
+                          as_of: date, failed: bool, write_lock: Any = None) -> None:
+    """A PENDING schedule whose start has come becomes ACTIVE; a schedule whose last period's invoice is
+    final (without error) becomes COMPLETED (only a schedule with an end date has a last one)."""
     last = planning.last_invoice_date(view, prices)
     done = not failed and last is not None and bool(slots) and slots[-1].invoice_date == last and slots[-1].final(as_of)
     starts = view.status == "PENDING" and view.start_date <= as_of
@@ -332,7 +382,7 @@ async def bill_slot(session: AsyncSession, view: ScheduleView, prices: dict[str,
         invoice = await invoices.create_invoice(session, view.account_id, _invoice_body(view, planned, run_id))
         claim.invoice_id = invoice.id
         invoice.status = InvoiceStatus.IN_PROGRESS.value  # recalculated by each run until its period ends
-        await _write_lines(session, view.account_id, invoice.id, planned)
+        await _add_lines(session, view.account_id, invoice.id, planned)
     elif claim.fingerprint != fingerprint:
         await _replace_lines(session, invoice, view.account_id, planned, run_id)
     claim.fingerprint = fingerprint
@@ -359,13 +409,49 @@ def _invoice_body(view: ScheduleView, planned: InvoicePlan, run_id: str) -> Invo
     return InvoiceCreate.model_validate(body)
 
 
-async def _write_lines(session: AsyncSession, account_id: str, invoice_id: str, planned: InvoicePlan) -> None:
+async def _add_lines(session: AsyncSession, account_id: str, invoice_id: str, planned: InvoicePlan) -> None:
+    """The plan's groups and lines through the document core, one write each (``add_group``, ``add_line``)."""
     for group in planned.groups:
         _, row = await core_lines.add_group(session, KIND, account_id, invoice_id, title=group.title, description=None)
         for line in group.lines:
             await invoice_lines.add_line(session, account_id, invoice_id, _line_body(line, row.id))
     for line in planned.lines:
         await invoice_lines.add_line(session, account_id, invoice_id, _line_body(line, None))
+
+
+async def _write_lines(rows: Any, invoice: Invoice, planned: InvoicePlan) -> None:
+    """The plan's groups and lines of a new ``invoice`` (no tax rate ids), added to ``rows`` (anything with
+    ``add``) as the document core writes them (``new_line``, ``invoices.lines``' fill, ``add_group``'s
+    columns), and the totals ``recalculate`` would store: the batch path's writer (``bulk``), in memory."""
+    rate = effective_tax_rate(invoice.customer_tax_status, Decimal(0))
+    sums: dict[str | None, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+
+    def add(line: planning.LinePlan, group_id: str | None) -> None:
+        assert line.tax_rate_id is None, "lines with a tax rate id are written by add_line"
+        body = _line_body(line, group_id)
+        row = core_lines.new_line(rows, KIND, invoice)
+        invoice_lines._fill(row, body, rate, invoice.currency)
+        total = sums[group_id]
+        for i, value in enumerate((row.net_total_minor, row.total_tax_minor, row.gross_total_minor, body.quantity != 0)):
+            total[i] += value
+
+    for plan_group in planned.groups:
+        group = KIND.group(id=uuid7(), account_id=invoice.account_id, document_id=invoice.id,
+                           index=invoice.next_group_index, title=plan_group.title, description=None,
+                           net_total_minor=0, total_tax_minor=0, gross_total_minor=0, created_at=clock.now())
+        invoice.next_group_index += 1
+        rows.add(group)
+        for line in plan_group.lines:
+            add(line, group.id)
+        core_lines.store(group, core_lines.storable((sums[group.id][0], sums[group.id][1], sums[group.id][2]),
+                                                    invoice.currency))
+    for line in planned.lines:
+        add(line, None)
+    totals = list(sums.values())
+    core_lines.store(invoice, core_lines.storable(
+        (sum(v[0] for v in totals), sum(v[1] for v in totals), sum(v[2] for v in totals)), invoice.currency))
+    invoice.has_quantity = any(v[3] for v in totals)
+    invoice.updated_at = clock.now()
 
 
 def _line_body(line: planning.LinePlan, group_id: str | None) -> LineItemWrite:
@@ -396,7 +482,7 @@ async def _replace_lines(session: AsyncSession, invoice: Invoice, account_id: st
     invoice.billing_run_id = run_id
     invoice.billing_period_start, invoice.billing_period_end = planned.period_start, planned.period_end
     await core_lines.recalculate(session, KIND, invoice)
-    await _write_lines(session, account_id, invoice.id, planned)
+    await _add_lines(session, account_id, invoice.id, planned)
 
 
 async def _finish(session: AsyncSession, view: ScheduleView, invoice: Invoice, slot: Slot, run_id: str) -> None:
@@ -523,3 +609,6 @@ def register() -> None:
 
 
 register()
+
+
+from quire.billing import bulk  # noqa: E402 - bulk builds on this module

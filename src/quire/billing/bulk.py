@@ -1,0 +1,407 @@
+"""A batch of schedules billed in one transaction: the engine's path at scale (docs/billing-engine.md#scale).
+
+``bill_batch`` takes a batch of schedule views (``engine._batches``: 200 at a time) and:
+
+1. reads the batch's claims in **one** query: settled dates count as unchanged (as ``bill_schedule``);
+2. measures the usage of every usage charge of the batch with **one aggregate query per (metric, date
+   range)** for all the batch's customers (``usage.calculation``'s own statement, per customer), and plans
+   each invoice (``plan.plan_invoice``, the same pure function);
+3. an IN_PROGRESS invoice whose plan has the fingerprint its claim records, and whose period is still
+   running, is unchanged: nothing is written (what ``bill_slot`` answers after locking; a run writing it
+   at the same moment writes the same plan);
+4. the new (schedule, invoice date) pairs are written in **one transaction**: the batch's schedule rows
+   locked in id order (the archive's lock order), the claims inserted with ``INSERT … ON CONFLICT DO
+   NOTHING RETURNING`` (only the pairs this transaction claimed are written; another run's are left to
+   the one-by-one path), then every invoice, group and line added at once and flushed as multi-row
+   INSERTs. The rows are the document core's: ``new_document``, ``new_line`` and ``invoices.lines``'
+   fill, totals through ``billing_documents.calculation`` (``line_minor``) summed as ``recalculate``
+   sums them (a test compares them column by column). A final invoice is then finished as
+   ``bill_slot`` finishes it (DRAFT, credits, auto-issue), in the same transaction.
+
+Anything else goes through ``engine.bill_schedule`` one schedule at a time, unchanged: a schedule with
+seat prices, tax rates, stale IN_PROGRESS dates, a claim another run holds, an IN_PROGRESS invoice whose
+plan changed or whose period ended, a planning error, or a batch whose transaction failed (then every
+schedule of it is retried one by one, which records each error where it belongs).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quire.accounts import merchant
+from quire.accounts.models import Account
+from quire.billing import engine
+from quire.billing import plan as planning
+from quire.billing.models import ScheduleInvoice
+from quire.billing.plan import Charge, InvoicePlan, PriceFacts, Slot
+from quire.billing_documents.service import new_document
+from quire.catalogue import pricing
+from quire.catalogue.models import Price
+from quire.catalogue.structures import SeatBased
+from quire.core import clock
+from quire.core.ids import uuid7
+from quire.customers.models import Customer
+from quire.customers.service import billable
+from quire.invoices.lifecycle import InvoiceStatus, PaymentStatus
+from quire.invoices.models import KIND, Invoice
+from quire.invoices.service import DEFAULT_PAYMENT_OPTIONS, DEFAULT_RENDER_SETTINGS
+from quire.schedules.models import BillingSchedule
+from quire.schedules.read import ScheduleView
+from quire.tax.models import TaxRegistration
+
+IN_PROGRESS = InvoiceStatus.IN_PROGRESS.value
+CLAIM_ROWS = 500  # claims per INSERT (SQLite binds at most 32,766 values in a statement)
+
+
+@dataclass
+class _New:
+    view: ScheduleView
+    slot: Slot
+    planned: InvoicePlan
+    fingerprint: str
+    invoice_id: str = field(default_factory=uuid7)
+
+
+@dataclass
+class Outcome:
+    """What the batch did by itself (counts by schedule id), and the schedules left to the one-by-one path."""
+
+    created: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    unchanged: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    one_by_one: list[ScheduleView] = field(default_factory=list)
+    slots_alone: list[tuple[ScheduleView, Slot]] = field(default_factory=list)  # e.g. claimed by another run meanwhile
+    slots_of: dict[str, list[Slot]] = field(default_factory=dict)               # the due slots of the others
+    failed: list[tuple[ScheduleView, Slot, Exception]] = field(default_factory=list)  # invoices not written
+
+    def failed_of(self, schedule_id: str) -> list[tuple[ScheduleView, Slot, Exception]]:
+        return [f for f in self.failed if f[0].id == schedule_id]
+
+
+async def bill_batch(factory: engine.Factory, views: Sequence[ScheduleView], prices: dict[str, PriceFacts],
+                     as_of: date, run_ids: dict[str, str], write_lock: Any = None) -> Outcome:
+    """Bill what the batch can in bulk (see the module docstring); the rest is named in the outcome."""
+    out = Outcome()
+    async with factory() as session:
+        claims = await _claims(session, [v.id for v in views])
+        owners = await _price_owners(session, prices)
+        candidates: list[tuple[ScheduleView, Slot]] = []
+        running: dict[tuple[str, date], str | None] = {}  # IN_PROGRESS (schedule, date) → fingerprint
+        for view in views:
+            slots = planning.due_slots(view, prices, as_of)
+            mine = claims.get(view.id, {})
+            if not _simple(view, slots, prices, owners, mine, as_of):
+                out.one_by_one.append(view)
+                continue
+            out.slots_of[view.id] = slots
+            for slot in slots:
+                claim = mine.get(slot.invoice_date)
+                if claim is None:
+                    candidates.append((view, slot))
+                elif claim[0] == IN_PROGRESS:
+                    candidates.append((view, slot))
+                    running[(view.id, slot.invoice_date)] = claim[1]
+                else:
+                    out.unchanged[view.id] += 1  # settled: finished with, or deleted by the merchant
+        planned = await _plan(session, candidates, prices, out)
+    new: list[_New] = []
+    for view, slot, plan in planned:
+        fingerprint = plan.fingerprint()
+        key = (view.id, slot.invoice_date)
+        if key in running:
+            if running[key] == fingerprint:
+                out.unchanged[view.id] += 1
+            else:  # changed: replaced by bill_slot, under its locks
+                out.slots_alone.append((view, slot))
+            continue
+        new.append(_New(view, slot, plan, fingerprint))
+    if new:
+        try:
+            async with engine.write(factory, write_lock) as session:
+                await _write(session, new, as_of, run_ids, out)
+        except Exception:  # noqa: BLE001 - rolled back whole: each of these schedules is billed one by one
+            engine.log.warning("bulk billing of %d invoices failed; billing them one by one", len(new), exc_info=True)
+            failed = {item.view.id for item in new}
+            out.one_by_one += [view for view in views if view.id in failed]
+            for schedule_id in failed:
+                out.created.pop(schedule_id, None)
+                out.unchanged.pop(schedule_id, None)
+                out.slots_of.pop(schedule_id, None)
+            out.slots_alone = [(v, s) for v, s in out.slots_alone if v.id not in failed]
+            out.failed = [(v, s, e) for v, s, e in out.failed if v.id not in failed]
+    return out
+
+
+def _simple(view: ScheduleView, slots: list[Slot], prices: dict[str, PriceFacts], owners: dict[str, str],
+            claims: dict[date, tuple[str | None, str | None]], as_of: date) -> bool:
+    """Whether the batch path bills this schedule: no seat price, no tax rate, every price the account's,
+    every claim with its invoice, and no IN_PROGRESS date the schedule no longer charges."""
+    if view.tax_rates:
+        return False
+    for phase in view.phases:
+        for price_id in phase.price_ids:
+            price = prices.get(price_id)
+            if price is None or owners.get(price_id) != view.account_id or isinstance(price.structure, SeatBased):
+                return False
+    if any(status is _NO_INVOICE for status, _ in claims.values()):
+        return False
+    running = {day for day, (status, _) in claims.items() if status == IN_PROGRESS}
+    if running:
+        charged = {slot.invoice_date for slot in planning.slots(view, prices, max([as_of, *running]))}
+        if running - charged:
+            return False
+        due = {slot.invoice_date for slot in slots}
+        if any(slot.invoice_date in running and slot.final(as_of) for slot in slots) or running - due:
+            return False
+    return True
+
+
+_NO_INVOICE: Any = object()  # a claim without its invoice id (left to bill_slot)
+
+
+async def _claims(session: AsyncSession, schedule_ids: list[str]) -> dict[str, dict[date, tuple[Any, str | None]]]:
+    """Per schedule: invoice date → (its invoice's status, None when deleted; the claim's fingerprint)."""
+    rows = (await session.execute(
+        select(ScheduleInvoice.billing_schedule_id, ScheduleInvoice.invoice_date, ScheduleInvoice.invoice_id,
+               Invoice.status, ScheduleInvoice.fingerprint)
+        .join(Invoice, Invoice.id == ScheduleInvoice.invoice_id, isouter=True)
+        .where(ScheduleInvoice.billing_schedule_id.in_(schedule_ids))
+    )).all()
+    out: dict[str, dict[date, tuple[Any, str | None]]] = defaultdict(dict)
+    for schedule_id, day, invoice_id, status, fingerprint in rows:
+        out[schedule_id][day] = (_NO_INVOICE if invoice_id is None else status, fingerprint)
+    return out
+
+
+async def _price_owners(session: AsyncSession, prices: dict[str, PriceFacts]) -> dict[str, str]:
+    """Price id → account id (a line's priceId must be a price of the invoice's account)."""
+    if not prices:
+        return {}
+    return dict((await session.execute(select(Price.id, Price.account_id).where(Price.id.in_(sorted(prices))))).all())
+
+
+# --- usage and plans ------------------------------------------------------------------------------
+
+
+async def _plan(session: AsyncSession, candidates: list[tuple[ScheduleView, Slot]], prices: dict[str, PriceFacts],
+                out: Outcome) -> list[tuple[ScheduleView, Slot, InvoicePlan]]:
+    """Each candidate's plan, the usage of all of them measured with one query per (metric, range); a
+    schedule whose usage or plan fails goes one by one (which records the error)."""
+    from quire.usage.calculation import MetricSpec, MetricResult, _result
+    from quire.usage.models import UsageMetric
+
+    wanted: dict[tuple[str, str, date, date], set[str]] = defaultdict(set)  # (account, metric, lo, hi) → customers
+    needs: dict[tuple[str, Charge], tuple[tuple[date, date] | None, tuple[date, date]]] = {}
+    for view, slot in candidates:
+        for charge in slot.charges:
+            price = prices[charge.price_id]
+            if not price.usage_based or price.metric_id is None:
+                continue
+            prior, own = planning.usage_ranges(view, charge, price)
+            needs[(view.id, charge)] = prior, own
+            for lo, hi in filter(None, (prior, own)):
+                wanted[(view.account_id, price.metric_id, lo, hi)].add(view.customer_id)
+    metric_ids = sorted({metric_id for _, metric_id, _, _ in wanted})
+    metrics = {m.id: m for m in await session.scalars(select(UsageMetric).where(UsageMetric.id.in_(metric_ids)))} \
+        if metric_ids else {}
+    measured: dict[tuple[str, str, date, date], dict[str, MetricResult]] = {}
+    for (account_id, metric_id, lo, hi), customers in wanted.items():
+        metric = metrics.get(metric_id)
+        if metric is None or metric.account_id != account_id:
+            continue  # bill_slot refuses it with its message
+        measured[(account_id, metric_id, lo, hi)] = await _measure(session, account_id, MetricSpec.of(metric),
+                                                                   sorted(customers), lo, hi)
+    planned: list[tuple[ScheduleView, Slot, InvoicePlan]] = []
+    broken: set[str] = set()
+    for view, slot in candidates:
+        if view.id in broken:
+            continue
+        usage: dict[Charge, pricing.Usage] = {}
+        groups: dict[Charge, tuple[tuple[str | None, Any], ...]] = {}
+        try:
+            for charge in slot.charges:
+                if (view.id, charge) not in needs:
+                    continue
+                price = prices[charge.price_id]
+                prior_range, own = needs[(view.id, charge)]
+                if (view.account_id, price.metric_id, *own) not in measured:
+                    raise LookupError(price.metric_id)
+
+                def value(lo: date, hi: date) -> MetricResult:
+                    key = (view.account_id, price.metric_id, lo, hi)
+                    found = measured[key].get(view.customer_id) if key in measured else None
+                    return found if found is not None else _result(MetricSpec.of(metrics[price.metric_id]), [])
+
+                result = value(*own)
+                prior = value(*prior_range).total.value if prior_range else pricing.ZERO
+                usage[charge] = pricing.Usage(quantity=result.total.value, prior=prior)
+                if result.groups:
+                    groups[charge] = tuple((g.group, g.value) for g in result.groups)
+            planned.append((view, slot, planning.plan_invoice(view, slot, prices, usage=usage, usage_groups=groups)))
+        except Exception:  # noqa: BLE001 - bill_schedule meets the same failure and records it
+            broken.add(view.id)
+    if broken:
+        out.one_by_one += [v for v in {view.id: view for view, _ in candidates}.values() if v.id in broken]
+        planned = [p for p in planned if p[0].id not in broken]
+    return planned
+
+
+async def _measure(session: AsyncSession, account_id: str, spec: Any, customer_ids: list[str], lo: date, hi: date
+                   ) -> dict[str, Any]:
+    """``calculation.calculate`` for each of ``customer_ids`` over ``[lo, hi)``, in one query: the account's
+    per-customer statement (``calculate_all``'s) restricted to these customers (PostgreSQL pushes the
+    restriction down to the alias map, so only their events are read)."""
+    from quire.usage.calculation import _props, _result, _rows, _statement
+
+    stmt = _statement(_props(session), spec, account_id, engine._midnight(lo), engine._midnight(hi), customer_ids=None)
+    sub = stmt.subquery("per_customer")
+    rows = await _rows(session, select(sub).where(sub.c.customer_id.in_(customer_ids)))
+    by_customer: dict[str, list[Any]] = defaultdict(list)
+    for row in rows:
+        by_customer[row.customer_id].append(row)
+    return {customer: _result(spec, found) for customer, found in by_customer.items()}
+
+
+# --- the write ------------------------------------------------------------------------------------
+
+
+async def _write(session: AsyncSession, new: list[_New], as_of: date, run_ids: dict[str, str], out: Outcome) -> None:
+    schedule_ids = sorted({item.view.id for item in new})
+    billed = set(await session.scalars(
+        select(BillingSchedule.id).where(BillingSchedule.id.in_(schedule_ids),
+                                         BillingSchedule.status.in_(engine.BILLED_STATUSES))
+        .order_by(BillingSchedule.id).with_for_update()))
+    for item in new:
+        if item.view.id not in billed:  # archived or completed since the batch was read: left alone
+            out.unchanged[item.view.id] += 1
+    new = [item for item in new if item.view.id in billed]
+    facts = await _facts(session, new)
+    built: list[tuple[_New, Invoice, _Rows]] = []
+    for item in new:  # in memory: an invoice that cannot be built is this invoice's error only
+        rows = _Rows()
+        try:
+            invoice = _invoice(rows, item, run_ids[item.view.account_id], facts)
+            await engine._write_lines(rows, invoice, item.planned)
+        except Exception as exc:  # noqa: BLE001 - recorded as bill_slot's failure would be
+            out.failed.append((item.view, item.slot, exc))
+            continue
+        built.append((item, invoice, rows))
+    mine = await _insert_claims(session, [item for item, _, _ in built], run_ids)
+    out.slots_alone += [(item.view, item.slot) for item, _, _ in built if (item.view.id, item.slot.invoice_date) not in mine]
+    invoices = [(item, invoice) for item, invoice, _ in built if (item.view.id, item.slot.invoice_date) in mine]
+    ours = [rows for item, _, rows in built if (item.view.id, item.slot.invoice_date) in mine]
+    for kind in ("invoices", "groups", "lines"):  # in foreign-key order: the tables have no relationship()
+        session.add_all([row for rows in ours for row in getattr(rows, kind)])
+        await session.flush()
+    last: dict[str, str] = {}
+    for item, invoice in invoices:
+        last[item.view.id] = invoice.id
+        out.created[item.view.id] += 1
+    if last:
+        await session.execute(update(BillingSchedule), [{"id": sid, "last_invoice_id": iid}
+                                                          for sid, iid in last.items()])
+    for item, invoice in invoices:
+        if item.slot.final(as_of):
+            await engine._finish(session, item.view, invoice, item.slot, run_ids[item.view.account_id])
+    await session.flush()
+
+
+async def _insert_claims(session: AsyncSession, new: list[_New], run_ids: dict[str, str]) -> set[tuple[str, date]]:
+    """Insert every claim not taken yet; the (schedule, date) pairs this transaction claimed."""
+    if session.bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    now = clock.now()
+    table = ScheduleInvoice.__table__
+    claimed: set[tuple[str, date]] = set()
+    for start in range(0, len(new), CLAIM_ROWS):
+        rows = [dict(id=uuid7(), account_id=item.view.account_id, billing_schedule_id=item.view.id,
+                     invoice_date=item.slot.invoice_date, period_start=item.planned.period_start,
+                     period_end=item.planned.period_end, invoice_id=item.invoice_id, fingerprint=item.fingerprint,
+                     billing_run_id=run_ids[item.view.account_id], created_at=now, updated_at=now)
+                for item in new[start:start + CLAIM_ROWS]]
+        stmt = insert(table).values(rows).on_conflict_do_nothing(index_elements=["billing_schedule_id", "invoice_date"])
+        result = await session.execute(stmt.returning(table.c.billing_schedule_id, table.c.invoice_date))
+        claimed |= {(sid, day) for sid, day in result.all()}
+    return claimed
+
+
+@dataclass
+class _Facts:
+    customers: dict[str, Customer]
+    customer_tax_ids: dict[str, str]
+    merchant_details: dict[str, dict[str, Any] | None]  # by account
+
+
+async def _facts(session: AsyncSession, items: list[_New]) -> _Facts:
+    """``invoices.repository.creation_facts`` for the whole batch: customers, first tax registrations of
+    the customers and merchants, merchant settings (four queries)."""
+    customer_ids = sorted({item.view.customer_id for item in items})
+    accounts = sorted({item.view.account_id for item in items})
+    customers = {c.id: c for c in await session.scalars(select(Customer).where(Customer.id.in_(customer_ids)))}
+    registrations = (await session.execute(
+        select(TaxRegistration.account_id, TaxRegistration.customer_id, TaxRegistration.merchant_id,
+               TaxRegistration.tax_identifier)
+        .where(TaxRegistration.account_id.in_(accounts),
+               TaxRegistration.customer_id.in_(customer_ids) | TaxRegistration.merchant_id.in_(accounts))
+        .order_by(TaxRegistration.created_at.desc(), TaxRegistration.id.desc()))).all()
+    customer_tax: dict[str, str] = {}
+    merchant_tax: dict[str, str] = {}
+    for account_id, customer_id, merchant_id, identifier in registrations:  # newest first: the first one wins
+        if customer_id is not None and customer_id in customers and customers[customer_id].account_id == account_id:
+            customer_tax[customer_id] = identifier
+        if merchant_id is not None and merchant_id == account_id:
+            merchant_tax[account_id] = identifier
+    details: dict[str, dict[str, Any] | None] = {}
+    for account_id, settings in (await session.execute(
+            select(Account.id, Account.merchant_settings).where(Account.id.in_(accounts)))).all():
+        found = merchant.merchant_details(merchant.parse_settings(settings))
+        if found is not None and "taxId" not in found and account_id in merchant_tax:
+            found["taxId"] = merchant_tax[account_id]
+        details[account_id] = found
+    return _Facts(customers, customer_tax, details)
+
+
+class _Rows:
+    """Collects what ``new_document``/``new_line`` add (they take anything with ``add``), by table."""
+
+    def __init__(self) -> None:
+        self.invoices: list[Any] = []
+        self.groups: list[Any] = []
+        self.lines: list[Any] = []
+
+    def add(self, row: Any) -> None:
+        {Invoice: self.invoices, KIND.group: self.groups}.get(type(row), self.lines).append(row)
+
+
+def _invoice(rows: Any, item: _New, run_id: str, facts: _Facts) -> Invoice:
+    """The invoice ``invoices.service.create_invoice`` makes of the engine's body, IN_PROGRESS, with its
+    groups and lines as ``add_group``/``add_line`` write them and the totals ``recalculate`` stores."""
+    view, planned = item.view, item.planned
+    found = facts.customers.get(view.customer_id)
+    customer = billable(found if found is not None and found.account_id == view.account_id else None, view.customer_id)
+    data = engine._invoice_body(view, planned, run_id)
+    now = clock.now()
+    details = facts.merchant_details.get(view.account_id)
+    invoice = new_document(
+        rows, KIND, data, account_id=view.account_id, customer_id=customer.id, status=IN_PROGRESS,
+        emails=customer.billing_emails or [customer.email], name=customer.legal_name, billing=customer.address, now=now,
+        billing_schedule_id=data.billing_schedule_id, billing_run_id=data.billing_run_id,
+        payment_status=PaymentStatus.UNPAID.value, due_date=data.due_date,
+        accounting_date=data.accounting_date or now.date(), purchase_order_number=data.purchase_order_number,
+        reference=data.reference, customer_tax_id=data.customer_tax_id or facts.customer_tax_ids.get(customer.id),
+        customer_tax_status=customer.tax_status, payment_options=list(DEFAULT_PAYMENT_OPTIONS),
+        billing_period_start=data.billing_period.start if data.billing_period else None,
+        billing_period_end=data.billing_period.end_inclusive if data.billing_period else None,
+        credit_balances=data.credit_balances, render_settings=dict(DEFAULT_RENDER_SETTINGS),
+        merchant_details=None if details is None else dict(details), credit_note_ids=[], has_quantity=False,
+    )
+    invoice.id = item.invoice_id
+    return invoice

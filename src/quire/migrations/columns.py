@@ -114,9 +114,13 @@ def line_price() -> list[sa.Column[object]]:
     ]
 
 
-def stored_file() -> list[sa.Column[object]]:
-    """A stored rendering of a document (its PDF): kind, name, bytes and digest."""
-    return [
+def create_document_store(table: str, parent: str, parent_table: str, short: str) -> None:
+    """The stored renderings (PDFs) of a billing document kind (core/stored_documents.py ``StoredDocument``):
+    one per document and kind, deleted with the document; ``short`` names the document in the names of the
+    unique constraint and the index."""
+    op.create_table(
+        table,
+        *owned(parent),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("filename", sa.String(length=255), nullable=False),
         sa.Column("content_type", sa.String(length=64), nullable=False),
@@ -124,7 +128,11 @@ def stored_file() -> list[sa.Column[object]]:
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
         at("created_at"),
-    ]
+        cascade_fk(parent, parent_table),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint(parent, "kind", name=f"uq_{table}_{short}_kind"),
+    )
+    index(table, f"account_{short}", "account_id", parent)
 
 
 def index(table: str, name: str, *columns: str) -> None:

@@ -1,10 +1,17 @@
-"""HTTP routes of the Billing Schedules and Discounts tags (2024-01-01). Thin by design."""
+"""HTTP routes of the Billing Schedules and Discounts tags (2024-01-01). Thin by design.
 
-from __future__ import annotations
+Discounts and billing-schedule settings are each an object of a schedule with the same create, read,
+update and delete endpoints, added by ``_create_route`` and ``_id_routes``; the schedule's endpoints that
+take only its id (read, activate, archive) are added by ``_on_schedule``. (No ``from __future__ import annotations``: FastAPI
+reads the endpoints' annotations, some of which name the models passed to the helpers.)
+"""
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
 from fastapi import Query
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.core.http import Account, Session, api_router
 from quire.core.pagination import PageQuery, UnsortedPageQuery, present_page
@@ -30,7 +37,9 @@ SCHEDULES = ["Billing Schedules"]
 DISCOUNTS = ["Discounts"]
 
 Text = Annotated[str | None, Query(max_length=255)]
-Flag = Annotated[bool | None, Query()]
+
+#: (session, account id, object id) → the object read or deleted.
+OnObject = Callable[[AsyncSession, str, str], Awaitable[Any]]
 
 
 @router.get("/billing-schedules", response_model=SchedulePage, operation_id="getBillingSchedules", tags=SCHEDULES)
@@ -60,10 +69,20 @@ async def post_billing_schedule(body: ScheduleCreate, session: Session, account:
     return present.schedule(await service.create_schedule(session, account, body))
 
 
-@router.get("/billing-schedules/{billingScheduleId}", response_model=ScheduleRead,
-            operation_id="getBillingSchedulesByBillingScheduleId", tags=SCHEDULES)
-async def get_billing_schedule(billingScheduleId: str, session: Session, account: Account) -> ScheduleRead:  # noqa: N803
-    return present.schedule(await service.read_schedule(session, account, billingScheduleId))
+def _on_schedule(method: str, action: str, name: str, apply: OnObject) -> None:
+    """``{method} /billing-schedules/{billingScheduleId}[/action]``: ``apply`` to the schedule, answer it."""
+
+    async def endpoint(billingScheduleId: str, session: Session, account: Account) -> ScheduleRead:  # noqa: N803
+        return present.schedule(await apply(session, account, billingScheduleId))
+
+    router.add_api_route(
+        "/billing-schedules/{billingScheduleId}" + (f"/{action}" if action else ""), endpoint, methods=[method],
+        name=name, response_model=ScheduleRead, tags=SCHEDULES,
+        operation_id=f"{method.lower()}BillingSchedulesByBillingScheduleId{action.title()}",
+    )
+
+
+_on_schedule("GET", "", "get_billing_schedule", service.read_schedule)
 
 
 @router.put("/billing-schedules/{billingScheduleId}", response_model=ScheduleRead,
@@ -73,22 +92,49 @@ async def put_billing_schedule(billingScheduleId: str, body: ScheduleUpdate, ses
     return present.schedule(await service.update_schedule(session, account, billingScheduleId, body))
 
 
-@router.put("/billing-schedules/{billingScheduleId}/activate", response_model=ScheduleRead,
-            operation_id="putBillingSchedulesByBillingScheduleIdActivate", tags=SCHEDULES)
-async def activate_billing_schedule(billingScheduleId: str, session: Session, account: Account) -> ScheduleRead:  # noqa: N803
-    return present.schedule(await service.activate_schedule(session, account, billingScheduleId))
+_on_schedule("PUT", "activate", "activate_billing_schedule", service.activate_schedule)
+_on_schedule("PUT", "archive", "archive_billing_schedule", service.archive_schedule)
 
 
-@router.put("/billing-schedules/{billingScheduleId}/archive", response_model=ScheduleRead,
-            operation_id="putBillingSchedulesByBillingScheduleIdArchive", tags=SCHEDULES)
-async def archive_billing_schedule(billingScheduleId: str, session: Session, account: Account) -> ScheduleRead:  # noqa: N803
-    return present.schedule(await service.archive_schedule(session, account, billingScheduleId))
+def _add(path: str, endpoint: Callable[..., Any], method: str, name: str, operation: str, read: type[BaseModel],
+         tags: list[str], **extra: Any) -> None:
+    """``{method} {path}``, named ``{method}_{name}`` ("Get Discount"), operation id ``{method}{operation}``."""
+    op = method.lower()
+    router.add_api_route(path, endpoint, methods=[method], name=f"{op}_{name}", operation_id=op + operation,
+                         response_model=read, tags=tags, **extra)
 
 
-@router.post("/billing-schedule-settings", status_code=201, response_model=SettingsRead,
-             operation_id="postBillingScheduleSettings", tags=SCHEDULES)
-async def post_settings(body: SettingsCreate, session: Session, account: Account) -> SettingsRead:
-    return present.settings(await service.create_settings(session, account, body))
+def _create_route(path: str, operation: str, name: str, tags: list[str], read: type[BaseModel],
+                  answer: Callable[[Any], Any], body: type[BaseModel],
+                  create: Callable[[AsyncSession, str, Any], Awaitable[Any]]) -> None:
+    """``POST {path}``: 201 with the object ``create`` made of ``body``, as ``answer`` presents it."""
+
+    async def post_object(body: body, session: Session, account: Account) -> Any:  # type: ignore[valid-type]
+        return answer(await create(session, account, body))
+
+    _add(path, post_object, "POST", name, operation, read, tags, status_code=201)
+
+
+def _id_routes(path: str, operation: str, name: str, tags: list[str], read: type[BaseModel],
+               answer: Callable[[Any], Any], body: type[BaseModel], get: OnObject,
+               update: Callable[[AsyncSession, str, str, Any], Awaitable[Any]], delete: OnObject) -> None:
+    """``GET``, ``PUT`` (with ``body``) and ``DELETE {path}/{id}`` (operation ids ``…ById``)."""
+
+    async def get_object(id: str, session: Session, account: Account) -> Any:
+        return answer(await get(session, account, id))
+
+    async def put_object(id: str, body: body, session: Session, account: Account) -> Any:  # type: ignore[valid-type]
+        return answer(await update(session, account, id, body))
+
+    async def delete_object(id: str, session: Session, account: Account) -> Any:
+        return answer(await delete(session, account, id))
+
+    for method, endpoint in (("GET", get_object), ("PUT", put_object), ("DELETE", delete_object)):
+        _add(f"{path}/{{id}}", endpoint, method, name, f"{operation}ById", read, tags)
+
+
+SETTINGS = ("/billing-schedule-settings", "BillingScheduleSettings", "settings", SCHEDULES, SettingsRead, present.settings)
+_create_route(*SETTINGS, SettingsCreate, service.create_settings)
 
 
 @router.get("/billing-schedule-settings/for-billing-schedule/{id}", response_model=SettingsRead,
@@ -97,22 +143,7 @@ async def get_settings_for_schedule(id: str, session: Session, account: Account)
     return present.settings(await service.settings_for_schedule(session, account, id))
 
 
-@router.get("/billing-schedule-settings/{id}", response_model=SettingsRead, operation_id="getBillingScheduleSettingsById",
-            tags=SCHEDULES)
-async def get_settings(id: str, session: Session, account: Account) -> SettingsRead:
-    return present.settings(await service.get_settings(session, account, id))
-
-
-@router.put("/billing-schedule-settings/{id}", response_model=SettingsRead, operation_id="putBillingScheduleSettingsById",
-            tags=SCHEDULES)
-async def put_settings(id: str, body: SettingsUpdate, session: Session, account: Account) -> SettingsRead:
-    return present.settings(await service.update_settings(session, account, id, body))
-
-
-@router.delete("/billing-schedule-settings/{id}", response_model=SettingsRead,
-               operation_id="deleteBillingScheduleSettingsById", tags=SCHEDULES)
-async def delete_settings(id: str, session: Session, account: Account) -> SettingsRead:
-    return present.settings(await service.delete_settings(session, account, id))
+_id_routes(*SETTINGS, SettingsUpdate, service.get_settings, service.update_settings, service.delete_settings)
 
 
 @router.get("/discounts", response_model=DiscountPage, operation_id="getDiscounts", tags=DISCOUNTS)
@@ -120,21 +151,6 @@ async def get_discounts(session: Session, account: Account, params: UnsortedPage
     return present_page(DiscountPage, await service.list_discounts(session, account, params), present.discount)
 
 
-@router.post("/discounts", status_code=201, response_model=DiscountRead, operation_id="postDiscounts", tags=DISCOUNTS)
-async def post_discount(body: DiscountCreate, session: Session, account: Account) -> DiscountRead:
-    return present.discount(await service.create_discount(session, account, body))
-
-
-@router.get("/discounts/{id}", response_model=DiscountRead, operation_id="getDiscountsById", tags=DISCOUNTS)
-async def get_discount(id: str, session: Session, account: Account) -> DiscountRead:
-    return present.discount(await service.get_discount(session, account, id))
-
-
-@router.put("/discounts/{id}", response_model=DiscountRead, operation_id="putDiscountsById", tags=DISCOUNTS)
-async def put_discount(id: str, body: DiscountUpdate, session: Session, account: Account) -> DiscountRead:
-    return present.discount(await service.update_discount(session, account, id, body))
-
-
-@router.delete("/discounts/{id}", response_model=DiscountRead, operation_id="deleteDiscountsById", tags=DISCOUNTS)
-async def delete_discount(id: str, session: Session, account: Account) -> DiscountRead:
-    return present.discount(await service.delete_discount(session, account, id))
+DISCOUNT = ("/discounts", "Discounts", "discount", DISCOUNTS, DiscountRead, present.discount)
+_create_route(*DISCOUNT, DiscountCreate, service.create_discount)
+_id_routes(*DISCOUNT, DiscountUpdate, service.get_discount, service.update_discount, service.delete_discount)

@@ -186,27 +186,22 @@ class ScheduleSortBy(StrEnum):
     CREATED_AT = "createdAt"
 
 
-class DiscountCreate(RequestModel):
+class _OfSchedule(RequestModel):
     billing_schedule_id: Id
+
+
+class _OfPhase(_OfSchedule):
     phase_id: Id | None = None
-    price_ids: IdList
-    separate_line_item: bool
-    amount: WireNumber
-    discount_calculation_type: CalculationType
-    message: LongText
-    valid_from: IsoDate | None = None
-    valid_to: IsoDate | None = None
 
 
-class DiscountUpdate(RequestModel):
-    billing_schedule_id: Id
-    price_ids: IdList
-    separate_line_item: bool
-    amount: WireNumber
-    discount_calculation_type: CalculationType
-    message: LongText
-    valid_from: IsoDate | None = None
-    valid_to: IsoDate | None = None
+# A discount written on its own is an inline discount's terms after its schedule (and phase): pydantic
+# orders the fields of the bases listed last first, as the contract orders them.
+class DiscountCreate(InlineDiscount, _OfPhase):
+    pass
+
+
+class DiscountUpdate(InlineDiscount, _OfSchedule):
+    pass
 
 
 class DiscountRead(AccountObject):
@@ -227,13 +222,12 @@ class DiscountPage(ListPage[DiscountRead]):
     pass
 
 
-class SettingsCreate(RequestModel):
-    billing_schedule_id: Id
-    payment_provider: PaymentProvider
-
-
 class SettingsUpdate(RequestModel):
     payment_provider: PaymentProvider
+
+
+class SettingsCreate(SettingsUpdate, _OfSchedule):
+    pass
 
 
 class SettingsRead(AccountObject):

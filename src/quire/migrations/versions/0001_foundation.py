@@ -14,8 +14,6 @@ from quire.migrations.columns import account_fk, at, cascade_fk, created_index, 
 
 revision = '0001'
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -17,8 +17,6 @@ from quire.migrations.columns import (
 
 revision = '0002'
 down_revision = '0001'
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

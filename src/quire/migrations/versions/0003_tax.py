@@ -17,8 +17,6 @@ from quire.migrations.columns import account_fk, at, cascade_fk, created_index, 
 
 revision = '0003'
 down_revision = '0002'
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -19,8 +19,6 @@ from quire.migrations.columns import (
 
 revision = "0004"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -15,8 +15,6 @@ from quire.migrations.columns import account, account_row, at, created_index, in
 
 revision = "0005"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 
 def _priced() -> list[sa.Column[object]]:

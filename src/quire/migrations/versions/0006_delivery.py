@@ -17,24 +17,14 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-from quire.migrations.columns import account_fk, at, cascade_fk, index, key, owned, stored_file, timestamps
+from quire.migrations.columns import account_fk, at, cascade_fk, create_document_store, index, key, owned, timestamps
 
 revision = "0006"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "invoice_documents",
-        *owned("invoice_id"),
-        *stored_file(),
-        cascade_fk("invoice_id", "invoices"),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("invoice_id", "kind", name="uq_invoice_documents_invoice_kind"),
-    )
-    index("invoice_documents", "account_invoice", "account_id", "invoice_id")
+    create_document_store("invoice_documents", "invoice_id", "invoices", "invoice")
 
     links = op.create_table(
         "invoice_hosted_links",

@@ -18,8 +18,6 @@ from quire.migrations.columns import account_row, at, created_index, index, refe
 
 revision = '0007'
 down_revision = '0002'
-branch_labels = None
-depends_on = None
 
 JSON_DOCUMENT = sa.Text().with_variant(postgresql.JSONB(), 'postgresql')
 

@@ -12,8 +12,6 @@ from alembic import op
 
 revision = "0008"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 INDEXES = {
     "ix_invoices_account_due_date": ["account_id", "due_date"],

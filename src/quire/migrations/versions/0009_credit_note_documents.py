@@ -12,27 +12,16 @@ the VOIDED one when they are voided. Their emails go through ``email_outbox`` (0
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
 
-from quire.migrations.columns import cascade_fk, index, owned, stored_file
+from quire.migrations.columns import create_document_store
 
 revision = "0009"
 down_revision = "0004"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "credit_note_documents",
-        *owned("credit_note_id"),
-        *stored_file(),
-        cascade_fk("credit_note_id", "credit_notes"),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("credit_note_id", "kind", name="uq_credit_note_documents_note_kind"),
-    )
-    index("credit_note_documents", "account_note", "account_id", "credit_note_id")
+    create_document_store("credit_note_documents", "credit_note_id", "credit_notes", "note")
 
 
 def downgrade() -> None:

@@ -17,8 +17,6 @@ from quire.migrations.columns import account_row, at, created_index, index, key,
 
 revision = "0010"
 down_revision = "0005"
-branch_labels = None
-depends_on = None
 
 
 def _schedule() -> sa.Column[str]:

@@ -19,8 +19,6 @@ from quire.migrations.columns import account_row, at, created_index, index, key,
 
 revision = '0011'
 down_revision = '0007'
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -17,8 +17,6 @@ from quire.jobs import schema
 
 revision = "0012"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

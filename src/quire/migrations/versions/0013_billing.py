@@ -16,8 +16,6 @@ from quire.migrations.columns import account_row, at, created_index, index, key,
 
 revision = "0013"
 down_revision = "0010"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -14,6 +14,10 @@ from tests.support import (
 
 BACKENDS = ["sqlite", "postgresql"]
 
+# Test servers never start the daily billing run by themselves (one started near 02:00 UTC would bill its
+# test schedules behind the tests' backs); `quire worker` processes still defer periodic jobs (test_jobs).
+os.environ.setdefault("QUIRE_PERIODIC_IN_APP", "false")
+
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:

@@ -85,6 +85,18 @@ def start_worker(settings: Settings, *args: str, tick_file: Path | None = None) 
     )
 
 
+def registered_workers(settings: Settings) -> int:
+    """Rows of the queue's worker table: a worker adds its own once it is up and fetching."""
+    from sqlalchemy import text
+
+    table = "quire_job_workers" if settings.is_sqlite else "procrastinate_workers"
+
+    async def work(session: Any) -> int:
+        return int(await session.scalar(text(f"SELECT count(*) FROM {table}")))
+
+    return in_transaction(settings, work, commit=False)  # type: ignore[no-any-return]
+
+
 def lines(path: Path) -> list[list[str]]:
     return [line.split() for line in path.read_text().splitlines()] if path.exists() else []
 
@@ -133,9 +145,11 @@ def test_a_queueing_lock_keeps_one_waiting_job(database: Settings, tmp_path: Pat
 def test_committed_jobs_run_exactly_once_with_two_workers_racing(database: Settings, tmp_path: Path) -> None:
     out = tmp_path / "runs.txt"
     count = 60
+    before = registered_workers(database)
     workers = [start_worker(database, "--concurrency", "4", "--queues", "default") for _ in range(2)]
     try:
-        time.sleep(1.0)  # both workers up and polling: they race for every job
+        # Both workers up and fetching (however slow a loaded machine starts them): they race for every job.
+        wait_for(lambda: registered_workers(database) >= before + 2)
         defer_all(database, *[("test.record", {"path": str(out), "label": f"job-{n}", "sleep": 0.02}) for n in range(count)])
         wait_for(lambda: len(lines(out)) >= count)
         time.sleep(0.5)  # a duplicate would land now

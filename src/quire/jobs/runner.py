@@ -38,12 +38,23 @@ class WorkerOptions:
     queues: tuple[str, ...] | None = None  # None: every declared queue (email only with SMTP configured)
     poll_seconds: float = 1.0  # fallback polling (PostgreSQL also LISTENs; SQLite polls other processes' jobs)
     heartbeat_seconds: float = 5.0
+    periodic: bool = True  # defer the periodic jobs (the daily billing run) of the queues worked
     stalled_after_seconds: float = 30.0  # a worker silent this long is dead: its running jobs are retried
     recover_every_seconds: float = 10.0
 
 
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "true").strip().lower() not in {"0", "false", "no", "off"}
+
+
 def jobs_in_app() -> bool:
-    return os.environ.get("QUIRE_JOBS_IN_APP", "true").strip().lower() not in {"0", "false", "no", "off"}
+    return _flag("QUIRE_JOBS_IN_APP")
+
+
+def periodic_in_app() -> bool:
+    """Whether the app's in-process worker also defers periodic jobs (QUIRE_PERIODIC_IN_APP, default true;
+    the test suite turns it off so a server started near 02:00 UTC never bills its test data by itself)."""
+    return _flag("QUIRE_PERIODIC_IN_APP")
 
 
 def _psycopg_conninfo(settings: Settings) -> str:
@@ -92,7 +103,7 @@ class JobRunner:
                 **({"exponential_wait": max(int(spec.retry_wait), 2)} if spec.retry_exponential else {"wait": int(spec.retry_wait)}),
             )
         task = self.app.task(name=spec.name, queue=spec.queue, retry=retry, pass_context=True)(run)
-        if spec.queue not in self.queues():
+        if spec.queue not in self.queues() or not self.options.periodic:
             return  # a worker defers the periodic jobs of the queues it works, no others
         for cron, periodic_id in spec.schedules:
             self.app.periodic(cron=cron, periodic_id=periodic_id)(task)
@@ -208,7 +219,7 @@ async def start_in_process(
     write_lock: asyncio.Lock | None,
 ) -> JobRunner:
     """The app's runner: its sessions can defer jobs; it works them in-process unless QUIRE_JOBS_IN_APP=false."""
-    runner = JobRunner(settings, engine, sessionmaker, write_lock)
+    runner = JobRunner(settings, engine, sessionmaker, write_lock, WorkerOptions(periodic=periodic_in_app()))
     if jobs_in_app():
         runner.start()
     return runner

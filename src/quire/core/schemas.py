@@ -38,6 +38,12 @@ class AccountObject(ApiModel):
     sequence_account_id: str
 
 
+class CustomerObject(AccountObject):
+    """An object of one of the account's customers: ``customerId`` follows the account's."""
+
+    customer_id: str
+
+
 #: (model, row class) -> the (field, column) pairs ``row_values`` copies, worked out once per pair.
 _ROW_COLUMNS: dict[tuple[type[BaseModel], type], tuple[tuple[str, str], ...]] = {}
 

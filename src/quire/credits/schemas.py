@@ -18,7 +18,7 @@ from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 from quire.billing_documents.schemas import Ident
 from quire.core import request_body
 from quire.core.pages import ListPage
-from quire.core.schemas import AccountObject, ApiModel, CurrencyCode, IsoDate, RequestModel, RequiredText, Timestamp
+from quire.core.schemas import ApiModel, CurrencyCode, CustomerObject, IsoDate, RequestModel, RequiredText, Timestamp
 
 #: Significant digits of a JSON number Quire accepts and answers: a double holds any 15-digit decimal exactly.
 MAX_DIGITS = 15
@@ -88,8 +88,7 @@ class CreditGrantCreate(RequestModel):
     tax_rate_id: Ident | None = None
 
 
-class CreditGrantRead(AccountObject):
-    customer_id: str
+class CreditGrantRead(CustomerObject):
     name: str
     credit_unit_type: CreditUnitType
     currency: CurrencyCode
@@ -119,10 +118,7 @@ class CustomerGrants(ApiModel):
     items: list[CustomerGrantRead]
 
 
-class BalanceGrantRead(ApiModel):
-    id: str
-    sequence_account_id: str
-    customer_id: str
+class BalanceGrantRead(CustomerObject):
     type: CreditType
     currency: CurrencyCode
     metric_id: str | None = None

@@ -40,9 +40,14 @@ def account() -> sa.Column[str]:
     return reference("account_id", "accounts", cascade=True)
 
 
-def account_fk() -> sa.ForeignKeyConstraint:
-    """The account's foreign key as a table constraint (the tables of 0001-0004, 0006 and 0009)."""
-    return sa.ForeignKeyConstraint(["account_id"], ["accounts.id"], ondelete="CASCADE")
+def keys(*references: tuple[str, str], cascade: bool = False, primary: str = "id") -> list[sa.Constraint]:
+    """The keys of an account's row as 0001-0006 declare them, after its columns: the account's foreign key,
+    one for each (column, table) of ``references`` (the row deleted with the referenced one when ``cascade``),
+    then the primary key. (Made in this order, the order SQLite's stored ``CREATE TABLE`` lists them in.)"""
+    account = sa.ForeignKeyConstraint(["account_id"], ["accounts.id"], ondelete="CASCADE")
+    ondelete = "CASCADE" if cascade else None
+    foreign = [sa.ForeignKeyConstraint([column], [f"{table}.id"], ondelete=ondelete) for column, table in references]
+    return [account, *foreign, sa.PrimaryKeyConstraint(primary)]
 
 
 def cascade_fk(column: str, target: str) -> sa.ForeignKeyConstraint:
@@ -59,7 +64,7 @@ def timestamps() -> list[sa.Column[object]]:
 
 
 def owned(parent: str | None = None) -> list[sa.Column[str]]:
-    """``id``, ``account_id`` (constraint apart, as ``account_fk``) and the parent row's id if any."""
+    """``id``, ``account_id`` (its foreign key declared apart: ``keys``) and the parent row's id if any."""
     return [key(), key("account_id")] + ([key(parent)] if parent else [])
 
 

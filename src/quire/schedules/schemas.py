@@ -16,7 +16,9 @@ from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 from quire.catalogue.schemas import PriceRead
 from quire.core.pages import ListPage
-from quire.core.schemas import AccountObject, ApiModel, IsoDate, LongText, PaymentProvider, RequestModel, ShortText, Timestamp
+from quire.core.schemas import (
+    AccountObject, ApiModel, CustomerObject, IsoDate, LongText, PaymentProvider, RequestModel, ShortText, Timestamp,
+)
 
 ScheduleType = Literal["CUSTOM", "PLAN", "PHASES"]
 ScheduleStatus = Literal["DRAFT", "PENDING", "ACTIVE", "SUSPENDED", "CANCELLED", "COMPLETED"]
@@ -133,8 +135,13 @@ class EmbeddableDiscountRead(ApiModel):
     separate_line_item: bool
 
 
-class MinimumRead(AccountObject):
+class _ScheduleObject(AccountObject):
+    """An object of a billing schedule: ``billingScheduleId`` follows the account's."""
+
     billing_schedule_id: str
+
+
+class MinimumRead(_ScheduleObject):
     phase_id: str
     amount: WireNumber
     restrict_to_prices: list[str]
@@ -153,10 +160,9 @@ class PhaseRead(ApiModel):
     minimums: list[MinimumRead]
 
 
-class ScheduleRead(AccountObject):
+class ScheduleRead(CustomerObject):
     """``BillingScheduleResponse``."""
 
-    customer_id: str
     status: ScheduleStatus
     start_date: IsoDate
     end_date: IsoDate | None = None
@@ -204,8 +210,7 @@ class DiscountUpdate(InlineDiscount, _OfSchedule):
     pass
 
 
-class DiscountRead(AccountObject):
-    billing_schedule_id: str
+class DiscountRead(_ScheduleObject):
     phase_id: str | None = None
     price_ids: list[str]
     separate_line_item: bool
@@ -230,6 +235,5 @@ class SettingsCreate(SettingsUpdate, _OfSchedule):
     pass
 
 
-class SettingsRead(AccountObject):
-    billing_schedule_id: str
+class SettingsRead(_ScheduleObject):
     payment_provider: PaymentProvider

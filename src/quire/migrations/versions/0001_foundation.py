@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from quire.migrations.columns import account_fk, at, cascade_fk, created_index, index, key, owned, timestamps
+from quire.migrations.columns import at, created_index, index, key, keys, owned, timestamps
 
 revision = '0001'
 down_revision = None
@@ -43,8 +43,7 @@ def upgrade() -> None:
     sa.Column('secret_sha256', sa.String(length=64), nullable=False),
     at('created_at'),
     at('revoked_at', nullable=True),
-    account_fk(),
-    sa.PrimaryKeyConstraint('client_id')
+    *keys(primary='client_id')
     )
     index('api_credentials', 'account_id', 'account_id')
 
@@ -62,8 +61,7 @@ def upgrade() -> None:
     sa.Column('tax_status', sa.String(length=32), nullable=False),
     sa.Column('external_ids', sa.JSON(), nullable=False),
     at('archived_at', nullable=True),
-    account_fk(),
-    sa.PrimaryKeyConstraint('id')
+    *keys()
     )
     created_index('customers')
     index('customers', 'account_legal_name', 'account_id', 'legal_name', 'id')
@@ -73,9 +71,7 @@ def upgrade() -> None:
     sa.Column('value', sa.String(length=255), nullable=False),
     sa.Column('label', sa.String(length=255), nullable=True),
     at('created_at'),
-    account_fk(),
-    cascade_fk('customer_id', 'customers'),
-    sa.PrimaryKeyConstraint('id'),
+    *keys(('customer_id', 'customers'), cascade=True),
     sa.UniqueConstraint('account_id', 'value', name='uq_customer_alias_value')
     )
     created_index('customer_aliases')
@@ -85,9 +81,7 @@ def upgrade() -> None:
     *owned('customer_id'),
     sa.Column('payment_provider', sa.String(length=16), nullable=False),
     at('created_at'),
-    account_fk(),
-    cascade_fk('customer_id', 'customers'),
-    sa.PrimaryKeyConstraint('id'),
+    *keys(('customer_id', 'customers'), cascade=True),
     sa.UniqueConstraint('account_id', 'customer_id', name='uq_customer_settings_customer')
     )
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from quire.migrations.columns import (
-    account_fk, amounts, at, cascade_fk, created_index, customer_snapshot, document_tail, index, key, line_price,
+    amounts, at, cascade_fk, created_index, customer_snapshot, document_tail, index, key, keys, line_price,
     line_rates, owned, titled,
 )
 
@@ -53,9 +53,7 @@ def upgrade() -> None:
     *amounts(),
     sa.Column('has_quantity', sa.Boolean(), nullable=False),
     *document_tail(),
-    account_fk(),
-    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], ),
-    sa.PrimaryKeyConstraint('id'),
+    *keys(('customer_id', 'customers')),
     sa.UniqueConstraint('account_id', 'invoice_number', name='uq_invoices_account_number')
     )
     index('invoices', 'account_accounting_date', 'account_id', 'accounting_date', 'id')

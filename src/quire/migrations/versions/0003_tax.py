@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from quire.core.db import ExactDecimal
-from quire.migrations.columns import account_fk, at, cascade_fk, created_index, index, key, owned, timestamps
+from quire.migrations.columns import at, cascade_fk, created_index, index, key, keys, owned, timestamps
 
 revision = '0003'
 down_revision = '0002'
@@ -35,8 +35,7 @@ def upgrade() -> None:
     sa.Column('sub_rates', sa.JSON(), nullable=False),
     at('archived_at', nullable=True),
     *timestamps(),
-    account_fk(),
-    sa.PrimaryKeyConstraint('id')
+    *keys()
     )
     created_index('tax_rates')
 
@@ -56,9 +55,7 @@ def upgrade() -> None:
     sa.Column('country', sa.String(length=2), nullable=False),
     sa.Column('state', sa.String(length=2), nullable=True),
     *timestamps(),
-    account_fk(),
-    cascade_fk('customer_id', 'customers'),
-    sa.PrimaryKeyConstraint('id')
+    *keys(('customer_id', 'customers'), cascade=True)
     )
     created_index('tax_registrations')
     index('tax_registrations', 'account_customer', 'account_id', 'customer_id', 'created_at')

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from quire.migrations.columns import (
-    account_fk, amounts, at, cascade_fk, created_index, customer_snapshot, document_tail, index, key, line_price,
+    amounts, at, cascade_fk, created_index, customer_snapshot, document_tail, index, key, keys, line_price,
     line_rates, owned, titled,
 )
 
@@ -42,10 +42,7 @@ def upgrade() -> None:
         sa.Column("merchant_details", sa.JSON(), nullable=True),
         *amounts(),
         *document_tail(),
-        account_fk(),
-        sa.ForeignKeyConstraint(["customer_id"], ["customers.id"]),
-        sa.ForeignKeyConstraint(["invoice_id"], ["invoices.id"]),
-        sa.PrimaryKeyConstraint("id"),
+        *keys(("customer_id", "customers"), ("invoice_id", "invoices")),
         sa.UniqueConstraint("account_id", "credit_note_number", name="uq_credit_notes_account_number"),
     )
     created_index("credit_notes")

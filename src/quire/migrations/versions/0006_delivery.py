@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-from quire.migrations.columns import account_fk, at, cascade_fk, create_document_store, index, key, owned, timestamps
+from quire.migrations.columns import at, cascade_fk, create_document_store, index, key, keys, owned, timestamps
 
 revision = "0006"
 down_revision = "0002"
@@ -62,8 +62,7 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text(), nullable=True),
         at("sent_at", nullable=True),
         *timestamps(),
-        account_fk(),
-        sa.PrimaryKeyConstraint("id"),
+        *keys(),
     )
     index("email_outbox", "account_subject_created", "account_id", "subject_id", "created_at", "id")
     index("email_outbox", "status_next_attempt", "status", "next_attempt_at")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
@@ -65,16 +65,24 @@ class TaxRateEntry(ApiModel):
     tax_rate_id: Id
 
 
-class InlineDiscount(RequestModel):
-    """``CreateDiscountInlineRequestModel``: a discount given with the schedule's create."""
+PriceIds = TypeVar("PriceIds")
+Message = TypeVar("Message")
 
-    price_ids: IdList
+
+class _DiscountTerms(ApiModel, Generic[PriceIds, Message]):
+    """A discount's terms: as written, with the request's limits (``InlineDiscount``), and as answered."""
+
+    price_ids: PriceIds
     separate_line_item: bool
     amount: WireNumber
     discount_calculation_type: CalculationType
-    message: LongText
+    message: Message
     valid_from: IsoDate | None = None
     valid_to: IsoDate | None = None
+
+
+class InlineDiscount(_DiscountTerms[IdList, LongText], RequestModel):
+    """``CreateDiscountInlineRequestModel``: a discount given with the schedule's create."""
 
 
 class PhaseDiscount(RequestModel):
@@ -210,15 +218,11 @@ class DiscountUpdate(InlineDiscount, _OfSchedule):
     pass
 
 
-class DiscountRead(_ScheduleObject):
+class _InPhase(_ScheduleObject):
     phase_id: str | None = None
-    price_ids: list[str]
-    separate_line_item: bool
-    amount: WireNumber
-    discount_calculation_type: CalculationType
-    message: str
-    valid_from: IsoDate | None = None
-    valid_to: IsoDate | None = None
+
+
+class DiscountRead(_DiscountTerms[list[str], str], _InPhase):
     created_at: Timestamp
     updated_at: Timestamp
 

@@ -105,25 +105,25 @@ def _add(path: str, endpoint: Callable[..., Any], method: str, name: str, operat
 
 
 def _create_route(path: str, operation: str, name: str, tags: list[str], read: type[BaseModel],
-                  answer: Callable[[Any], Any], body: type[BaseModel],
+                  answer: Callable[[Any], Any], model: type[BaseModel],
                   create: Callable[[AsyncSession, str, Any], Awaitable[Any]]) -> None:
-    """``POST {path}``: 201 with the object ``create`` made of ``body``, as ``answer`` presents it."""
+    """``POST {path}``: 201 with the object ``create`` made of the body (a ``model``), as ``answer`` presents it."""
 
-    async def post_object(body: body, session: Session, account: Account) -> Any:  # type: ignore[valid-type]
+    async def post_object(body: model, session: Session, account: Account) -> Any:  # type: ignore[valid-type]
         return answer(await create(session, account, body))
 
     _add(path, post_object, "POST", name, operation, read, tags, status_code=201)
 
 
 def _id_routes(path: str, operation: str, name: str, tags: list[str], read: type[BaseModel],
-               answer: Callable[[Any], Any], body: type[BaseModel], get: OnObject,
+               answer: Callable[[Any], Any], model: type[BaseModel], get: OnObject,
                update: Callable[[AsyncSession, str, str, Any], Awaitable[Any]], delete: OnObject) -> None:
-    """``GET``, ``PUT`` (with ``body``) and ``DELETE {path}/{id}`` (operation ids ``…ById``)."""
+    """``GET``, ``PUT`` (its body a ``model``) and ``DELETE {path}/{id}`` (operation ids ``…ById``)."""
 
     async def get_object(id: str, session: Session, account: Account) -> Any:
         return answer(await get(session, account, id))
 
-    async def put_object(id: str, body: body, session: Session, account: Account) -> Any:  # type: ignore[valid-type]
+    async def put_object(id: str, body: model, session: Session, account: Account) -> Any:  # type: ignore[valid-type]
         return answer(await update(session, account, id, body))
 
     async def delete_object(id: str, session: Session, account: Account) -> Any:

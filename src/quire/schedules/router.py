@@ -2,8 +2,8 @@
 
 Discounts and billing-schedule settings are each an object of a schedule with the same create, read,
 update and delete endpoints, added by ``_create_route`` and ``_id_routes``; the schedule's endpoints that
-take only its id (read, activate, archive) are added by ``_on_schedule``. (No ``from __future__ import annotations``: FastAPI
-reads the endpoints' annotations, some of which name the models passed to the helpers.)
+take only its id (read, activate, archive) are added by ``_on_schedule``. (No ``from __future__ import
+annotations``: FastAPI reads the endpoints' annotations, some of which name the models given to the helpers.)
 """
 
 from collections.abc import Awaitable, Callable
@@ -133,7 +133,8 @@ def _id_routes(path: str, operation: str, name: str, tags: list[str], read: type
         _add(f"{path}/{{id}}", endpoint, method, name, f"{operation}ById", read, tags)
 
 
-SETTINGS = ("/billing-schedule-settings", "BillingScheduleSettings", "settings", SCHEDULES, SettingsRead, present.settings)
+SETTINGS = ("/billing-schedule-settings", "BillingScheduleSettings", "settings", SCHEDULES, SettingsRead,
+            present.settings)
 _create_route(*SETTINGS, SettingsCreate, service.create_settings)
 
 

@@ -87,5 +87,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ('customer_settings', 'customer_aliases', 'customers', 'api_credentials', 'idempotency_keys', 'accounts'):
+    for table in ('customer_settings', 'customer_aliases', 'customers', 'api_credentials', 'idempotency_keys',
+                  'accounts'):
         op.drop_table(table)

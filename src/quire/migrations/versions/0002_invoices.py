@@ -104,5 +104,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ('invoice_line_items', 'invoice_settings', 'invoice_line_item_groups', 'invoices', 'document_counters'):
+    for table in ('invoice_line_items', 'invoice_settings', 'invoice_line_item_groups', 'invoices',
+                  'document_counters'):
         op.drop_table(table)

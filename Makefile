@@ -8,7 +8,7 @@ export QUIRE_DATABASE_URL ?= sqlite:///./quire.db
 # Hosted invoice pages (/i/{token}) and the links in emails point here; set it to the URL customers reach.
 export QUIRE_PUBLIC_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run install install-test install-bench test test-sqlite bench lock clean
+.PHONY: run install install-test install-bench test test-sqlite bench bench-billing lock clean
 
 # Every install is held to the versions in constraints.txt (the set CI last passed with), so a release
 # upstream cannot change a fresh clone's behaviour under it; `make lock` moves them forward on purpose.
@@ -55,6 +55,10 @@ test-sqlite: install-test
 # installed on first use); BENCH_ARGS=--quick for the under-2-minutes subset. See docs/performance.md.
 bench: install-bench
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# A billing run over 100,000 schedules on PostgreSQL with two workers, then again (docs/billing-engine.md#scale).
+bench-billing: install-bench
+	$(BIN)/python bench/billing_run.py $(BILLING_ARGS)
 
 # Newest versions pyproject.toml allows, resolved in a scratch virtualenv, written to constraints.txt.
 # Then `make clean test` and commit both if it passes.

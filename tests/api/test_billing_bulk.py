@@ -94,8 +94,7 @@ def test_a_batch_writes_the_rows_the_document_core_writes(client: ApiClient, ser
     for day, n in (("2026-01-20", 1234), ("2026-02-03", 77), ("2026-03-02", 5)):
         usage(client, customer["id"], day, n, "bulk_call")
 
-    async def bill(factory: Any) -> bulk.Outcome:
-        as_of = date(2026, 3, 10)
+    async def bill(factory: Any, as_of: date = date(2026, 3, 10), created: int = 6, updated: int = 0) -> bulk.Outcome:
         batches = [b async for b in engine._batches(factory, None, [one["id"], other["id"]])]
         [(views, prices_)] = batches
         by_id = {v.id: v for v in views}
@@ -104,7 +103,7 @@ def test_a_batch_writes_the_rows_the_document_core_writes(client: ApiClient, ser
         outcome = await bulk.bill_batch(factory, [by_id[one["id"]]], prices_, as_of, {account: run_id})
         counts = engine.Counts()
         await engine.bill_schedule(factory, by_id[other["id"]], prices_, as_of, run_id, counts, [])
-        assert counts.invoices_created == 6 and counts.errors == 0
+        assert (counts.invoices_created, counts.invoices_updated, counts.errors) == (created, updated, 0)
         return outcome
 
     outcome = with_factory(server, bill)
@@ -121,6 +120,14 @@ def test_a_batch_writes_the_rows_the_document_core_writes(client: ApiClient, ser
     usage(client, customer["id"], "2026-03-05", 1000, "bulk_call")
     later = run(server, date(2026, 3, 11), account, schedule_ids=[one["id"], other["id"]])
     assert (later.counts.invoices_created, later.counts.invoices_updated) == (0, 2), later.errors
+    assert_same(rows(server, one["id"]), rows(server, other["id"]))
+
+    # March is over: its IN_PROGRESS invoice, unchanged, becomes DRAFT in the batch's transaction; April's
+    # in-advance (DRAFT) and in-arrears (IN_PROGRESS) invoices are new.
+    april = with_factory(server, lambda factory: bill(factory, date(2026, 4, 1), created=2, updated=1))
+    assert not april.one_by_one and not april.slots_alone
+    assert (april.created[one["id"]], april.updated[one["id"]]) == (2, 1)
+    assert [s for *_, s, _ in summary(client, one["id"])].count("IN_PROGRESS") == 1
     assert_same(rows(server, one["id"]), rows(server, other["id"]))
 
 

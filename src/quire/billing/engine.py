@@ -62,7 +62,7 @@ from quire.tax.rules import effective_tax_rate
 log = logging.getLogger("quire.billing")
 
 BILLED_STATUSES = ("ACTIVE", "PENDING")
-BATCH_SIZE = 200
+BATCH_SIZE = 500  # schedules read, planned and (in bulk) written together
 
 Factory = async_sessionmaker[AsyncSession]
 Progress = Callable[[int], None]
@@ -198,6 +198,7 @@ async def run_billing(factory: Factory, as_of: date, account_id: str | None = No
             counts = per_account.setdefault(view.account_id, Counts())
             counts.schedules_seen += 1
             counts.invoices_created += outcome.created.get(view.id, 0)
+            counts.invoices_updated += outcome.updated.get(view.id, 0)
             counts.invoices_unchanged += outcome.unchanged.get(view.id, 0)
             failed = False
             for _, slot, exc in outcome.failed_of(view.id):

@@ -8,6 +8,7 @@ from fastapi import Query
 
 from quire.core.http import Account, Session, api_router
 from quire.core.pagination import PageQuery, PaginationMeta, UnsortedPageQuery, present_page
+from quire.core.routing import ObjectRoutes
 from quire.seats import service
 from quire.seats.schemas import (
     CustomerSeatBalancesRead,
@@ -38,24 +39,11 @@ async def get_seat_types(session: Session, account: Account, params: UnsortedPag
     return present_page(SeatTypePage, await service.list_seat_types(session, account, params), present_seat_type)
 
 
-@router.post("/seat-types", status_code=201, response_model=SeatTypeRead, operation_id="postSeatTypes", tags=TYPES)
-async def post_seat_type(body: SeatTypeCreate, session: Session, account: Account) -> SeatTypeRead:
-    return present_seat_type(await service.create_seat_type(session, account, body))
-
-
-@router.get("/seat-types/{id}", response_model=SeatTypeRead, operation_id="getSeatTypesById", tags=TYPES)
-async def get_seat_type(id: str, session: Session, account: Account) -> SeatTypeRead:
-    return present_seat_type(await service.get_seat_type(session, account, id))
-
-
-@router.put("/seat-types/{id}", response_model=SeatTypeRead, operation_id="putSeatTypesById", tags=TYPES)
-async def put_seat_type(id: str, body: SeatTypeUpdate, session: Session, account: Account) -> SeatTypeRead:
-    return present_seat_type(await service.update_seat_type(session, account, id, body))
-
-
-@router.delete("/seat-types/{id}", response_model=SeatTypeRead, operation_id="deleteSeatTypesById", tags=TYPES)
-async def delete_seat_type(id: str, session: Session, account: Account) -> SeatTypeRead:
-    return present_seat_type(await service.delete_seat_type(session, account, id))
+types = ObjectRoutes(router, TYPES, SeatTypeRead, present_seat_type)
+types.create("/seat-types", "postSeatTypes", "post_seat_type", SeatTypeCreate, service.create_seat_type)
+types.get("/seat-types/{id}", "getSeatTypesById", "get_seat_type", service.get_seat_type)
+types.update("/seat-types/{id}", "putSeatTypesById", "put_seat_type", SeatTypeUpdate, service.update_seat_type)
+types.delete("/seat-types/{id}", "deleteSeatTypesById", "delete_seat_type", service.delete_seat_type)
 
 
 @router.post("/seat-snapshots", status_code=201, response_model=SeatSnapshotRead, operation_id="postSeatSnapshots", tags=SNAPSHOTS)

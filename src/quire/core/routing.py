@@ -4,15 +4,13 @@
 line each: path, operationId, the endpoint's name (FastAPI's summary: ``get_price`` → "Get Price"), the
 body model and the service call. The endpoints are closures over these, built once at import.
 
-Route lookup by the path's first segment.
-
-FastAPI (0.16x) keeps each ``include_router`` as a nested router that is matched route by route, and
-matched again once chosen; with ~125 routes that walk was 17% of the CPU of a ``POST /usage-events``
-(py-spy, docs/performance.md). ``PathIndex`` is one route that stands for all of the domains' routes:
-it buckets them by their first path segment (``/invoices/{id}`` → ``invoices``) and asks only the
-routes of the request's bucket, in their registration order, so the first-match-wins and 405
-semantics of Starlette's router are kept. The matched route is what ``handle`` runs, and the OpenAPI
-document is still built from the flat list of routes.
+``PathIndex``, route lookup by the path's first segment: FastAPI (0.16x) keeps each ``include_router`` as a
+nested router that is matched route by route, and matched again once chosen; with ~125 routes that walk was
+17% of the CPU of a ``POST /usage-events`` (py-spy, docs/performance.md). ``PathIndex`` is one route that
+stands for all of the domains' routes: it buckets them by their first path segment (``/invoices/{id}`` →
+``invoices``) and asks only the routes of the request's bucket, in their registration order, so the first-
+match-wins and 405 semantics of Starlette's router are kept. The matched route is what ``handle`` runs, and
+the OpenAPI document is still built from the flat list of routes.
 """
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -26,12 +24,15 @@ from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import Receive, Scope, Send
 
 from quire.core.http import Account, Session
+from quire.core.pagination import Page, PageParams, UnsortedPageQuery, present_page
 
 WILDCARD = ""
 
 # (No ``from __future__ import annotations`` in this module: FastAPI reads the annotations of the endpoints
 # below, which name the models given to ``ObjectRoutes``.)
 
+#: (session, account id, page parameters) → a page of objects.
+Listing = Callable[[AsyncSession, str, PageParams], Awaitable[Page[Any]]]
 #: (session, account id, body) → the object made.
 Create = Callable[[AsyncSession, str, Any], Awaitable[Any]]
 #: (session, account id, object id) → the object read, deleted or acted on.
@@ -48,9 +49,10 @@ class ObjectRoutes:
                  **extra: Any) -> None:
         self.router, self.tags, self.read, self.present, self.extra = router, tags, read, present, extra
 
-    def create(self, path: str, operation_id: str, name: str, model: Any, call: Create, **extra: Any) -> None:
+    def create(self, path: str, operation_id: str, name: str, model: Any, call: Create, *,
+               present: Callable[[Any], Any] | None = None, **extra: Any) -> None:
         """``POST path``: 201 and the object ``call`` makes of the body (a ``model``)."""
-        present = self.present
+        present = present or self.present
 
         async def endpoint(body: model, session: Session, account: Account) -> Any:  # type: ignore[valid-type]
             return present(await call(session, account, body))
@@ -85,10 +87,20 @@ class ObjectRoutes:
 
         self._add(method, path, operation_id, name, endpoint, **extra)
 
+    def list(self, path: str, operation_id: str, name: str, page: Any, call: Listing, **extra: Any) -> None:
+        """``GET path``, no filters: ``page`` (the response model) of ``call``'s objects. (Defined last: the
+        name shadows ``list`` in the class body.)"""
+        present = self.present
+
+        async def endpoint(session: Session, account: Account, params: UnsortedPageQuery) -> Any:
+            return present_page(page, await call(session, account, params), present)
+
+        self._add("GET", path, operation_id, name, endpoint, response_model=page, **extra)
+
     def _add(self, method: str, path: str, operation_id: str, name: str, endpoint: Callable[..., Any],
              **extra: Any) -> None:
         self.router.add_api_route(path, endpoint, methods=[method], name=name, operation_id=operation_id,
-                                  response_model=self.read, tags=self.tags, **{**self.extra, **extra})
+                                  **{"response_model": self.read, "tags": self.tags, **self.extra, **extra})
 
 
 def _path_param(param: str) -> Any:

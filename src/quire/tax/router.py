@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from quire.core.http import Account, Session, api_router
-from quire.core.pagination import PaginationMeta, UnsortedPageQuery as Params, present_page
+from quire.core.http import api_router
+from quire.core.pagination import PaginationMeta
+from quire.core.routing import ObjectRoutes
 from quire.tax import rates, registrations
 from quire.tax.models import TaxRegistration
 from quire.tax.schemas import (
@@ -23,34 +24,13 @@ RATES = ["Tax Rates"]
 REGS = ["Tax Registrations"]
 
 
-@router.get("/tax-rates", response_model=TaxRatePage, operation_id="getTaxRates", tags=RATES)
-async def get_tax_rates(session: Session, account: Account, params: Params) -> TaxRatePage:
-    return present_page(TaxRatePage, await rates.list_rates(session, account, params), present_rate)
-
-
-@router.post("/tax-rates", status_code=201, response_model=TaxRateRead, operation_id="postTaxRates", tags=RATES)
-async def post_tax_rate(body: TaxRateCreate, session: Session, account: Account) -> TaxRateRead:
-    return present_rate(await rates.create_rate(session, account, body))
-
-
-@router.get("/tax-rates/{id}", response_model=TaxRateRead, operation_id="getTaxRatesById", tags=RATES)
-async def get_tax_rate(id: str, session: Session, account: Account) -> TaxRateRead:
-    return present_rate(await rates.get_rate(session, account, id))
-
-
-@router.put("/tax-rates/{id}", response_model=TaxRateRead, operation_id="putTaxRatesById", tags=RATES)
-async def put_tax_rate(id: str, body: TaxRateUpdate, session: Session, account: Account) -> TaxRateRead:
-    return present_rate(await rates.update_rate(session, account, id, body))
-
-
-@router.delete("/tax-rates/{id}", response_model=TaxRateRead, operation_id="deleteTaxRatesById", tags=RATES)
-async def delete_tax_rate(id: str, session: Session, account: Account) -> TaxRateRead:
-    return present_rate(await rates.delete_rate(session, account, id))
-
-
-@router.put("/tax-rates/{id}/archive", response_model=TaxRateRead, operation_id="putTaxRatesByIdArchive", tags=RATES)
-async def archive_tax_rate(id: str, session: Session, account: Account) -> TaxRateRead:
-    return present_rate(await rates.archive_rate(session, account, id))
+rate = ObjectRoutes(router, RATES, TaxRateRead, present_rate)
+rate.list("/tax-rates", "getTaxRates", "get_tax_rates", TaxRatePage, rates.list_rates)
+rate.create("/tax-rates", "postTaxRates", "post_tax_rate", TaxRateCreate, rates.create_rate)
+rate.get("/tax-rates/{id}", "getTaxRatesById", "get_tax_rate", rates.get_rate)
+rate.update("/tax-rates/{id}", "putTaxRatesById", "put_tax_rate", TaxRateUpdate, rates.update_rate)
+rate.delete("/tax-rates/{id}", "deleteTaxRatesById", "delete_tax_rate", rates.delete_rate)
+rate.on_id("PUT", "/tax-rates/{id}/archive", "putTaxRatesByIdArchive", "archive_tax_rate", rates.archive_rate)
 
 
 # --- tax registrations ----------------------------------------------------------------------------
@@ -62,43 +42,18 @@ def _all(items: list[TaxRegistration]) -> TaxRegistrationPage:
                                pagination=PaginationMeta(total_result_size=len(items)))
 
 
-@router.get("/tax-registrations", response_model=TaxRegistrationPage, operation_id="getTaxRegistrations", tags=REGS)
-async def get_tax_registrations(session: Session, account: Account, params: Params) -> TaxRegistrationPage:
-    return present_page(TaxRegistrationPage, await registrations.list_registrations(session, account, params),
-                        present_registration)
-
-
-@router.post("/tax-registrations", status_code=201, response_model=TaxRegistrationRead,
-             operation_id="postTaxRegistrations", tags=REGS)
-async def post_tax_registration(body: TaxRegistrationWrite, session: Session, account: Account) -> TaxRegistrationRead:
-    return present_registration(await registrations.create_registration(session, account, body))
-
-
-@router.get("/tax-registrations/for-merchant/{id}", response_model=TaxRegistrationPage,
-            operation_id="getTaxRegistrationsForMerchantById", tags=REGS)
-async def get_for_merchant(id: str, session: Session, account: Account) -> TaxRegistrationPage:
-    return _all(await registrations.for_merchant(session, account, id))
-
-
-@router.get("/tax-registrations/for-customer/{id}", response_model=TaxRegistrationPage,
-            operation_id="getTaxRegistrationsForCustomerById", tags=REGS)
-async def get_for_customer(id: str, session: Session, account: Account) -> TaxRegistrationPage:
-    return _all(await registrations.for_customer(session, account, id))
-
-
-@router.get("/tax-registrations/{id}", response_model=TaxRegistrationRead, operation_id="getTaxRegistrationsById", tags=REGS)
-async def get_tax_registration(id: str, session: Session, account: Account) -> TaxRegistrationRead:
-    return present_registration(await registrations.get_registration(session, account, id))
-
-
-@router.put("/tax-registrations/{id}", response_model=TaxRegistrationRead, operation_id="putTaxRegistrationsById", tags=REGS)
-async def put_tax_registration(
-    id: str, body: TaxRegistrationWrite, session: Session, account: Account
-) -> TaxRegistrationRead:
-    return present_registration(await registrations.update_registration(session, account, id, body))
-
-
-@router.delete("/tax-registrations/{id}", response_model=TaxRegistrationRead, operation_id="deleteTaxRegistrationsById",
-               tags=REGS)
-async def delete_tax_registration(id: str, session: Session, account: Account) -> TaxRegistrationRead:
-    return present_registration(await registrations.delete_registration(session, account, id))
+registration = ObjectRoutes(router, REGS, TaxRegistrationRead, present_registration)
+registration.list("/tax-registrations", "getTaxRegistrations", "get_tax_registrations", TaxRegistrationPage,
+                  registrations.list_registrations)
+registration.create("/tax-registrations", "postTaxRegistrations", "post_tax_registration", TaxRegistrationWrite,
+                    registrations.create_registration)
+registration.on_id("GET", "/tax-registrations/for-merchant/{id}", "getTaxRegistrationsForMerchantById",
+                   "get_for_merchant", registrations.for_merchant, present=_all, response_model=TaxRegistrationPage)
+registration.on_id("GET", "/tax-registrations/for-customer/{id}", "getTaxRegistrationsForCustomerById",
+                   "get_for_customer", registrations.for_customer, present=_all, response_model=TaxRegistrationPage)
+registration.get("/tax-registrations/{id}", "getTaxRegistrationsById", "get_tax_registration",
+                 registrations.get_registration)
+registration.update("/tax-registrations/{id}", "putTaxRegistrationsById", "put_tax_registration",
+                    TaxRegistrationWrite, registrations.update_registration)
+registration.delete("/tax-registrations/{id}", "deleteTaxRegistrationsById", "delete_tax_registration",
+                    registrations.delete_registration)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Query
 
 from quire.core.http import Account, Session, api_router
-from quire.core.pagination import PageQuery, PaginationMeta, UnsortedPageQuery, present_page
+from quire.core.pagination import PageQuery, PaginationMeta, present_page
 from quire.core.routing import ObjectRoutes
 from quire.seats import service
 from quire.seats.schemas import (
@@ -34,12 +34,8 @@ SNAPSHOTS = ["Seat Snapshots"]
 METRICS = ["Seat Metrics"]
 
 
-@router.get("/seat-types", response_model=SeatTypePage, operation_id="getSeatTypes", tags=TYPES)
-async def get_seat_types(session: Session, account: Account, params: UnsortedPageQuery) -> SeatTypePage:
-    return present_page(SeatTypePage, await service.list_seat_types(session, account, params), present_seat_type)
-
-
 types = ObjectRoutes(router, TYPES, SeatTypeRead, present_seat_type)
+types.list("/seat-types", "getSeatTypes", "get_seat_types", SeatTypePage, service.list_seat_types)
 types.create("/seat-types", "postSeatTypes", "post_seat_type", SeatTypeCreate, service.create_seat_type)
 types.get("/seat-types/{id}", "getSeatTypesById", "get_seat_type", service.get_seat_type)
 types.update("/seat-types/{id}", "putSeatTypesById", "put_seat_type", SeatTypeUpdate, service.update_seat_type)

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import Query
 
 from quire.core.http import Account, Session, api_router
-from quire.core.pagination import PageQuery, UnsortedPageQuery, present_page
+from quire.core.pagination import PageQuery, present_page
+from quire.core.routing import ObjectRoutes
 from quire.customers import service
 from quire.customers.schemas import (
     CreateCustomerResponse,
@@ -32,16 +33,15 @@ from quire.customers.schemas import (
 router = api_router()
 
 
-@router.post("/customers", status_code=201, response_model=CreateCustomerResponse, operation_id="postCustomers", tags=["Customers"])
-async def post_customers(body: CustomerCreate, session: Session, account: Account) -> CreateCustomerResponse:
-    return CreateCustomerResponse(customer=present_customer(await service.create_customer(session, account, body)))
+customer = ObjectRoutes(router, ["Customers"], Customer20240101, present_customer)
+customer.create("/customers", "postCustomers", "post_customers", CustomerCreate, service.create_customer,
+                present=lambda c: CreateCustomerResponse(customer=present_customer(c)),
+                response_model=CreateCustomerResponse)
 
 
 @router.get("/customers", response_model=ListCustomersResponse, operation_id="getCustomers", tags=["Customers"])
 async def get_customers(
-    session: Session,
-    account: Account,
-    params: PageQuery,
+    session: Session, account: Account, params: PageQuery,
     sort_by: Annotated[CustomerSortBy, Query(alias="sortBy")] = CustomerSortBy.CREATED_AT,
     legal_name: Annotated[str | None, Query(alias="legalName", max_length=255)] = None,
     email: Annotated[str | None, Query(max_length=254)] = None,
@@ -55,30 +55,14 @@ async def get_customers(
     return present_page(ListCustomersResponse, page, present_customer)
 
 
-@router.get("/customers/{id}", response_model=Customer20240101, operation_id="getCustomersById", tags=["Customers"])
-async def get_customer(id: str, session: Session, account: Account) -> Customer20240101:
-    return present_customer(await service.get_customer(session, account, id))
-
-
-@router.put("/customers/{id}", response_model=Customer20240101, operation_id="putCustomersById", tags=["Customers"])
-async def put_customer(id: str, body: CustomerUpdate, session: Session, account: Account) -> Customer20240101:
-    return present_customer(await service.update_customer(session, account, id, body))
-
-
-@router.delete("/customers/{id}", response_model=Customer20240101, operation_id="deleteCustomersById", tags=["Customers"])
-async def delete_customer(id: str, session: Session, account: Account) -> Customer20240101:
-    """Archives the customer (2024-01-01 semantics), like PUT /customers/{id}/archive."""
-    return present_customer(await service.archive_customer(session, account, id))
-
-
-@router.put("/customers/{id}/archive", response_model=Customer20240101, operation_id="putCustomersByIdArchive", tags=["Customers"])
-async def archive_customer(id: str, session: Session, account: Account) -> Customer20240101:
-    return present_customer(await service.archive_customer(session, account, id))
-
-
-@router.get("/customers/by-alias/{alias}", response_model=Customer20240101, operation_id="getCustomersByAliasByAlias", tags=["Customer Aliases"])
-async def get_customer_by_alias(alias: str, session: Session, account: Account) -> Customer20240101:
-    return present_customer(await service.get_by_alias(session, account, alias))
+customer.get("/customers/{id}", "getCustomersById", "get_customer", service.get_customer)
+customer.update("/customers/{id}", "putCustomersById", "put_customer", CustomerUpdate, service.update_customer)
+customer.delete("/customers/{id}", "deleteCustomersById", "delete_customer", service.archive_customer,
+                description="Archives the customer (2024-01-01 semantics), like PUT /customers/{id}/archive.")
+customer.on_id("PUT", "/customers/{id}/archive", "putCustomersByIdArchive", "archive_customer",
+               service.archive_customer)
+customer.on_id("GET", "/customers/by-alias/{alias}", "getCustomersByAliasByAlias", "get_customer_by_alias",
+               service.get_by_alias, param="alias", tags=["Customer Aliases"])
 
 
 @router.get("/customers/{id}/aliases", response_model=CustomerAliasItems, operation_id="getCustomersByIdAliases", tags=["Customer Aliases"])
@@ -86,41 +70,21 @@ async def get_customer_aliases(id: str, session: Session, account: Account) -> C
     return CustomerAliasItems(items=[present_alias(a) for a in await service.aliases_of_customer(session, account, id)])
 
 
-@router.get("/customer-aliases", response_model=CustomerAliasPage, operation_id="getCustomerAliases", tags=["Customer Aliases"])
-async def get_customer_alias_list(session: Session, account: Account, params: UnsortedPageQuery) -> CustomerAliasPage:
-    return present_page(CustomerAliasPage, await service.list_aliases(session, account, params), present_alias)
+alias = ObjectRoutes(router, ["Customer Aliases"], CustomerAliasRead, present_alias)
+alias.list("/customer-aliases", "getCustomerAliases", "get_customer_alias_list", CustomerAliasPage,
+           service.list_aliases)
+alias.create("/customer-aliases", "postCustomerAliases", "post_customer_alias", CustomerAliasCreate,
+             service.create_alias)
+alias.update("/customer-aliases/{id}", "putCustomerAliasesById", "put_customer_alias", CustomerAliasUpdate,
+             service.update_alias)
+alias.on_id("DELETE", "/customer-aliases/{id}", "deleteCustomerAliasesById", "delete_customer_alias",
+            service.delete_alias, present=CustomerAliasRead.model_validate)
 
-
-@router.post("/customer-aliases", status_code=201, response_model=CustomerAliasRead, operation_id="postCustomerAliases", tags=["Customer Aliases"])
-async def post_customer_alias(body: CustomerAliasCreate, session: Session, account: Account) -> CustomerAliasRead:
-    return present_alias(await service.create_alias(session, account, body))
-
-
-@router.put("/customer-aliases/{id}", response_model=CustomerAliasRead, operation_id="putCustomerAliasesById", tags=["Customer Aliases"])
-async def put_customer_alias(id: str, body: CustomerAliasUpdate, session: Session, account: Account) -> CustomerAliasRead:
-    return present_alias(await service.update_alias(session, account, id, body))
-
-
-@router.delete("/customer-aliases/{id}", response_model=CustomerAliasRead, operation_id="deleteCustomerAliasesById", tags=["Customer Aliases"])
-async def delete_customer_alias(id: str, session: Session, account: Account) -> CustomerAliasRead:
-    return CustomerAliasRead.model_validate(await service.delete_alias(session, account, id))
-
-
-@router.post("/customer-settings", status_code=201, response_model=CustomerSettingsRead, operation_id="postCustomerSettings", tags=["Customers"])
-async def post_customer_settings(body: CustomerSettingsCreate, session: Session, account: Account) -> CustomerSettingsRead:
-    return present_settings(await service.create_settings(session, account, body))
-
-
-@router.get("/customer-settings/{id}", response_model=CustomerSettingsRead, operation_id="getCustomerSettingsById", tags=["Customers"])
-async def get_customer_settings(id: str, session: Session, account: Account) -> CustomerSettingsRead:
-    return present_settings(await service.get_settings(session, account, id))
-
-
-@router.put("/customer-settings/{id}", response_model=CustomerSettingsRead, operation_id="putCustomerSettingsById", tags=["Customers"])
-async def put_customer_settings(id: str, body: CustomerSettingsUpdate, session: Session, account: Account) -> CustomerSettingsRead:
-    return present_settings(await service.update_settings(session, account, id, body))
-
-
-@router.delete("/customer-settings/{id}", response_model=CustomerSettingsRead, operation_id="deleteCustomerSettingsById", tags=["Customers"])
-async def delete_customer_settings(id: str, session: Session, account: Account) -> CustomerSettingsRead:
-    return present_settings(await service.delete_settings(session, account, id))
+settings = ObjectRoutes(router, ["Customers"], CustomerSettingsRead, present_settings)
+settings.create("/customer-settings", "postCustomerSettings", "post_customer_settings", CustomerSettingsCreate,
+                service.create_settings)
+settings.get("/customer-settings/{id}", "getCustomerSettingsById", "get_customer_settings", service.get_settings)
+settings.update("/customer-settings/{id}", "putCustomerSettingsById", "put_customer_settings",
+                CustomerSettingsUpdate, service.update_settings)
+settings.delete("/customer-settings/{id}", "deleteCustomerSettingsById", "delete_customer_settings",
+                service.delete_settings)

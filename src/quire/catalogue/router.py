@@ -32,6 +32,7 @@ from quire.catalogue.schemas import (
 from quire.core.declared_errors import DATABASE_ERRORS1_400
 from quire.core.http import Account, Session, api_router
 from quire.core.pagination import UnsortedPageQuery as Params, present_page
+from quire.core.routing import ObjectRoutes
 from quire.core.schemas import CurrencyCode, IsoDate
 
 router = api_router()
@@ -47,19 +48,10 @@ async def get_products(session: Session, account: Account, params: Params, name:
                         present.product)
 
 
-@router.post("/products", status_code=201, response_model=ProductRead, operation_id="postProducts", tags=["Products"])
-async def post_products(body: ProductCreate, session: Session, account: Account) -> ProductRead:
-    return present.product(await service.create_product(session, account, body))
-
-
-@router.get("/products/{id}", response_model=ProductRead, operation_id="getProductsById", tags=["Products"])
-async def get_product(id: str, session: Session, account: Account) -> ProductRead:
-    return present.product(await service.get_product(session, account, id))
-
-
-@router.put("/products/{id}", response_model=ProductRead, operation_id="putProductsById", tags=["Products"])
-async def put_product(id: str, body: ProductUpdate, session: Session, account: Account) -> ProductRead:
-    return present.product(await service.update_product(session, account, id, body))
+product = ObjectRoutes(router, ["Products"], ProductRead, present.product)
+product.create("/products", "postProducts", "post_products", ProductCreate, service.create_product)
+product.get("/products/{id}", "getProductsById", "get_product", service.get_product)
+product.update("/products/{id}", "putProductsById", "put_product", ProductUpdate, service.update_product)
 
 
 # --- prices ---------------------------------------------------------------------------------------
@@ -86,24 +78,11 @@ async def get_prices(
     return present_page(PricePage, page, present.price)
 
 
-@router.post("/prices", status_code=201, response_model=PriceRead, operation_id="postPrices", tags=["Prices"])
-async def post_prices(body: PriceCreate, session: Session, account: Account) -> PriceRead:
-    return present.price(await service.create_price(session, account, body))
-
-
-@router.get("/prices/{id}", response_model=PriceRead, operation_id="getPricesById", tags=["Prices"])
-async def get_price(id: str, session: Session, account: Account) -> PriceRead:
-    return present.price(await service.get_price(session, account, id))
-
-
-@router.put("/prices/{id}", response_model=PriceRead, operation_id="putPricesById", tags=["Prices"])
-async def put_price(id: str, body: PriceUpdate, session: Session, account: Account) -> PriceRead:
-    return present.price(await service.rename_price(session, account, id, body))
-
-
-@router.delete("/prices/{id}", response_model=PriceRead, operation_id="deletePricesById", tags=["Prices"])
-async def delete_price(id: str, session: Session, account: Account) -> PriceRead:
-    return present.price(await service.delete_price(session, account, id))
+price = ObjectRoutes(router, ["Prices"], PriceRead, present.price)
+price.create("/prices", "postPrices", "post_prices", PriceCreate, service.create_price)
+price.get("/prices/{id}", "getPricesById", "get_price", service.get_price)
+price.update("/prices/{id}", "putPricesById", "put_price", PriceUpdate, service.rename_price)
+price.delete("/prices/{id}", "deletePricesById", "delete_price", service.delete_price)
 
 
 # --- list prices ----------------------------------------------------------------------------------
@@ -124,24 +103,13 @@ async def get_list_prices(
     return present_page(ListPricePage, page, present.list_price)
 
 
-@router.post("/list-prices", status_code=201, response_model=ListPriceRead, operation_id="postListPrices", tags=["List Prices"])
-async def post_list_prices(body: ListPriceWrite, session: Session, account: Account) -> ListPriceRead:
-    return present.list_price(await service.create_list_price(session, account, body))
-
-
-@router.get("/list-prices/{id}", response_model=ListPriceRead, operation_id="getListPricesById", tags=["List Prices"])
-async def get_list_price(id: str, session: Session, account: Account) -> ListPriceRead:
-    return present.list_price(await service.get_list_price(session, account, id))
-
-
-@router.put("/list-prices/{id}", response_model=ListPriceRead, operation_id="putListPricesById", tags=["List Prices"])
-async def put_list_price(id: str, body: ListPriceWrite, session: Session, account: Account) -> ListPriceRead:
-    return present.list_price(await service.replace_list_price(session, account, id, body))
-
-
-@router.put("/list-prices/{id}/archive", response_model=ListPriceRead, operation_id="putListPricesByIdArchive", tags=["List Prices"])
-async def archive_list_price(id: str, session: Session, account: Account) -> ListPriceRead:
-    return present.list_price(await service.archive_list_price(session, account, id))
+list_price = ObjectRoutes(router, ["List Prices"], ListPriceRead, present.list_price)
+list_price.create("/list-prices", "postListPrices", "post_list_prices", ListPriceWrite, service.create_list_price)
+list_price.get("/list-prices/{id}", "getListPricesById", "get_list_price", service.get_list_price)
+list_price.update("/list-prices/{id}", "putListPricesById", "put_list_price", ListPriceWrite,
+                  service.replace_list_price)
+list_price.on_id("PUT", "/list-prices/{id}/archive", "putListPricesByIdArchive", "archive_list_price",
+                 service.archive_list_price)
 
 
 # --- plans ----------------------------------------------------------------------------------------
@@ -163,10 +131,9 @@ async def get_plans(
     return PlanPage(items=[present.plan(v) for v in views], pagination=page.meta)
 
 
-@router.post("/plans", status_code=201, response_model=PlanRead, operation_id="postPlans", tags=["Plans"],
-             responses=DATABASE_ERRORS1_400)  # the contract's declared 400 body (core/declared_errors.py)
-async def post_plans(body: PlanCreate, session: Session, account: Account) -> PlanRead:
-    return present.plan(await plans.create_plan(session, account, body))
+plan = ObjectRoutes(router, ["Plans"], PlanRead, present.plan)
+plan.create("/plans", "postPlans", "post_plans", PlanCreate, plans.create_plan,
+            responses=DATABASE_ERRORS1_400)  # the contract's declared 400 body (core/declared_errors.py)
 
 
 @router.get("/plans/{planId}", response_model=PlanRead, operation_id="getPlansByPlanId", tags=["Plans"])
@@ -179,6 +146,4 @@ async def get_plan(
     return present.plan(await plans.get_plan(session, account, planId, version))
 
 
-@router.put("/plans/{planId}", response_model=PlanRead, operation_id="putPlansByPlanId", tags=["Plans"])
-async def put_plan(planId: str, body: PlanUpdate, session: Session, account: Account) -> PlanRead:  # noqa: N803
-    return present.plan(await plans.update_plan(session, account, planId, body))
+plan.update("/plans/{planId}", "putPlansByPlanId", "put_plan", PlanUpdate, plans.update_plan, param="planId")

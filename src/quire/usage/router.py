@@ -16,7 +16,8 @@ from starlette.background import BackgroundTask
 
 from quire.core.http import Account, Session, api_router, json_numbers, single_statement
 from quire.core.request_body import parsed_body
-from quire.core.pagination import PageQuery, UnsortedPageQuery, present_page
+from quire.core.pagination import PageQuery, UnsortedPageQuery
+from quire.core.routing import ObjectRoutes
 from quire.core.schemas import IsoDate
 from quire.usage import jsontext, service, uploads
 from quire.usage.schemas import (
@@ -103,9 +104,8 @@ async def post_usage_events_csv(request: Request, session: Session, account: Acc
     return JSONResponse(body, status_code=201, headers={"Location": f"/usage-events/csv/{upload.id}"}, background=work)
 
 
-@router.get("/usage-events/csv", response_model=UsageEventUploadPage, operation_id="getUsageEventUploads", tags=EXTENSION)
-async def get_usage_event_uploads(session: Session, account: Account, params: UnsortedPageQuery) -> UsageEventUploadPage:
-    return present_page(UsageEventUploadPage, await uploads.list_uploads(session, account, params), present_upload)
+ObjectRoutes(router, EXTENSION, UsageEventUploadRead, present_upload).list(
+    "/usage-events/csv", "getUsageEventUploads", "get_usage_event_uploads", UsageEventUploadPage, uploads.list_uploads)
 
 
 @router.get("/usage-events/csv/{id}", response_model=UsageEventUploadRead, operation_id="getUsageEventUploadById", tags=EXTENSION)
@@ -121,9 +121,8 @@ async def get_usage_event_upload(id: str, request: Request, session: Session, ac
 # --- metrics -------------------------------------------------------------------------------------
 
 
-@router.post("/usage-metrics", status_code=201, response_model=UsageMetricRead, operation_id="postUsageMetrics", tags=METRICS)
-async def post_usage_metric(body: UsageMetricWrite, session: Session, account: Account) -> UsageMetricRead:
-    return present_metric(await service.create_metric(session, account, body))
+metric = ObjectRoutes(router, METRICS, UsageMetricRead, present_metric)
+metric.create("/usage-metrics", "postUsageMetrics", "post_usage_metric", UsageMetricWrite, service.create_metric)
 
 
 @router.get("/usage-metrics", response_model=dict[str, Any], operation_id="getUsageMetrics", tags=EXTENSION)
@@ -141,19 +140,9 @@ async def get_usage_metrics(
     }
 
 
-@router.get("/usage-metrics/{id}", response_model=UsageMetricRead, operation_id="getUsageMetricsById", tags=METRICS)
-async def get_usage_metric(id: str, session: Session, account: Account) -> UsageMetricRead:
-    return present_metric(await service.get_metric(session, account, id))
-
-
-@router.put("/usage-metrics/{id}", response_model=UsageMetricRead, operation_id="putUsageMetricsById", tags=METRICS)
-async def put_usage_metric(id: str, body: UsageMetricWrite, session: Session, account: Account) -> UsageMetricRead:
-    return present_metric(await service.update_metric(session, account, id, body))
-
-
-@router.delete("/usage-metrics/{id}", response_model=UsageMetricRead, operation_id="deleteUsageMetricsById", tags=METRICS)
-async def delete_usage_metric(id: str, session: Session, account: Account) -> UsageMetricRead:
-    return present_metric(await service.delete_metric(session, account, id))
+metric.get("/usage-metrics/{id}", "getUsageMetricsById", "get_usage_metric", service.get_metric)
+metric.update("/usage-metrics/{id}", "putUsageMetricsById", "put_usage_metric", UsageMetricWrite, service.update_metric)
+metric.delete("/usage-metrics/{id}", "deleteUsageMetricsById", "delete_usage_metric", service.delete_metric)
 
 
 def _calculation_body(calc: service.Calculation) -> dict[str, Any]:

@@ -38,17 +38,13 @@ from quire.core.schemas import CurrencyCode, IsoDate
 router = api_router()
 Filter = Annotated[str | None, Query(max_length=255, pattern=FILTER_PATTERN)]
 ProductFilter = Annotated[str | None, Query(alias="productId", max_length=64, pattern=FILTER_PATTERN)]
+Frequency = Annotated[BillingFrequency | None, Query(alias="billingFrequency")]
 
 # --- products -------------------------------------------------------------------------------------
 
 
-@router.get("/products", response_model=ProductPage, operation_id="getProducts", tags=["Products"])
-async def get_products(session: Session, account: Account, params: Params, name: Filter = None) -> ProductPage:
-    return present_page(ProductPage, await service.list_products(session, account, params=params, name=name),
-                        present.product)
-
-
 product = ObjectRoutes(router, ["Products"], ProductRead, present.product)
+product.list("/products", "getProducts", "get_products", ProductPage, service.list_products, filters={"name": Filter})
 product.create("/products", "postProducts", "post_products", ProductCreate, service.create_product)
 product.get("/products/{id}", "getProductsById", "get_product", service.get_product)
 product.update("/products/{id}", "putProductsById", "put_product", ProductUpdate, service.update_product)
@@ -63,22 +59,9 @@ async def get_billing_products(session: Session, account: Account, params: Param
     return present_page(BillingProductPage, page, lambda p: present.billing_product(p, prices[p.id]))
 
 
-@router.get("/prices", response_model=PricePage, operation_id="getPrices", tags=["Prices"])
-async def get_prices(
-    session: Session,
-    account: Account,
-    params: Params,
-    currency: CurrencyCode | None = None,
-    name: Filter = None,
-    billing_frequency: Annotated[BillingFrequency | None, Query(alias="billingFrequency")] = None,
-    product_id: ProductFilter = None,
-) -> PricePage:
-    page = await service.list_prices(session, account, params=params, currency=currency, name=name,
-                                     billing_frequency=billing_frequency, product_id=product_id)
-    return present_page(PricePage, page, present.price)
-
-
 price = ObjectRoutes(router, ["Prices"], PriceRead, present.price)
+price.list("/prices", "getPrices", "get_prices", PricePage, service.list_prices, filters={
+    "currency": CurrencyCode | None, "name": Filter, "billing_frequency": Frequency, "product_id": ProductFilter})
 price.create("/prices", "postPrices", "post_prices", PriceCreate, service.create_price)
 price.get("/prices/{id}", "getPricesById", "get_price", service.get_price)
 price.update("/prices/{id}", "putPricesById", "put_price", PriceUpdate, service.rename_price)
@@ -88,22 +71,10 @@ price.delete("/prices/{id}", "deletePricesById", "delete_price", service.delete_
 # --- list prices ----------------------------------------------------------------------------------
 
 
-@router.get("/list-prices", response_model=ListPricePage, operation_id="getListPrices", tags=["List Prices"])
-async def get_list_prices(
-    session: Session,
-    account: Account,
-    params: Params,
-    currency: CurrencyCode | None = None,
-    product_id: ProductFilter = None,
-    billing_frequency: Annotated[BillingFrequency | None, Query(alias="billingFrequency")] = None,
-    include_archived: Annotated[bool, Query(alias="includeArchived")] = False,
-) -> ListPricePage:
-    page = await service.list_list_prices(session, account, params=params, currency=currency, product_id=product_id,
-                                          billing_frequency=billing_frequency, include_archived=include_archived)
-    return present_page(ListPricePage, page, present.list_price)
-
-
 list_price = ObjectRoutes(router, ["List Prices"], ListPriceRead, present.list_price)
+list_price.list("/list-prices", "getListPrices", "get_list_prices", ListPricePage, service.list_list_prices, filters={
+    "currency": CurrencyCode | None, "product_id": ProductFilter, "billing_frequency": Frequency,
+    "include_archived": (Annotated[bool, Query(alias="includeArchived")], False)})
 list_price.create("/list-prices", "postListPrices", "post_list_prices", ListPriceWrite, service.create_list_price)
 list_price.get("/list-prices/{id}", "getListPricesById", "get_list_price", service.get_list_price)
 list_price.update("/list-prices/{id}", "putListPricesById", "put_list_price", ListPriceWrite,

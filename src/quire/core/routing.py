@@ -13,6 +13,7 @@ match-wins and 405 semantics of Starlette's router are kept. The matched route i
 the OpenAPI document is still built from the flat list of routes.
 """
 
+import inspect
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Annotated, Any
 
@@ -24,15 +25,15 @@ from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import Receive, Scope, Send
 
 from quire.core.http import Account, Session
-from quire.core.pagination import Page, PageParams, UnsortedPageQuery, present_page
+from quire.core.pagination import Page, UnsortedPageQuery, present_page
 
 WILDCARD = ""
 
 # (No ``from __future__ import annotations`` in this module: FastAPI reads the annotations of the endpoints
 # below, which name the models given to ``ObjectRoutes``.)
 
-#: (session, account id, page parameters) → a page of objects.
-Listing = Callable[[AsyncSession, str, PageParams], Awaitable[Page[Any]]]
+#: (session, account id, params=page parameters, **filters) → a page of objects.
+Listing = Callable[..., Awaitable[Page[Any]]]
 #: (session, account id, body) → the object made.
 Create = Callable[[AsyncSession, str, Any], Awaitable[Any]]
 #: (session, account id, object id) → the object read, deleted or acted on.
@@ -87,14 +88,22 @@ class ObjectRoutes:
 
         self._add(method, path, operation_id, name, endpoint, **extra)
 
-    def list(self, path: str, operation_id: str, name: str, page: Any, call: Listing, **extra: Any) -> None:
-        """``GET path``, no filters: ``page`` (the response model) of ``call``'s objects. (Defined last: the
-        name shadows ``list`` in the class body.)"""
+    def list(self, path: str, operation_id: str, name: str, page: Any, call: Listing, *,
+             query: Any = UnsortedPageQuery, filters: dict[str, Any] | None = None, **extra: Any) -> None:
+        """``GET path``: ``page`` (the response model) of ``call``'s objects. ``query`` reads the page's
+        parameters; ``filters`` are the query parameters after them, in order (keyword → ``Annotated`` type,
+        or (type, default); else None), passed to ``call`` by keyword. (Defined last: the name shadows
+        ``list`` in the class body.)"""
         present = self.present
 
-        async def endpoint(session: Session, account: Account, params: UnsortedPageQuery) -> Any:
-            return present_page(page, await call(session, account, params), present)
+        async def endpoint(session: Any, account: Any, params: Any, **found: Any) -> Any:
+            return present_page(page, await call(session, account, params=params, **found), present)
 
+        fixed = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=t)
+                 for n, t in (("session", Session), ("account", Account), ("params", query))]
+        more = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=f[0] if type(f) is tuple else f,
+                                  default=f[1] if type(f) is tuple else None) for n, f in (filters or {}).items()]
+        endpoint.__signature__ = inspect.Signature([*fixed, *more])  # type: ignore[attr-defined]
         self._add("GET", path, operation_id, name, endpoint, response_model=page, **extra)
 
     def _add(self, method: str, path: str, operation_id: str, name: str, endpoint: Callable[..., Any],

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Query
 
 from quire.core.http import Account, Session, api_router
-from quire.core.pagination import PageQuery, present_page
+from quire.core.pagination import PageQuery
 from quire.core.routing import ObjectRoutes
 from quire.customers import service
 from quire.customers.schemas import (
@@ -39,22 +39,13 @@ customer.create("/customers", "postCustomers", "post_customers", CustomerCreate,
                 response_model=CreateCustomerResponse)
 
 
-@router.get("/customers", response_model=ListCustomersResponse, operation_id="getCustomers", tags=["Customers"])
-async def get_customers(
-    session: Session, account: Account, params: PageQuery,
-    sort_by: Annotated[CustomerSortBy, Query(alias="sortBy")] = CustomerSortBy.CREATED_AT,
-    legal_name: Annotated[str | None, Query(alias="legalName", max_length=255)] = None,
-    email: Annotated[str | None, Query(max_length=254)] = None,
-    alias: Annotated[str | None, Query(max_length=255)] = None,
-    include_archived: Annotated[bool, Query(alias="includeArchived")] = False,
-) -> ListCustomersResponse:
-    page = await service.list_customers(
-        session, account, params=params, sort_by=sort_by, legal_name=legal_name, email=email, alias=alias,
-        include_archived=include_archived,
-    )
-    return present_page(ListCustomersResponse, page, present_customer)
-
-
+customer.list("/customers", "getCustomers", "get_customers", ListCustomersResponse, service.list_customers,
+              query=PageQuery, filters={
+                  "sort_by": (Annotated[CustomerSortBy, Query(alias="sortBy")], CustomerSortBy.CREATED_AT),
+                  "legal_name": Annotated[str | None, Query(alias="legalName", max_length=255)],
+                  "email": Annotated[str | None, Query(max_length=254)],
+                  "alias": Annotated[str | None, Query(max_length=255)],
+                  "include_archived": (Annotated[bool, Query(alias="includeArchived")], False)})
 customer.get("/customers/{id}", "getCustomersById", "get_customer", service.get_customer)
 customer.update("/customers/{id}", "putCustomersById", "put_customer", CustomerUpdate, service.update_customer)
 customer.delete("/customers/{id}", "deleteCustomersById", "delete_customer", service.archive_customer,

@@ -89,12 +89,13 @@ class ObjectRoutes:
         self._add(method, path, operation_id, name, endpoint, **extra)
 
     def list(self, path: str, operation_id: str, name: str, page: Any, call: Listing, *,
-             query: Any = UnsortedPageQuery, filters: dict[str, Any] | None = None, **extra: Any) -> None:
+             query: Any = UnsortedPageQuery, filters: dict[str, Any] | None = None,
+             present: Callable[[Any], Any] | None = None, **extra: Any) -> None:
         """``GET path``: ``page`` (the response model) of ``call``'s objects. ``query`` reads the page's
         parameters; ``filters`` are the query parameters after them, in order (keyword → ``Annotated`` type,
         or (type, default); else None), passed to ``call`` by keyword. (Defined last: the name shadows
         ``list`` in the class body.)"""
-        present = self.present
+        present = present or self.present
 
         async def endpoint(session: Any, account: Any, params: Any, **found: Any) -> Any:
             return present_page(page, await call(session, account, params=params, **found), present)

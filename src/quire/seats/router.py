@@ -29,12 +29,12 @@ from quire.seats.schemas import (
 )
 
 router = api_router()
-TYPES = ["Seat Types"]
 SNAPSHOTS = ["Seat Snapshots"]
-METRICS = ["Seat Metrics"]
+CustomerAlias = Annotated[str | None, Query(alias="customerAlias", max_length=255)]
+SeatTypeName = Annotated[str | None, Query(alias="seatType", max_length=255)]
 
 
-types = ObjectRoutes(router, TYPES, SeatTypeRead, present_seat_type)
+types = ObjectRoutes(router, ["Seat Types"], SeatTypeRead, present_seat_type)
 types.list("/seat-types", "getSeatTypes", "get_seat_types", SeatTypePage, service.list_seat_types)
 types.create("/seat-types", "postSeatTypes", "post_seat_type", SeatTypeCreate, service.create_seat_type)
 types.get("/seat-types/{id}", "getSeatTypesById", "get_seat_type", service.get_seat_type)
@@ -50,11 +50,9 @@ async def post_seat_snapshot(body: SeatSnapshotCreate, session: Session, account
 
 @router.get("/seat-snapshots", response_model=SeatSnapshotPage, operation_id="getSeatSnapshots", tags=SNAPSHOTS)
 async def get_seat_snapshots(
-    session: Session,
-    account: Account,
-    params: PageQuery,
-    customer_alias: Annotated[str | None, Query(alias="customerAlias", max_length=255)] = None,
-    seat_type: Annotated[str | None, Query(alias="seatType", max_length=255)] = None,
+    session: Session, account: Account, params: PageQuery,
+    customer_alias: CustomerAlias = None,
+    seat_type: SeatTypeName = None,
     customer_snapshot_id: Annotated[str | None, Query(alias="customerSnapshotId", max_length=255)] = None,
     snapshot_timestamp_before: Annotated[str | None, Query(alias="snapshotTimestampBefore", max_length=64)] = None,
     snapshot_timestamp_after: Annotated[str | None, Query(alias="snapshotTimestampAfter", max_length=64)] = None,
@@ -67,24 +65,14 @@ async def get_seat_snapshots(
     return present_page(SeatSnapshotPage, page, lambda s: present_snapshot(s, changes[s.id]))
 
 
-@router.get("/seat-changes", response_model=SeatChangePage, operation_id="getSeatChanges", tags=TYPES)
-async def get_seat_changes(
-    session: Session,
-    account: Account,
-    params: PageQuery,
-    customer_alias: Annotated[str | None, Query(alias="customerAlias", max_length=255)] = None,
-    seat_type: Annotated[str | None, Query(alias="seatType", max_length=255)] = None,
-    timestamp_before: Annotated[str | None, Query(alias="timestampBefore", max_length=64)] = None,
-    timestamp_after: Annotated[str | None, Query(alias="timestampAfter", max_length=64)] = None,
-) -> SeatChangePage:
-    page = await service.list_changes(
-        session, account, params=params, customer_alias=customer_alias, seat_type=seat_type,
-        before=timestamp_before, after=timestamp_after,
-    )
-    return present_page(SeatChangePage, page, lambda c: present_change(c, detailed=True))
+types.list("/seat-changes", "getSeatChanges", "get_seat_changes", SeatChangePage, service.list_changes,
+           query=PageQuery, present=lambda c: present_change(c, detailed=True), filters={
+               "customer_alias": CustomerAlias, "seat_type": SeatTypeName,
+               "before": Annotated[str | None, Query(alias="timestampBefore", max_length=64)],
+               "after": Annotated[str | None, Query(alias="timestampAfter", max_length=64)]})
 
 
-@router.get("/seat-balances", response_model=SeatBalancePage, operation_id="getSeatBalances", tags=METRICS)
+@router.get("/seat-balances", response_model=SeatBalancePage, operation_id="getSeatBalances", tags=["Seat Metrics"])
 async def get_seat_balances(
     session: Session,
     account: Account,

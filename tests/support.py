@@ -12,8 +12,9 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import uvicorn
@@ -21,7 +22,7 @@ import uvicorn
 from quire.accounts.service import NewCredential, create_account
 from quire.app import create_app
 from quire.config import Settings
-from quire.core.db import make_engine, make_sessionmaker
+from quire.core.db import make_engine, make_sessionmaker, sqlite_write_transaction
 from quire.core.migrate import upgrade
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
@@ -65,6 +66,30 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+T = TypeVar("T")
+
+
+def in_database(live: "LiveServer", work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run ``work(session)`` in one committed transaction on the live server's database, from the test.
+
+    On SQLite the transaction is a write transaction from its first statement (``BEGIN IMMEDIATE``, as the
+    server's own writes): a deferred one that reads, then writes after the server's in-process worker
+    committed (its heartbeat), would fail at once with "database is locked" whatever the busy timeout."""
+    async def run() -> T:
+        token = sqlite_write_transaction.set(True)
+        engine = make_engine(live.settings)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                result = await work(session)
+                await session.commit()
+                return result
+        finally:
+            await engine.dispose()
+            sqlite_write_transaction.reset(token)
+
+    return asyncio.run(run())
+
+
 @dataclass
 class LiveServer:
     name: str
@@ -74,17 +99,7 @@ class LiveServer:
     thread: threading.Thread
 
     def new_account(self, name: str = "Test account", merchant_settings: dict[str, Any] | None = None) -> NewCredential:
-        async def run() -> NewCredential:
-            engine = make_engine(self.settings)
-            try:
-                async with make_sessionmaker(engine)() as session:
-                    cred = await create_account(session, name=name, merchant_settings=merchant_settings)
-                    await session.commit()
-                    return cred
-            finally:
-                await engine.dispose()
-
-        return asyncio.run(run())
+        return in_database(self, lambda session: create_account(session, name=name, merchant_settings=merchant_settings))
 
     def stop(self) -> None:
         self.server.should_exit = True

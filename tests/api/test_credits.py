@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -17,25 +16,9 @@ from quire.core.db import make_engine, make_sessionmaker, sqlite_write_transacti
 from quire.credits import service
 from tests.api.catalogue_helpers import new_price
 from tests.api.invoice_helpers import action, add_line, new_customer, new_invoice
-from tests.support import ApiClient, LiveServer
+from tests.support import in_database, ApiClient, LiveServer
 
 T = TypeVar("T")
-
-
-def in_database(live: LiveServer, work: Callable[[Any], Awaitable[T]]) -> T:
-    """Run ``work(session)`` in one committed transaction, as the billing engine would."""
-    async def run() -> T:
-        sqlite_write_transaction.set(True)
-        engine = make_engine(live.settings)
-        try:
-            async with make_sessionmaker(engine)() as session:
-                result = await work(session)
-                await session.commit()
-                return result
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
 
 
 def grant_body(client: ApiClient, customer_id: str, **fields: Any) -> dict[str, Any]:

@@ -7,7 +7,6 @@ outbox, the dispatcher, SMTP and the databases are the real ones.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Iterator
 from email import message_from_bytes, policy
@@ -19,12 +18,11 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select, update
 
-from quire.core.db import make_engine, make_sessionmaker
 from quire.invoices.delivery.models import InvoiceDocument
 from quire.outbox.models import OutboxEmail
 from tests.api.invoice_helpers import action, add_line, new_customer, new_invoice
 from tests.conftest import MAIL_SETTINGS
-from tests.support import ApiClient, LiveServer, SmtpSink, start_server
+from tests.support import in_database, ApiClient, LiveServer, SmtpSink, start_server
 
 # The test SMTP server takes AUTH over plain SMTP on loopback; aiosmtpd warns about that on each connection.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
@@ -77,20 +75,6 @@ def wait_for(check: Callable[[], Any], timeout: float = 15.0) -> Any:
 
 def email_in(client: ApiClient, invoice_id: str, status: str) -> dict[str, Any]:
     return wait_for(lambda: next((e for e in emails(client, invoice_id) if e["status"] == status), None))  # type: ignore[no-any-return]
-
-
-def in_database(live: LiveServer, work: Callable[[Any], Any]) -> Any:
-    async def run() -> Any:
-        engine = make_engine(live.settings)
-        try:
-            async with make_sessionmaker(engine)() as session:
-                result = await work(session)
-                await session.commit()
-                return result
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
 
 
 def parts(message: EmailMessage) -> tuple[str, str, list[EmailMessage]]:

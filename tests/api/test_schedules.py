@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -12,30 +10,15 @@ import pytest
 from sqlalchemy import event
 
 from quire.core.clock import today
-from quire.core.db import make_engine, make_sessionmaker
 from quire.schedules import hooks
 from quire.schedules.read import load_schedule_views
 from quire.schedules.service import mark_completed
 from tests.api.catalogue_helpers import new_price, new_product
 from tests.api.invoice_helpers import new_customer
 from tests.api.schedule_helpers import day, discount_body, fields_of, new_schedule, prices, schedule_body
-from tests.support import ApiClient, LiveServer
+from tests.support import in_database, ApiClient, LiveServer
 
 T = TypeVar("T")
-
-
-def in_database(live: LiveServer, work: Callable[[Any], Awaitable[T]]) -> T:
-    async def run() -> T:
-        engine = make_engine(live.settings)
-        try:
-            async with make_sessionmaker(engine)() as session:
-                result = await work(session)
-                await session.commit()
-                return result
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
 
 
 def tax_rate(client: ApiClient) -> dict[str, Any]:

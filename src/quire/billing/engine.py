@@ -178,13 +178,19 @@ async def run_billing(factory: Factory, as_of: date, account_id: str | None = No
         result.runs[account] = run_id = await opening[account]
         return run_id
 
-    async def one(view: ScheduleView, prices: dict[str, PriceFacts]) -> None:
+    async def one(view: ScheduleView, prices: dict[str, PriceFacts], outcome: bulk.Outcome | None = None,
+                  alone: Iterable[Slot] = ()) -> None:
+        """The schedule one by one (``bill_schedule``), or what the batch left of it (``outcome``): its
+        counts, its failed invoices, the slots to bill alone, and its status (``settle_schedule``)."""
         async with gate:
             counts = per_account.setdefault(view.account_id, Counts())
             counts.schedules_seen += 1
             try:
                 run_id = await run_id_of(view.account_id)
-                await bill_schedule(factory, view, prices, as_of, run_id, counts, result.errors, write_lock)
+                if outcome is None:
+                    await bill_schedule(factory, view, prices, as_of, run_id, counts, result.errors, write_lock)
+                else:
+                    await _after_batch(view, prices, outcome, alone, run_id, counts)
             except Exception as exc:  # noqa: BLE001 - one schedule's failure must not stop the run
                 counts.errors += 1
                 result.errors.append(f"schedule {view.id}: {_reason(exc)}")
@@ -192,32 +198,21 @@ async def run_billing(factory: Factory, as_of: date, account_id: str | None = No
             if progress is not None:
                 progress(1)
 
-    async def after_bulk(view: ScheduleView, prices: dict[str, PriceFacts], outcome: bulk.Outcome,
-                         alone: list[Slot]) -> None:
-        async with gate:
-            counts = per_account.setdefault(view.account_id, Counts())
-            counts.schedules_seen += 1
-            counts.invoices_created += outcome.created.get(view.id, 0)
-            counts.invoices_updated += outcome.updated.get(view.id, 0)
-            counts.invoices_unchanged += outcome.unchanged.get(view.id, 0)
-            failed = False
-            for _, slot, exc in outcome.failed_of(view.id):
-                counts.errors += 1
-                failed = True
-                result.errors.append(f"schedule {view.id} invoice of {slot.invoice_date}: {_reason(exc)}")
-                log.warning("billing %s %s failed: %r", view.id, slot.invoice_date, exc)
-            try:
-                for slot in alone:
-                    ok = await bill_slot_alone(factory, view, prices, slot, as_of, result.runs[view.account_id],
-                                               counts, result.errors, write_lock)
-                    failed = failed or not ok
-                await settle_schedule(factory, view, prices, outcome.slots_of[view.id], as_of, failed, write_lock)
-            except Exception as exc:  # noqa: BLE001 - one schedule's failure must not stop the run
-                counts.errors += 1
-                result.errors.append(f"schedule {view.id}: {_reason(exc)}")
-                log.exception("billing schedule %s failed", view.id)
-            if progress is not None:
-                progress(1)
+    async def _after_batch(view: ScheduleView, prices: dict[str, PriceFacts], outcome: bulk.Outcome,
+                           alone: Iterable[Slot], run_id: str, counts: Counts) -> None:
+        counts.invoices_created += outcome.created.get(view.id, 0)
+        counts.invoices_updated += outcome.updated.get(view.id, 0)
+        counts.invoices_unchanged += outcome.unchanged.get(view.id, 0)
+        failed = False
+        for _, slot, exc in outcome.failed_of(view.id):
+            counts.errors += 1
+            failed = True
+            result.errors.append(f"schedule {view.id} invoice of {slot.invoice_date}: {_reason(exc)}")
+            log.warning("billing %s %s failed: %r", view.id, slot.invoice_date, exc)
+        for slot in alone:
+            failed = not await bill_slot_alone(factory, view, prices, slot, as_of, run_id, counts, result.errors,
+                                               write_lock) or failed
+        await settle_schedule(factory, view, prices, outcome.slots_of[view.id], as_of, failed, write_lock)
 
     async for views, prices in _batches(factory, account_id, schedule_ids):
         for account in sorted({view.account_id for view in views}):
@@ -228,7 +223,7 @@ async def run_billing(factory: Factory, as_of: date, account_id: str | None = No
             alone.setdefault(view.id, []).append(slot)
         singles = {view.id for view in outcome.one_by_one}
         await asyncio.gather(*(one(view, prices) if view.id in singles else
-                               after_bulk(view, prices, outcome, sorted(alone.get(view.id, []), key=lambda s: s.invoice_date))
+                               one(view, prices, outcome, sorted(alone.get(view.id, []), key=lambda s: s.invoice_date))
                                for view in views))
     for account, counts in per_account.items():
         result.counts.add(counts)

@@ -60,7 +60,7 @@ class ObjectRoutes:
 
         self._add("POST", path, operation_id, name, endpoint, status_code=201, **extra)
 
-    def update(self, path: str, operation_id: str, name: str, model: Any, call: Update, param: str = "id",
+    def update(self, path: str, operation_id: str, name: str, model: Any, call: Update, *, param: str = "id",
                **extra: Any) -> None:
         """``PUT path`` (``…/{id}``): the object ``call`` makes of the one named and the body (a ``model``)."""
         present, Id = self.present, _path_param(param)

@@ -16,7 +16,8 @@ schedules) worked by two ``quire worker --queues billing`` processes (default co
 from the defer to the last job done; then the same again (every invoice must be unchanged: 0 created).
 Each schedule's January invoice (both prices) is due as of 31 January, still IN_PROGRESS (its period
 ends that day): one invoice, two groups and two lines per schedule. ``--as-of 2026-02-01`` makes it
-DRAFT instead and adds February's IN_PROGRESS invoice (two invoices a schedule).
+DRAFT instead and adds February's IN_PROGRESS invoice (two invoices a schedule); ``--then 2026-02-01``
+runs that as a third run, after the two (the month end: January's invoices become DRAFT).
 
 Prints: wall time, invoices/s, peak RSS of each worker (VmHWM), the second run's time and created count,
 and one JSON line with all of it.
@@ -59,6 +60,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--schedules", type=int, default=100_000)
     p.add_argument("--events-per-customer", type=int, default=3)
     p.add_argument("--as-of", default="2026-01-31")
+    p.add_argument("--then", default=None, help="a third run as of this later date, e.g. 2026-02-01 (month end: "
+                   "every IN_PROGRESS invoice becomes DRAFT, the next month's is created)")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--worker-concurrency", type=int, default=4)
     p.add_argument("--keep", action="store_true", help="keep the database (its URL is printed)")
@@ -258,6 +261,12 @@ def main() -> None:
             print(f"first run:  {first}", flush=True)
             second = one_run(url, args.as_of, pids)
             print(f"second run: {second}", flush=True)
+            third = None
+            if args.then:
+                third = one_run(url, args.then, pids)
+                drafts = asyncio.run(scalar(url, "SELECT count(*) FROM invoices WHERE status = 'DRAFT'"))
+                third["drafts"] = drafts
+                print(f"then as of {args.then}: {third}", flush=True)
             rss = [round(peak_rss_mb(w.pid), 1) for w in workers]
             for w in workers:
                 w.terminate()
@@ -266,7 +275,7 @@ def main() -> None:
             workers = []
             report = {"schedules": args.schedules, "as_of": args.as_of, "workers": args.workers,
                       "worker_concurrency": args.worker_concurrency, "seed_seconds": round(seeded, 1),
-                      "first": first, "second": second, "worker_peak_rss_mb": rss, "machine": machine()}
+                      "first": first, "second": second, "then": third, "worker_peak_rss_mb": rss, "machine": machine()}
             print(f"# {args.schedules:,} schedules, {args.workers} workers: first run {first['seconds']} s "
                   f"({first['invoices_created']:,} invoices, {first['invoices_per_s']} invoices/s), "
                   f"second run {second['seconds']} s ({second['invoices_created']} created); "

@@ -215,7 +215,7 @@ def billing_run(
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from quire.billing.engine import count_schedules, run_billing
+    from quire.billing.run import count_schedules, run_billing
     from quire.core.db import make_engine, make_sessionmaker
 
     async def run() -> Any:

@@ -7,7 +7,8 @@ import gc
 from datetime import date
 from typing import Any
 
-from quire.billing.engine import RunResult, run_billing
+from quire.billing.engine import RunResult
+from quire.billing.run import run_billing
 from quire.core.db import make_engine, make_sessionmaker
 from quire.core.runtime import configure_sessions
 from tests.support import ApiClient, LiveServer

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from quire.billing import bulk, engine
+from quire.billing import run as billing_run
 from quire.billing.models import ScheduleInvoice
 from quire.core.db import make_engine, make_sessionmaker
 from quire.core.runtime import configure_sessions
@@ -95,11 +96,11 @@ def test_a_batch_writes_the_rows_the_document_core_writes(client: ApiClient, ser
         usage(client, customer["id"], day, n, "bulk_call")
 
     async def bill(factory: Any, as_of: date = date(2026, 3, 10), created: int = 6, updated: int = 0) -> bulk.Outcome:
-        batches = [b async for b in engine._batches(factory, None, [one["id"], other["id"]])]
+        batches = [b async for b in billing_run._batches(factory, None, [one["id"], other["id"]])]
         [(views, prices_)] = batches
         by_id = {v.id: v for v in views}
         result = engine.RunResult(batch_id="b", as_of=as_of)
-        run_id = await engine._open_run(factory, account, result, None)
+        run_id = await billing_run._open_run(factory, account, result, None)
         outcome = await bulk.bill_batch(factory, [by_id[one["id"]]], prices_, as_of, {account: run_id})
         counts = engine.Counts()
         await engine.bill_schedule(factory, by_id[other["id"]], prices_, as_of, run_id, counts, [])
@@ -139,7 +140,7 @@ def test_a_batch_leaves_a_claim_another_run_holds_to_the_one_by_one_path(client:
     account = client.credential.account_id  # type: ignore[union-attr]
 
     async def both(factory: Any) -> list[engine.RunResult]:
-        return list(await asyncio.gather(*(engine.run_billing(factory, date(2026, 4, 1), account, schedule_ids=ids)
+        return list(await asyncio.gather(*(billing_run.run_billing(factory, date(2026, 4, 1), account, schedule_ids=ids)
                                            for _ in range(2))))
 
     first, second = with_factory(server, both)

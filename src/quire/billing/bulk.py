@@ -1,6 +1,6 @@
 """A batch of schedules billed in one transaction: the engine's path at scale (docs/billing-engine.md#scale).
 
-``bill_batch`` takes a batch of schedule views (``engine._batches``: 500 at a time) and:
+``bill_batch`` takes a batch of schedule views (``run._batches``: 500 at a time) and:
 
 1. reads the batch's claims in **one** query: settled dates count as unchanged (as ``bill_schedule``);
 2. measures the usage of every usage charge of the batch with **one aggregate query per (metric, date
@@ -16,8 +16,9 @@
    are the document core's: ``new_document``, ``new_line`` and ``invoices.lines``' fill, totals through
    ``billing_documents.calculation`` (``line_minor``) summed as ``recalculate`` sums them
    (``engine._write_lines``; a test compares them column by column with ``add_line``'s). An unchanged
-   IN_PROGRESS invoice whose period is over is locked with its claim and re-checked. Each final invoice
-   is then finished as ``bill_slot`` finishes it (DRAFT, credits, auto-issue), in the same transaction.
+   IN_PROGRESS invoice whose period is over is locked with its claim and re-checked. The final invoices
+   become DRAFT together, then each is finished as ``bill_slot`` finishes it (credits drawn, for the
+   customers that have a credit grant: one query for the batch; auto-issue), in the same transaction.
    An invoice that cannot be built (an amount too large to store, an archived customer) is that
    invoice's error only; it is not claimed.
 
@@ -311,6 +312,8 @@ async def _write(session: AsyncSession, new: list[_New], as_of: date, run_ids: d
         try:
             invoice = _invoice(rows, item, run_ids[item.view.account_id], facts)
             await engine._write_lines(rows, invoice, item.planned)
+            if item.slot.final(as_of):  # inserted DRAFT, as bill_slot leaves it before finishing it
+                invoice.status = InvoiceStatus.DRAFT.value
         except Exception as exc:  # noqa: BLE001 - recorded as bill_slot's failure would be
             out.failed.append((item.view, item.slot, exc))
             continue
@@ -331,10 +334,30 @@ async def _write(session: AsyncSession, new: list[_New], as_of: date, run_ids: d
     if last:
         await session.execute(update(BillingSchedule), [{"id": sid, "last_invoice_id": iid}
                                                           for sid, iid in last.items()])
-    for item, invoice in written:
-        if item.slot.final(as_of):
-            await engine._finish(session, item.view, invoice, item.slot, run_ids[item.view.account_id])
+    final = [(item, invoice) for item, invoice in written if item.slot.final(as_of)]
+    for item, invoice in final:  # DRAFT together (one batched UPDATE), then finished one by one
+        if invoice.status != InvoiceStatus.DRAFT.value:
+            invoice.status = InvoiceStatus.DRAFT.value
+            invoice.updated_at = clock.now()
     await session.flush()
+    granted = await _with_grants(session, {(item.view.account_id, item.view.customer_id) for item, _ in final})
+    for item, invoice in final:
+        await engine._finish(session, item.view, invoice, item.slot, run_ids[item.view.account_id],
+                             credits=(item.view.account_id, item.view.customer_id) in granted)
+    await session.flush()
+
+
+async def _with_grants(session: AsyncSession, customers: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The (account, customer) pairs with any credit grant: only their invoices have credits to draw
+    (``credits.service.apply_drawdown`` draws nothing for a customer without one)."""
+    if not customers:
+        return set()
+    from quire.credits.models import CreditGrant
+
+    rows = await session.execute(select(CreditGrant.account_id, CreditGrant.customer_id).distinct().where(
+        CreditGrant.account_id.in_(sorted({a for a, _ in customers})),
+        CreditGrant.customer_id.in_(sorted({c for _, c in customers}))))
+    return {(a, c) for a, c in rows.all()} & customers
 
 
 async def _lock_running(session: AsyncSession, items: list[_New], run_ids: dict[str, str], out: Outcome

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quire.billing.engine import _criteria, run_billing
+from quire.billing.run import _criteria, run_billing
 from quire.core.ids import uuid7
 from quire.jobs import JobContext, defer, job, periodic
 from quire.schedules.models import BillingSchedule

@@ -47,6 +47,8 @@ class Settings:
     # Off by default: when off it costs nothing per request; when on, FastAPI checks the global
     # providers on every request (~3% of the CPU of POST /usage-events, docs/performance.md).
     opentelemetry: bool = False
+    # Schedules a billing run reads, plans and writes per transaction (docs/billing-engine.md#scale).
+    billing_batch_size: int = 500
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -73,6 +75,7 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         mail_max_attempts=int(env.get("QUIRE_MAIL_MAX_ATTEMPTS", Settings.mail_max_attempts)),
         mail_retry_base_seconds=float(env.get("QUIRE_MAIL_RETRY_BASE_SECONDS", Settings.mail_retry_base_seconds)),
         mail_retry_max_seconds=float(env.get("QUIRE_MAIL_RETRY_MAX_SECONDS", Settings.mail_retry_max_seconds)),
+        billing_batch_size=max(1, int(env.get("QUIRE_BILLING_BATCH_SIZE", Settings.billing_batch_size))),
         opentelemetry=env.get("QUIRE_OPENTELEMETRY", "").strip().lower() in {"1", "true", "yes", "on"},
     )
 

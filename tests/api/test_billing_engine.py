@@ -418,6 +418,125 @@ def test_a_cli_run_killed_with_sigkill_then_run_again_bills_each_period_once(cli
         assert len(periods) == len(set(periods)) == 12
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def server_without_worker(request: pytest.FixtureRequest, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A live Quire whose app works no job itself (QUIRE_JOBS_IN_APP=false): only ``quire worker`` does."""
+    from tests.support import create_pg_database, drop_pg_database, in_ci, start_server
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'quire.db'}"
+    else:
+        try:
+            url = create_pg_database()
+        except Exception as exc:  # noqa: BLE001 - the rule of the ``server`` fixture
+            if in_ci():
+                pytest.fail(f"CI=true requires the PostgreSQL leg: {exc!r}", pytrace=False)
+            pytest.skip(f"PostgreSQL is not reachable: {exc!r}")
+    monkeypatch.setenv("QUIRE_JOBS_IN_APP", "false")
+    live = start_server(f"{request.param}-no-worker", url)
+    yield live
+    live.stop()
+    if request.param == "postgresql":
+        drop_pg_database(url)
+
+
+class WritesHeld:
+    """Holds the billing run's next write from outside, so a worker can be killed mid-run at a known
+    point: on PostgreSQL a row lock on the schedule billed last (the batch locks its schedules first), on
+    SQLite the database's write lock once the first batch has committed. ``committed()`` counts invoices."""
+
+    def __init__(self, settings: Any, last_schedule_id: str) -> None:
+        self.url = settings.database_url
+        self.sqlite = settings.is_sqlite
+        self.last = last_schedule_id
+        self.conn: Any = None
+
+    def __enter__(self) -> WritesHeld:
+        if self.sqlite:
+            import sqlite3
+
+            self.conn = sqlite3.connect(self.url.split("///", 1)[1], timeout=60, isolation_level=None)
+        else:
+            import psycopg
+
+            self.conn = psycopg.connect(self.url.replace("+asyncpg", "").replace("+psycopg", ""))
+            self.conn.execute("SELECT 1 FROM billing_schedules WHERE id = %s FOR UPDATE", (self.last,))
+        return self
+
+    def committed(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM invoices").fetchone()[0])
+
+    def hold_after_first_batch(self) -> None:
+        if self.sqlite:  # wait for the first batch, then take the write lock before the run's next batch
+            deadline = time.monotonic() + 60
+            while self.committed() == 0:
+                assert time.monotonic() < deadline, "the worker billed nothing"
+                time.sleep(0.005)
+            self.conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, *_: Any) -> None:
+        if not self.sqlite:
+            self.conn.rollback()
+        elif self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+        self.conn.close()
+
+
+def test_a_worker_killed_with_sigkill_mid_run_then_restarted_bills_each_period_once(server_without_worker: LiveServer) -> None:
+    """``quire billing run --defer`` hands the run to ``quire worker`` (one chunk job, batches of one
+    schedule); the worker is killed (SIGKILL) with some batches committed and the next one waiting on a
+    lock; a second worker retries the stalled job: every period of every schedule is billed, none twice."""
+    server = server_without_worker
+    with ApiClient(server.base_url, server.new_account()) as client:
+        customer = new_customer(client)
+        fee = price(client, "FIXED", "9.00", billingType="IN_ADVANCE")
+        ids = sorted(schedule(client, customer["id"], [fee["id"]], "2026-01-01")["id"] for _ in range(12))
+        account = client.get(f"/billing-schedules/{ids[0]}").json()["sequenceAccountId"]
+        deferred = quire_cli(server, "--as-of", "2026-12-01", "--account", account, "--defer")
+        assert deferred.returncode == 0, deferred.stderr
+        assert json.loads(deferred.stdout)["jobsDeferred"] == 1
+        env = {**os.environ, "QUIRE_DATABASE_URL": server.settings.database_url, "QUIRE_BILLING_BATCH_SIZE": "1"}
+        worker = [sys.executable, "-m", "quire.cli", "worker", "--queues", "billing", "--heartbeat", "0.3",
+                  "--poll", "0.2", "--stalled-after", "1.5"]
+        with WritesHeld(server.settings, ids[-1]) as held:
+            first = subprocess.Popen(worker, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                held.hold_after_first_batch()
+                deadline = time.monotonic() + 60  # PostgreSQL: the eleven batches before the locked schedule
+                while held.sqlite is False and held.committed() < 132 and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                time.sleep(0.5)  # the worker is now waiting on the lock, its run unfinished
+                before = held.committed()
+                assert 12 <= before < 144 and before % 12 == 0, before
+                assert first.poll() is None
+            finally:
+                first.kill()  # SIGKILL: no cleanup; its job is left 'doing', its transaction in flight lost
+                first.wait()
+        second = subprocess.Popen(worker, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline and len(invoices_of(client, customer["id"])) < 144:
+                time.sleep(0.2)
+        finally:
+            second.terminate()
+            assert second.wait(timeout=30) == 0, second.stderr.read().decode() if second.stderr else ""
+        for schedule_id in ids:
+            periods = [(start, end) for start, end, *_ in summary(client, schedule_id)]
+            assert len(periods) == len(set(periods)) == 12, schedule_id
+        assert len(invoices_of(client, customer["id"])) == 144
+
+
+def invoices_of(client: ApiClient, customer_id: str) -> list[str]:
+    ids: list[str] = []
+    params: dict[str, Any] = {"customerId": customer_id, "limit": 100}
+    while True:
+        page = client.get("/invoices", params=params).json()
+        ids += [i["id"] for i in page["items"]]
+        if not page["pagination"].get("after"):
+            return ids
+        params["after"] = page["pagination"]["after"]
+
+
 def test_a_grouped_metric_splits_a_linear_price_into_a_line_per_group(client: ApiClient, server: LiveServer) -> None:
     customer = new_customer(client)
     grouped = client.post("/usage-metrics", json={"name": "Calls by region", "metricType": "GROUPED", "eventType": "call",

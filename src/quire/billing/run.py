@@ -1,4 +1,4 @@
-"""The billing run: every billable schedule, in batches of ``BATCH_SIZE``, up to ``as_of``.
+"""The billing run: every billable schedule, in batches of ``QUIRE_BILLING_BATCH_SIZE`` (500), up to ``as_of``.
 
 ``run_billing(session_factory, as_of, account_id=None)`` opens one billing run per account (the rows
 ``GET /billing-runs`` lists), streams the ACTIVE and PENDING schedules in id batches
@@ -32,13 +32,11 @@ from quire.billing.plan import PriceFacts, Slot
 from quire.catalogue.models import Price
 from quire.core import clock
 from quire.core.ids import uuid7
+from quire.core.runtime import settings_of
 from quire.schedules.models import BillingSchedule
 from quire.schedules.read import ScheduleView, views_of
 
 log = logging.getLogger("quire.billing")
-
-BATCH_SIZE = 500  # schedules read, planned and (in bulk) written together
-
 
 async def count_schedules(factory: Factory, account_id: str | None = None,
                           schedule_ids: Iterable[str] | None = None) -> int:
@@ -62,12 +60,14 @@ async def _batches(factory: Factory, account_id: str | None, schedule_ids: Itera
     read transaction is held open while the invoices are written)."""
     ids = None if schedule_ids is None else sorted(set(schedule_ids))
     last: str | None = None
+    size = 0
     while True:
         async with factory() as session:
+            size = size or settings_of(session).billing_batch_size
             stmt = select(BillingSchedule).where(*_criteria(account_id, ids))
             if last is not None:
                 stmt = stmt.where(BillingSchedule.id > last)
-            rows = list(await session.scalars(stmt.order_by(BillingSchedule.id).limit(BATCH_SIZE)))
+            rows = list(await session.scalars(stmt.order_by(BillingSchedule.id).limit(size)))
             if not rows:
                 return
             views = await views_of(session, rows)
@@ -75,7 +75,7 @@ async def _batches(factory: Factory, account_id: str | None, schedule_ids: Itera
             prices = {row.id: PriceFacts.of(row)
                       for row in await session.scalars(select(Price).where(Price.id.in_(sorted(price_ids))))}
         yield views, prices
-        if len(rows) < BATCH_SIZE:
+        if len(rows) < size:
             return
         last = rows[-1].id
 

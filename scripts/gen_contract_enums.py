@@ -15,7 +15,7 @@ CONTRACT = ROOT.parent / "shared" / "sequence-api" / "2024-01-01.json"
 NAMES = [
     "CountryCode", "State", "Currency", "TaxStatus", "IntegrationService", "PaymentProvider",
     "InvoiceStatus", "InvoicePaymentStatus", "InvoicePaymentOption", "RateDisplay", "RevenueClassification",
-    "PaymentLinkDisplayOption", "InvoiceDunningStatus", "CreditNoteStatus",
+    "PaymentLinkDisplayOption", "InvoiceDunningStatus", "CreditNoteStatus", "NotificationType", "NotificationChannel",
 ]
 
 

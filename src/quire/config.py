@@ -49,6 +49,12 @@ class Settings:
     opentelemetry: bool = False
     # Schedules a billing run reads, plans and writes per transaction (docs/billing-engine.md#scale).
     billing_batch_size: int = 500
+    # Webhook delivery (docs/webhooks.md#retries): per-request timeout, exponential backoff between attempts
+    # (base * 2^n, capped, with jitter), and how long a delivery is retried before it is DEAD.
+    webhook_timeout_seconds: float = 10.0
+    webhook_retry_base_seconds: float = 10.0
+    webhook_retry_max_seconds: float = 3600.0
+    webhook_retry_window_seconds: float = 86400.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -76,6 +82,11 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         mail_retry_base_seconds=float(env.get("QUIRE_MAIL_RETRY_BASE_SECONDS", Settings.mail_retry_base_seconds)),
         mail_retry_max_seconds=float(env.get("QUIRE_MAIL_RETRY_MAX_SECONDS", Settings.mail_retry_max_seconds)),
         billing_batch_size=max(1, int(env.get("QUIRE_BILLING_BATCH_SIZE", Settings.billing_batch_size))),
+        webhook_timeout_seconds=float(env.get("QUIRE_WEBHOOK_TIMEOUT_SECONDS", Settings.webhook_timeout_seconds)),
+        webhook_retry_base_seconds=float(env.get("QUIRE_WEBHOOK_RETRY_BASE_SECONDS", Settings.webhook_retry_base_seconds)),
+        webhook_retry_max_seconds=float(env.get("QUIRE_WEBHOOK_RETRY_MAX_SECONDS", Settings.webhook_retry_max_seconds)),
+        webhook_retry_window_seconds=float(
+            env.get("QUIRE_WEBHOOK_RETRY_WINDOW_SECONDS", Settings.webhook_retry_window_seconds)),
         opentelemetry=env.get("QUIRE_OPENTELEMETRY", "").strip().lower() in {"1", "true", "yes", "on"},
     )
 

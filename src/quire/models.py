@@ -11,6 +11,7 @@ from quire.creditnotes.models import CreditNote, CreditNoteDocument, CreditNoteL
 from quire.customers.models import Customer, CustomerAlias, CustomerSettings
 from quire.invoices.delivery.models import InvoiceDocument, InvoiceHostedLink
 from quire.invoices.models import Invoice, InvoiceLineItem, InvoiceLineItemGroup, InvoiceSettings
+from quire.notifications.models import Event, NotificationPolicy, WebhookDelivery
 from quire.outbox.models import OutboxEmail
 from quire.tax.models import TaxRate, TaxRateUse, TaxRegistration
 from quire.seats.models import SeatChange, SeatSnapshot, SeatType
@@ -20,7 +21,7 @@ from quire.usage.models import UsageEvent, UsageEventUpload, UsageMetric
 __all__ = [
     "Account", "ApiCredential", "Base", "Customer", "CustomerAlias", "CustomerSettings", "DocumentCounter",
     "IdempotencyRecord", "Invoice", "InvoiceLineItem", "InvoiceLineItemGroup", "InvoiceSettings",
-    "InvoiceDocument", "InvoiceHostedLink", "OutboxEmail",
+    "InvoiceDocument", "InvoiceHostedLink", "OutboxEmail", "Event", "NotificationPolicy", "WebhookDelivery",
     "TaxRate", "TaxRateUse", "TaxRegistration",
     "CreditNote", "CreditNoteDocument", "CreditNoteLineItem", "CreditNoteLineItemGroup",
     "ListPrice", "Plan", "PlanVersion", "PlanVersionPrice", "Price", "Product",

@@ -71,6 +71,7 @@ def path_id(ids: dict[str, str], path: str, name: str) -> str | None:
         ("/products/", "products"), ("/prices/", "prices"), ("/list-prices/", "list-prices"),
         ("/usage-metrics/", "usage-metrics"), ("/seat-types/", "seat-types"),
         ("/credits/", "credit_grant"),
+        ("/notifications/policies/", "notification_policy"),
     ]
     for prefix, key in table:
         if path.startswith(prefix):

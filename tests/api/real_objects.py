@@ -124,7 +124,12 @@ def create_real_objects(client: ApiClient) -> dict[str, str]:
         "customerAlias": alias_value, "seatType": seat_type["key"], "snapshotTimestamp": "2024-04-18T09:00:00Z",
         "total": 3, "seatChanges": []}), 201)
 
+    policy = _created(client.post("/notifications/policies", json={  # types Quire never sends: no deliveries
+        "name": "Real policy", "channel": "EMAIL", "recipients": [f"a-{n}@quire.example", f"b-{n}@quire.example"],
+        "notificationTypes": ["QUOTE_PUBLISHED", "QUOTE_ACCEPTED"]}), 201)
+
     return {
+        "notification_policy": policy["id"], "notification_type": "QUOTE_ACCEPTED", "recipient": f"b-{n}@quire.example",
         "merchant": client.credential.account_id if client.credential else "",
         "customer": customer["id"], "alias": alias_value, "alias_id": alias["id"],
         "customer_settings": customer_settings["id"], "tax_rate": tax_rate["id"],
@@ -214,6 +219,13 @@ ROUTE_PARAMS: dict[tuple[str, str], str] = {
     ("/billing-schedule-settings/for-billing-schedule/{id}", "id"): "schedule",
     ("/discounts/{id}", "id"): "discount",
     ("/billing-runs/{id}", "id"): "billing_run",
+    ("/notifications/policies/{id}", "id"): "notification_policy",
+    ("/notifications/policies/{id}/notification-types", "id"): "notification_policy",
+    ("/notifications/policies/{id}/notification-types/{type}", "id"): "notification_policy",
+    ("/notifications/policies/{id}/notification-types/{type}", "type"): "notification_type",
+    ("/notifications/policies/{id}/recipients", "id"): "notification_policy",
+    ("/notifications/policies/{id}/recipients/{recipient:path}", "id"): "notification_policy",
+    ("/notifications/policies/{id}/recipients/{recipient:path}", "recipient"): "recipient",
 }
 
 #: Routes that are public by design: the path's token is the credential (docs/delivery.md), so any
@@ -232,10 +244,9 @@ def real_id(template: str, name: str, ids: dict[str, str]) -> str:
 
 def fill_path(template: str, ids: dict[str, str]) -> str:
     """``/invoices/{invoice}/line-items/{id}`` with every parameter replaced by its real id."""
-    path = template
-    for name in path_params(template):
-        path = path.replace("{" + name + "}", real_id(template, name, ids))
-    return path
+    import re
+
+    return re.sub(r"\{([^}/:]+)(?::[^}]*)?\}", lambda m: real_id(template, m.group(1), ids), template)
 
 
 def path_params(template: str) -> list[str]:
@@ -310,6 +321,8 @@ def write_body(method: str, template: str, ids: dict[str, str]) -> dict[str, Any
         ("PUT", "/billing-schedules/{billingScheduleId}"): {"type": "CUSTOM", "startDate": "2024-01-01",
                                                             "autoIssueInvoices": False, "purchaseOrderNumber": f"PO-{n}"},
         ("PUT", "/billing-schedule-settings/{id}"): {"paymentProvider": "STRIPE"},
+        ("POST", "/notifications/policies/{id}/notification-types"): {"notificationTypes": ["QUOTE_PUBLISHED"]},
+        ("POST", "/notifications/policies/{id}/recipients"): {"recipients": [f"c{n}@quire.example"]},
         ("PUT", "/discounts/{id}"): {"billingScheduleId": ids["schedule"], "priceIds": [ids["schedule_price"]],
                                      "separateLineItem": True, "amount": 5, "discountCalculationType": "NOMINAL",
                                      "message": f"changed {n}"},

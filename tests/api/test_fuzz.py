@@ -122,7 +122,11 @@ def _real_ids(client: ApiClient) -> dict[str, str]:
         "sequenceAccountId": client.credential.account_id, "customerId": customer["id"], "name": "Fuzz credit",
         "creditUnitType": "CURRENCY", "currency": "GBP", "amount": 100})
     assert credit_grant.status_code == 201, credit_grant.text
-    return {"credit_grant": credit_grant.json()["id"], **catalogue_ids(client), **usage_ids(client), "customer": customer["id"], "invoice": invoice["id"],
+    policy = client.post("/notifications/policies", json={  # types Quire never sends: nothing is delivered
+        "name": "Fuzz policy", "channel": "EMAIL", "recipients": ["a@quire.example", "b@quire.example"],
+        "notificationTypes": ["QUOTE_PUBLISHED", "QUOTE_ACCEPTED"]})
+    assert policy.status_code == 201, policy.text
+    return {"notification_policy": policy.json()["id"], "credit_grant": credit_grant.json()["id"], **catalogue_ids(client), **usage_ids(client), "customer": customer["id"], "invoice": invoice["id"],
             "line": line["id"], "group": group["id"], "issued_invoice": issued["id"], "issued_line": issued_line["id"],
             "issued_group": issued_group["id"], "credit_note": note["id"], "credit_line": note_line["id"],
             "credit_group": note_group["id"], "alias": alias.json()["value"], "alias_id": alias.json()["id"],

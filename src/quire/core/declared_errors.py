@@ -3,7 +3,7 @@
 Quire's errors have one shape, ``{"error": {"type", "message", "fields"?}}`` (docs/errors.md). A few
 operations of the 2024-01-01 contract declare an error body of their own instead: ``POST /plans`` answers
 400 with ``DatabaseErrors1``, ``{"errors": [{"key": "<field or empty>", "error": "<message>"}]}``, and the
-notification-policy operations (not served yet) with ``DatabaseErrors``. A client generated from the
+notification-policy operations with ``DatabaseErrors``. A client generated from the
 contract reads ``errors`` there, so those answers carry it.
 
 The table of which operation declares what is generated from the contract (``contract_errors.py``, by
@@ -73,14 +73,28 @@ class DatabaseErrors1(BaseModel):
     error: dict[str, Any]
 
 
+class DatabaseErrors(DatabaseErrors1):
+    """The served OpenAPI document's name for the notification policies' 400 body, as in the contract."""
+
+
+def database_errors_400() -> dict[int | str, dict[str, Any]]:
+    """``responses=`` of a route whose operation declares DatabaseErrors for its 400."""
+    return {400: {"model": DatabaseErrors, "description": "Bad Request"}}
+
+
 #: ``responses=`` of a route whose operation declares DatabaseErrors1 for its 400.
 DATABASE_ERRORS1_400: dict[int | str, dict[str, Any]] = {400: {"model": DatabaseErrors1, "description": "Bad Request"}}
+
+
+def _last_any(pattern: str) -> str:
+    return pattern[: -len("[^/]+")] + ".+" if pattern.endswith("/[^/]+") else pattern
 
 
 @cache
 def _patterns() -> tuple[tuple[str, re.Pattern[str], dict[int, str]], ...]:
     return tuple(
-        (method, re.compile("^" + re.escape(path).replace(r"\{\}", "[^/]+") + "$"), statuses)
+        # A last parameter may hold slashes (a recipient URL, sent percent-encoded, arrives decoded).
+        (method, re.compile("^" + _last_any(re.escape(path).replace(r"\{\}", "[^/]+")) + "$"), statuses)
         for (method, path), statuses in DECLARED_ERROR_BODIES.items()
     )
 

@@ -1,0 +1,288 @@
+"""Signed webhook deliveries, as jobs of the queue (quire.jobs, docs/jobs.md; docs/webhooks.md).
+
+One ``webhook_deliveries`` row per (event, policy, URL), written with the event. Its **endpoint** (policy,
+URL) has one job name, ``webhooks.deliver(endpoint=…)``, deferred in the event's transaction with the
+queueing lock ``webhook:<endpoint>`` (one waiting job per endpoint, however many events). The row is the
+source of truth; the job only says "look at this endpoint now". A job:
+
+1. claims a batch of due deliveries (one transaction): oldest event first, at most one per resource, and
+   none of a resource whose older delivery to this endpoint is not finished (per-resource order);
+   ``claimed_until`` keeps other jobs off them;
+2. POSTs each in turn, with no transaction open, signed with the policy's secret of now;
+3. records the outcomes (one transaction): ``DELIVERED`` on a 2xx, else attempts + 1 and the next attempt
+   after an exponential backoff with jitter, or ``DEAD`` once the delivery is older than the retry window.
+
+It stops after ``BUDGET_SECONDS`` and re-defers itself, so a slow endpoint holds a worker slot only that
+long before the other endpoints' jobs get their turn. A failed delivery defers a wake-up for its next
+attempt; ``webhooks.sweep`` (at every worker start and every minute) re-queues endpoints with due
+deliveries that have no job (a wake-up lost to a waiting job, a worker killed mid-batch: its claims run out).
+Delivery is therefore at least once; a repeat carries the same ``Sequence-Event-Id``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quire.config import Settings
+from quire.core.clock import isoformat_z
+from quire.core.ids import uuid7
+from quire.jobs import JobContext, defer, job, periodic
+from quire.jobs.api import at_worker_start
+from quire.notifications.models import DeliveryStatus, Event, NotificationPolicy, WebhookDelivery
+
+log = logging.getLogger("quire.webhooks")
+
+DELIVER = "webhooks.deliver"
+SWEEP = "webhooks.sweep"
+QUEUE = "webhooks"
+BATCH = 25
+WINDOW = 500  # pending deliveries of an endpoint read per claim (the oldest)
+BUDGET_SECONDS = 15.0
+USER_AGENT = "Quire-Webhooks/1"
+_DEFERRED = "quire.webhooks.deferred"
+
+
+def wall_now() -> datetime:
+    """Delivery times are wall-clock times, as the queue's (docs/jobs.md): tests move Quire's clock."""
+    return datetime.now(UTC)
+
+
+def endpoint_key(policy_id: str, url: str) -> str:
+    return hashlib.sha256(f"{policy_id}\n{url}".encode()).hexdigest()[:40]
+
+
+def signature(secret: str, timestamp_ms: int, body: bytes) -> str:
+    """``Sequence-Signature``'s value: ``t=<unix ms>,s=<hex HMAC-SHA256(secret, "<t>.<raw body>")>``."""
+    digest = hmac.new(secret.encode(), f"{timestamp_ms}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp_ms},s={digest}"
+
+
+def envelope(event: Event) -> bytes:
+    """The body as sent, byte for byte (what the signature covers)."""
+    return json.dumps({
+        "notificationType": event.notification_type, "sequenceAccountId": event.account_id,
+        "resourceType": event.resource_type, "resourceId": event.resource_id, "resource": event.resource,
+        "eventId": event.id, "createdAt": isoformat_z(event.created_at),
+    }, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def backoff(attempt: int, settings: Settings) -> float:
+    """Seconds before the attempt after failed attempt number ``attempt`` (1, 2, …): base · 2^(attempt-1),
+    capped, times a random factor in [0.75, 1.25] (jitter: receivers that failed together do not all come
+    back together)."""
+    delay = min(settings.webhook_retry_base_seconds * 2 ** min(max(attempt - 1, 0), 40), settings.webhook_retry_max_seconds)
+    return delay * random.uniform(0.75, 1.25)
+
+
+# --- writing deliveries with the event ------------------------------------------------------------------
+
+
+async def queue(session: AsyncSession, event: Event, policies: list[Any]) -> None:
+    """One delivery per URL of each WEBHOOK policy; each endpoint's job deferred once per transaction."""
+    if not policies:
+        return
+    transaction = session.sync_session.get_transaction()
+    held = session.info.get(_DEFERRED)
+    if held is None or held[0] is not transaction:
+        held = session.info[_DEFERRED] = (transaction, set())
+    now = wall_now()
+    for policy in policies:
+        for url in policy.recipients:
+            key = endpoint_key(policy.id, url)
+            session.add(WebhookDelivery(
+                id=uuid7(), account_id=event.account_id, event_id=event.id, event_created_at=event.created_at,
+                resource_id=event.resource_id, notification_type=event.notification_type, policy_id=policy.id,
+                url=url, endpoint=key, status=DeliveryStatus.PENDING.value, attempts=0, next_attempt_at=now,
+                created_at=now, updated_at=now,
+            ))
+            if key not in held[1]:
+                held[1].add(key)
+                await schedule(session, key)
+
+
+async def schedule(session: AsyncSession, endpoint: str, *, run_at: datetime | None = None) -> None:
+    """Look at ``endpoint`` after ``session`` commits (now, or at ``run_at``: a retry's wake-up)."""
+    lock = f"webhook-retry:{endpoint}" if run_at is not None else f"webhook:{endpoint}"
+    await defer(session, DELIVER, endpoint=endpoint, queueing_lock=lock, run_at=run_at)
+
+
+# --- the job ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Send:
+    delivery_id: str
+    event_id: str
+    url: str
+    secret: str
+    attempt: int
+    body: bytes
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    delivery_id: str
+    sent: bool  # False: claimed but not sent (the job's time ran out); released untouched
+    ok: bool = False
+    status_code: int | None = None
+    error: str | None = None
+
+
+@job(DELIVER, queue=QUEUE)
+async def deliver(ctx: JobContext, endpoint: str) -> None:
+    settings = ctx.settings
+    started = time.monotonic()
+    async with httpx.AsyncClient(follow_redirects=False, headers={"User-Agent": USER_AGENT}) as client:
+        while True:
+            batch = await _claim(ctx, endpoint)
+            if not batch:
+                break
+            outcomes = []
+            for item in batch:
+                if time.monotonic() - started > BUDGET_SECONDS:
+                    outcomes.append(_Outcome(item.delivery_id, sent=False))
+                else:
+                    outcomes.append(await _post(client, item, settings))
+            await _record(ctx, outcomes)
+            if time.monotonic() - started > BUDGET_SECONDS:
+                async with ctx.write() as session:  # give the worker slot to other endpoints' jobs
+                    await schedule(session, endpoint)
+                return
+    await _wake_later(ctx, endpoint)
+
+
+async def _claim(ctx: JobContext, endpoint: str) -> list[_Send]:
+    settings = ctx.settings
+    async with ctx.write() as session:
+        now = wall_now()
+        rows = list((await session.scalars(
+            select(WebhookDelivery)
+            .where(WebhookDelivery.endpoint == endpoint, WebhookDelivery.status == DeliveryStatus.PENDING.value)
+            .order_by(WebhookDelivery.event_created_at, WebhookDelivery.id).limit(WINDOW)
+        )).all())
+        if not rows:
+            return []
+        policy = await session.get(NotificationPolicy, rows[0].policy_id)
+        if policy is None or rows[0].url not in policy.recipients or policy.channel != "WEBHOOK":
+            await session.execute(
+                update(WebhookDelivery)
+                .where(WebhookDelivery.endpoint == endpoint, WebhookDelivery.status == DeliveryStatus.PENDING.value)
+                .values(status=DeliveryStatus.CANCELLED.value, claimed_until=None, updated_at=now,
+                        last_error="The policy or this URL was removed"))
+            return []
+        blocked: set[str] = set()
+        chosen: list[WebhookDelivery] = []
+        for row in rows:
+            if row.resource_id in blocked:
+                continue
+            blocked.add(row.resource_id)  # later deliveries of the resource wait for this one
+            if row.next_attempt_at <= now and (row.claimed_until is None or row.claimed_until <= now):
+                chosen.append(row)
+                if len(chosen) == BATCH:
+                    break
+        if not chosen:
+            return []
+        events = {e.id: e for e in (await session.scalars(
+            select(Event).where(Event.id.in_([row.event_id for row in chosen])))).all()}
+        lease = now + timedelta(seconds=len(chosen) * (settings.webhook_timeout_seconds + 1) + 30)
+        sends = []
+        for row in chosen:
+            row.claimed_until = lease
+            event = events.get(row.event_id)
+            if event is None:  # deleted with its account
+                row.status = DeliveryStatus.CANCELLED.value
+                continue
+            sends.append(_Send(row.id, event.id, row.url, policy.webhook_secret or "", row.attempts + 1, envelope(event)))
+        return sends
+
+
+async def _post(client: httpx.AsyncClient, item: _Send, settings: Settings) -> _Outcome:
+    stamp = int(time.time() * 1000)
+    headers = {"Content-Type": "application/json", "Sequence-Signature": signature(item.secret, stamp, item.body),
+               "Sequence-Event-Id": item.event_id, "Sequence-Delivery-Attempt": str(item.attempt)}
+    try:
+        async with asyncio.timeout(settings.webhook_timeout_seconds):
+            response = await client.post(item.url, content=item.body, headers=headers,
+                                         timeout=settings.webhook_timeout_seconds)
+    except TimeoutError:
+        return _Outcome(item.delivery_id, sent=True, error=f"No answer within {settings.webhook_timeout_seconds:g} s")
+    except httpx.HTTPError as exc:
+        return _Outcome(item.delivery_id, sent=True, error=f"{type(exc).__name__}: {exc}"[:500])
+    if 200 <= response.status_code < 300:
+        return _Outcome(item.delivery_id, sent=True, ok=True, status_code=response.status_code)
+    return _Outcome(item.delivery_id, sent=True, status_code=response.status_code,
+                    error=f"HTTP {response.status_code}: {response.text[:200]}")
+
+
+async def _record(ctx: JobContext, outcomes: list[_Outcome]) -> None:
+    settings = ctx.settings
+    async with ctx.write() as session:
+        now = wall_now()
+        rows = {r.id: r for r in (await session.scalars(
+            select(WebhookDelivery).where(WebhookDelivery.id.in_([o.delivery_id for o in outcomes])))).all()}
+        for outcome in outcomes:
+            row = rows.get(outcome.delivery_id)
+            if row is None or row.status != DeliveryStatus.PENDING.value:
+                continue
+            row.claimed_until = None
+            row.updated_at = now
+            if not outcome.sent:
+                continue
+            row.attempts += 1
+            row.last_attempt_at = now
+            row.last_status_code = outcome.status_code
+            row.last_error = outcome.error
+            if outcome.ok:
+                row.status = DeliveryStatus.DELIVERED.value
+                row.delivered_at = now
+            elif (now - row.created_at).total_seconds() >= settings.webhook_retry_window_seconds:
+                row.status = DeliveryStatus.DEAD.value
+                log.warning("webhook delivery %s to %s is dead after %d attempts: %s", row.id, row.url, row.attempts,
+                            outcome.error)
+            else:
+                row.next_attempt_at = now + timedelta(seconds=backoff(row.attempts, settings))
+
+
+async def _wake_later(ctx: JobContext, endpoint: str) -> None:
+    """Defer the endpoint's next look at its earliest pending attempt (or claim running out)."""
+    async with ctx.write() as session:
+        pending = WebhookDelivery.status == DeliveryStatus.PENDING.value
+        row = (await session.execute(
+            select(func.min(WebhookDelivery.next_attempt_at), func.max(WebhookDelivery.claimed_until))
+            .where(WebhookDelivery.endpoint == endpoint, pending))).one()
+        if row[0] is None:
+            return
+        when = max(row[0], row[1]) if row[1] is not None else row[0]
+        await schedule(session, endpoint, run_at=max(when, wall_now()))
+
+
+@job(SWEEP, queue=QUEUE)
+async def sweep(ctx: JobContext, timestamp: int | None = None) -> None:
+    """Re-queue every endpoint with due, unclaimed deliveries (a lost wake-up, an expired claim)."""
+    async with ctx.write() as session:
+        now = wall_now()
+        due = (await session.scalars(
+            select(WebhookDelivery.endpoint).distinct().where(
+                WebhookDelivery.status == DeliveryStatus.PENDING.value, WebhookDelivery.next_attempt_at <= now,
+                (WebhookDelivery.claimed_until.is_(None)) | (WebhookDelivery.claimed_until <= now)))).all()
+        for endpoint in due:
+            await schedule(session, endpoint)
+
+
+periodic(SWEEP, cron="* * * * *")
+at_worker_start(SWEEP)
+
+

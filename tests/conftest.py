@@ -95,3 +95,32 @@ def mail_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     sink.stop()
     if request.param == "postgresql":
         drop_pg_database(url)
+
+
+#: Webhook delivery settings of ``webhook_server``: a 1 s timeout and retries within a second, so a
+#: receiver's failures and recoveries play out in a test's time (docs/webhooks.md#retries).
+WEBHOOK_SETTINGS = {
+    "webhook_timeout_seconds": 1.0,
+    "webhook_retry_base_seconds": 0.2,
+    "webhook_retry_max_seconds": 1.0,
+    "webhook_retry_window_seconds": 60.0,
+}
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def webhook_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A live Quire (with its in-process worker) whose webhook retries take fractions of a second."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{Path(tmp_path_factory.mktemp('sqlite-webhooks')) / 'quire.db'}"
+    else:
+        try:
+            url = create_pg_database()
+        except Exception as exc:  # noqa: BLE001 - same rule as ``server``
+            if in_ci():
+                pytest.fail(f"CI=true requires the PostgreSQL leg: {exc!r}", pytrace=False)
+            pytest.skip(f"PostgreSQL is not reachable: {exc!r}")
+    live = start_server(f"{request.param}-webhooks", url, **WEBHOOK_SETTINGS)
+    yield live
+    live.stop()
+    if request.param == "postgresql":
+        drop_pg_database(url)

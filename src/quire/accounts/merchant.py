@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quire.accounts.models import Account
 from quire.core.errors import ValidationFailed
 from quire.core.schemas import Address, ApiModel, Email, KeyValuePair, RequestModel, ShortText
+from quire.notifications.events import record_event
 
 
 class SortCodeAccountNumber(ApiModel):
@@ -84,4 +85,5 @@ async def replace(session: AsyncSession, account_id: str, settings: MerchantSett
     account = await _account(session, account_id)
     account.merchant_settings = settings.model_dump(by_alias=True, exclude_none=True, mode="json")
     await session.flush()
+    await record_event(session, account_id, "MERCHANT_UPDATED", "MerchantSettings", account_id, account.merchant_settings)
     return settings

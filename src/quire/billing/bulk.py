@@ -55,7 +55,7 @@ from quire.customers.models import Customer
 from quire.customers.service import billable
 from quire.invoices.lifecycle import InvoiceStatus, PaymentStatus
 from quire.invoices.models import KIND, Invoice
-from quire.invoices.service import DEFAULT_PAYMENT_OPTIONS, DEFAULT_RENDER_SETTINGS
+from quire.invoices.service import DEFAULT_PAYMENT_OPTIONS, DEFAULT_RENDER_SETTINGS, invoice_event
 from quire.schedules.models import BillingSchedule
 from quire.schedules.read import ScheduleView
 from quire.tax.models import TaxRegistration
@@ -325,8 +325,9 @@ async def _write(session: AsyncSession, new: list[_New], as_of: date, run_ids: d
     for kind in ("invoices", "groups", "lines"):  # in foreign-key order: the tables have no relationship()
         session.add_all([row for rows in ours for row in getattr(rows, kind)])
         await session.flush()
-    for item, _ in invoices:
+    for item, invoice in invoices:
         out.created[item.view.id] += 1
+        await invoice_event(session, invoice, "INVOICE_CREATED")  # as create_invoice records it
     for item, _ in finishing:
         out.updated[item.view.id] += 1
     written = sorted([*invoices, *finishing], key=lambda pair: (pair[0].view.id, pair[0].slot.invoice_date))

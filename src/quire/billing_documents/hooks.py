@@ -19,6 +19,8 @@ Hook = Callable[[AsyncSession, Any], Awaitable[None]]
 on_voided: list[Hook] = []
 #: Run with (session, document) when a draft has been deleted (its row is gone; its id remains).
 on_deleted: list[Hook] = []
+#: Run with (session, document) when a document's lines changed and its totals were recalculated.
+on_changed: list[Hook] = []
 
 
 def register(hooks: list[Hook], hook: Hook) -> Hook:
@@ -39,3 +41,7 @@ async def voided(session: AsyncSession, document: Any) -> None:
 
 async def deleted(session: AsyncSession, document: Any) -> None:
     await _run(on_deleted, session, document)
+
+
+async def changed(session: AsyncSession, document: Any) -> None:
+    await _run(on_changed, session, document)

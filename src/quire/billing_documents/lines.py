@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quire.billing_documents import hooks
 from quire.billing_documents import repository as repo
 from quire.billing_documents.calculation import line_totals
 from quire.billing_documents.kind import Kind
@@ -115,6 +116,7 @@ async def recalculate(session: AsyncSession, kind: Kind[D, Any, Any], doc: D) ->
         doc.has_quantity = any(v[3] for v in totals)  # type: ignore[attr-defined]
     doc.updated_at = clock.now()
     await session.flush()
+    await hooks.changed(session, doc)  # e.g. an INVOICE_UPDATED event (docs/webhooks.md)
 
 
 async def check_group(session: AsyncSession, kind: Kind[D, Any, Any], doc: D, group_id: str | None) -> None:

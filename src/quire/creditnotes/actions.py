@@ -16,7 +16,7 @@ from quire.billing_documents.lifecycle import NUMBERING
 from quire.creditnotes import creditable, delivery
 from quire.creditnotes.lifecycle import Action, check
 from quire.creditnotes.models import CreditNote
-from quire.creditnotes.service import get_credit_note
+from quire.creditnotes.service import credit_note_event, get_credit_note
 
 NUMBER_KIND = "credit_note"
 
@@ -42,4 +42,6 @@ async def transition(session: AsyncSession, account_id: str, credit_note_id: str
                           assign_number=lambda: _assign_number(session, note))
     # Stored PDF and queued email commit with the status change (docs/delivery.md).
     await delivery.after_transition(session, note, action)
+    issued = action in (Action.FINALIZE, Action.FINALIZE_AND_SEND)
+    await credit_note_event(session, note, "CREDIT_NOTE_ISSUED" if issued else "CREDIT_NOTE_UPDATED")
     return note

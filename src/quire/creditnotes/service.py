@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.accounts import merchant
+from quire.billing_documents import hooks
 from quire.billing_documents import service as documents
 from quire.core.errors import ValidationFailed
 from quire.core.pagination import Page, PageParams
@@ -18,14 +19,31 @@ from quire.creditnotes.creditable import locked_invoice
 from quire.creditnotes.lifecycle import Action, CreditNoteStatus, check
 from quire.creditnotes.models import KIND, CreditNote
 from quire.creditnotes.repository import CreditNoteFilters
+from quire.creditnotes.present import credit_note as present_credit_note
 from quire.creditnotes.schemas import CreditNoteCreate, CreditNoteSortBy, CreditNoteUpdate, check_period
 from quire.customers.models import Customer
 from quire.customers.service import get_customer
 from quire.invoices.models import Invoice
 from quire.invoices.service import get_invoice
+from quire.notifications.events import record_event
 
 #: The credit note, or 404 — also for another account's credit note.
 get_credit_note = loader(CreditNote)
+
+
+async def credit_note_event(session: AsyncSession, note: CreditNote, notification_type: str) -> None:
+    """``CREDIT_NOTE_CREATED``, ``CREDIT_NOTE_ISSUED`` (finalized) or ``CREDIT_NOTE_UPDATED`` (any other
+    change: lines, send, void); docs/webhooks.md#types."""
+    await record_event(session, note.account_id, notification_type, "CreditNote", note.id,
+                       lambda: present_credit_note(note))
+
+
+async def _lines_changed(session: AsyncSession, document: object) -> None:
+    if isinstance(document, CreditNote):
+        await credit_note_event(session, document, "CREDIT_NOTE_UPDATED")
+
+
+hooks.register(hooks.on_changed, _lines_changed)
 
 
 def _midnight(day: date | None) -> datetime | None:
@@ -98,6 +116,7 @@ async def create_credit_note(session: AsyncSession, account_id: str, data: Credi
     if invoice is not None:
         invoice.credit_note_ids = [*invoice.credit_note_ids, note.id]  # a new list: JSON columns track assignment
     await session.flush()
+    await credit_note_event(session, note, "CREDIT_NOTE_CREATED")
     return note
 
 
@@ -110,6 +129,7 @@ async def update_credit_note(
     documents.merge(note, data)
     check_period(note.billing_period_start, note.billing_period_end)
     await session.flush()
+    await credit_note_event(session, note, "CREDIT_NOTE_UPDATED")
     return note
 
 

@@ -15,6 +15,7 @@ from quire.core.references import resolve
 from quire.core.repository import insert, list_page, loader, remove, stamp_once
 from quire.customers import repository as repo
 from quire.customers.models import Customer, CustomerAlias, CustomerSettings
+from quire.notifications.events import record_event
 from quire.customers.schemas import (
     CustomerAliasCreate,
     CustomerAliasUpdate,
@@ -24,6 +25,7 @@ from quire.customers.schemas import (
     CustomerSortBy,
     CustomerUpdate,
     IntegrationExternalIdentifier,
+    present_customer,
 )
 
 
@@ -74,6 +76,11 @@ async def _add_aliases(session: AsyncSession, account_id: str, customer_id: str,
     await session.flush()
 
 
+async def _event(session: AsyncSession, customer: Customer, notification_type: str) -> None:
+    await record_event(session, customer.account_id, notification_type, "Customer", customer.id,
+                       lambda: present_customer(customer))
+
+
 async def create_customer(session: AsyncSession, account_id: str, data: CustomerCreate) -> Customer:
     now = clock.now()
     customer = Customer(
@@ -95,6 +102,7 @@ async def create_customer(session: AsyncSession, account_id: str, data: Customer
     session.add(customer)
     await session.flush()
     await _add_aliases(session, account_id, customer.id, data.customer_aliases or [])
+    await _event(session, customer, "CUSTOMER_CREATED")
     return customer
 
 
@@ -120,12 +128,18 @@ async def update_customer(session: AsyncSession, account_id: str, customer_id: s
     await session.flush()
     if data.customer_aliases:
         await _add_aliases(session, account_id, customer.id, data.customer_aliases)
+    await _event(session, customer, "CUSTOMER_UPDATED")
     return customer
 
 
 async def archive_customer(session: AsyncSession, account_id: str, customer_id: str) -> Customer:
-    """Archive (idempotent): the customer stays readable and keeps its documents."""
-    return await stamp_once(session, await get_customer(session, account_id, customer_id, lock=True), "archived_at")
+    """Archive (idempotent): the customer stays readable and keeps its documents. The first archive is
+    the customer's ``CUSTOMER_DELETED`` event (2024-07-30 calls it CUSTOMER_ARCHIVED)."""
+    customer = await get_customer(session, account_id, customer_id, lock=True)
+    if customer.archived_at is None:
+        await stamp_once(session, customer, "archived_at")
+        await _event(session, customer, "CUSTOMER_DELETED")
+    return customer
 
 
 async def list_customers(

@@ -20,7 +20,7 @@ from quire.core.errors import InvalidStateTransition
 from quire.invoices.delivery import service as delivery
 from quire.invoices.lifecycle import Action, allowed_actions, check
 from quire.invoices.models import Invoice
-from quire.invoices.service import get_invoice
+from quire.invoices.service import get_invoice, invoice_event
 
 NUMBER_KIND = "invoice"
 
@@ -49,6 +49,8 @@ async def transition(session: AsyncSession, account_id: str, invoice_id: str, ac
         await hooks.voided(session, invoice)  # e.g. credits drawn on it are restored (docs/credits.md)
     # Stored PDF, hosted link and queued email commit with the status change (docs/delivery.md).
     await delivery.after_transition(session, invoice, action)
+    issued = action in (Action.FINALIZE, Action.FINALIZE_AND_SEND)
+    await invoice_event(session, invoice, "INVOICE_ISSUED" if issued else "INVOICE_UPDATED")
     return invoice
 
 
@@ -74,7 +76,10 @@ async def set_payment_status(session: AsyncSession, account_id: str, invoice_id:
     """Only FINAL and SENT invoices have a payment status to change."""
     invoice = await get_invoice(session, account_id, invoice_id, lock=True)
     check(Action.SET_PAYMENT_STATUS, invoice.status, invoice.payment_status)
+    changed = invoice.payment_status != payment_status
     invoice.payment_status = payment_status
     invoice.updated_at = clock.now()
     await session.flush()
+    if changed:
+        await invoice_event(session, invoice, "INVOICE_UPDATED")
     return invoice

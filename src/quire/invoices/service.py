@@ -16,7 +16,9 @@ from quire.invoices import repository as repo
 from quire.invoices.lifecycle import Action, InvoiceStatus, PaymentStatus, check
 from quire.invoices.models import KIND, Invoice
 from quire.invoices.repository import InvoiceFilters
+from quire.invoices.present import invoice as present_invoice
 from quire.invoices.schemas import InvoiceCreate, InvoiceSortBy, InvoiceUpdate
+from quire.notifications.events import record_event
 
 DEFAULT_PAYMENT_OPTIONS = ["BANK_TRANSFER"]
 DEFAULT_RENDER_SETTINGS = {"paymentLinkDisplay": "SHOW_PAYMENT_LINK"}
@@ -26,6 +28,22 @@ _NOT_NULLABLE = documents.NOT_NULLABLE | {"accounting_date"}
 
 #: The invoice, or 404 — also for another account's invoice.
 get_invoice = loader(Invoice)
+
+
+async def invoice_event(session: AsyncSession, invoice: Invoice, notification_type: str) -> None:
+    """``INVOICE_CREATED``, ``INVOICE_ISSUED`` (finalized: numbered and issued, by ``finalize`` or
+    ``finalize-and-send``) or ``INVOICE_UPDATED`` (any other change: lines, send, void, payment status);
+    docs/webhooks.md#types."""
+    await record_event(session, invoice.account_id, notification_type, "Invoice", invoice.id,
+                       lambda: present_invoice(invoice))
+
+
+async def _lines_changed(session: AsyncSession, document: object) -> None:
+    if isinstance(document, Invoice):
+        await invoice_event(session, document, "INVOICE_UPDATED")
+
+
+hooks.register(hooks.on_changed, _lines_changed)
 
 
 async def create_invoice(session: AsyncSession, account_id: str, data: InvoiceCreate) -> Invoice:
@@ -62,6 +80,7 @@ async def create_invoice(session: AsyncSession, account_id: str, data: InvoiceCr
         has_quantity=False,
     )
     await session.flush()
+    await invoice_event(session, invoice, "INVOICE_CREATED")
     return invoice
 
 
@@ -74,6 +93,7 @@ async def update_invoice(session: AsyncSession, account_id: str, invoice_id: str
         invoice.billing_period_start = data.billing_period.start if data.billing_period else None
         invoice.billing_period_end = data.billing_period.end_inclusive if data.billing_period else None
     await session.flush()
+    await invoice_event(session, invoice, "INVOICE_UPDATED")
     return invoice
 
 

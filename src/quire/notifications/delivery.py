@@ -150,12 +150,16 @@ async def deliver(ctx: JobContext, endpoint: str) -> None:
             batch = await _claim(ctx, endpoint)
             if not batch:
                 break
-            outcomes = []
-            for item in batch:
+            outcomes: list[_Outcome] = []
+            renewed = time.monotonic()
+            for index, item in enumerate(batch):
                 if time.monotonic() - started > BUDGET_SECONDS:
                     outcomes.append(_Outcome(item.delivery_id, sent=False))
-                else:
-                    outcomes.append(await _post(client, item, settings))
+                    continue
+                if time.monotonic() - renewed > _lease(settings) / 2:  # a slow receiver: keep the rest claimed
+                    await _renew(ctx, [rest.delivery_id for rest in batch[index:]])
+                    renewed = time.monotonic()
+                outcomes.append(await _post(client, item, settings))
             await _record(ctx, outcomes)
             if time.monotonic() - started > BUDGET_SECONDS:
                 async with ctx.write() as session:  # give the worker slot to other endpoints' jobs
@@ -172,6 +176,7 @@ async def _claim(ctx: JobContext, endpoint: str) -> list[_Send]:
             select(WebhookDelivery)
             .where(WebhookDelivery.endpoint == endpoint, WebhookDelivery.status == DeliveryStatus.PENDING.value)
             .order_by(WebhookDelivery.event_created_at, WebhookDelivery.id).limit(WINDOW)
+            .with_for_update()  # PostgreSQL: a second job of the endpoint waits, then sees these claims
         )).all())
         if not rows:
             return []
@@ -197,7 +202,7 @@ async def _claim(ctx: JobContext, endpoint: str) -> list[_Send]:
             return []
         events = {e.id: e for e in (await session.scalars(
             select(Event).where(Event.id.in_([row.event_id for row in chosen])))).all()}
-        lease = now + timedelta(seconds=len(chosen) * (settings.webhook_timeout_seconds + 1) + 30)
+        lease = now + timedelta(seconds=_lease(settings))
         sends = []
         for row in chosen:
             row.claimed_until = lease
@@ -207,6 +212,18 @@ async def _claim(ctx: JobContext, endpoint: str) -> list[_Send]:
                 continue
             sends.append(_Send(row.id, event.id, row.url, policy.webhook_secret or "", row.attempts + 1, envelope(event)))
         return sends
+
+
+def _lease(settings: Settings) -> float:
+    """How long a claim keeps other jobs off a batch: renewed while the batch is sent, so a worker killed
+    mid-batch holds its deliveries this long at most (then the sweep or a retried job takes them)."""
+    return 2 * settings.webhook_timeout_seconds + 10
+
+
+async def _renew(ctx: JobContext, delivery_ids: list[str]) -> None:
+    async with ctx.write() as session:
+        await session.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(delivery_ids))
+                              .values(claimed_until=wall_now() + timedelta(seconds=_lease(ctx.settings))))
 
 
 async def _post(client: httpx.AsyncClient, item: _Send, settings: Settings) -> _Outcome:

@@ -17,7 +17,8 @@ as the API presents it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +31,8 @@ from quire.core.ids import uuid7
 from quire.notifications.models import Event, NotificationPolicy
 
 #: ``resource``: the presented object (a pydantic model or a JSON dict), or a callable returning one.
-Resource = BaseModel | dict[str, Any] | Callable[[], BaseModel | dict[str, Any]]
+Resource = (BaseModel | dict[str, Any] | Callable[[], BaseModel | dict[str, Any]]
+            | Callable[[], Awaitable[BaseModel | dict[str, Any]]])
 
 _STATE = "quire.notifications"
 
@@ -76,8 +78,10 @@ def forget_policies(session: AsyncSession) -> None:
     session.info.pop(_STATE, None)
 
 
-def _json(resource: Resource) -> dict[str, Any]:
+async def _json(resource: Resource) -> dict[str, Any]:
     value = resource() if callable(resource) else resource
+    if inspect.isawaitable(value):
+        value = await value
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json", by_alias=True, exclude_none=True)
     return value
@@ -96,7 +100,7 @@ async def record_event(session: AsyncSession, account_id: str, notification_type
     wanting = [p for p in state.policies if p.wants(notification_type)]
     if not wanting:
         return None
-    body = _json(resource)
+    body = await _json(resource)
     for key in ((notification_type, resource_id), (_family(notification_type), resource_id)):
         pending = state.pending.get(key)
         if pending is not None:

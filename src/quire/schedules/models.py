@@ -9,12 +9,14 @@ order (what ``priceIds`` answers). Discount and minimum amounts are exact decima
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from quire.catalogue.models import Price
 from quire.core.db import Base, ExactDecimal, UTCDateTime
 from quire.core.tables import AccountRow, Timestamps, created_index
 
@@ -103,3 +105,14 @@ class BillingScheduleSettings(AccountRow, Timestamps, Base):
 
     billing_schedule_id: Mapped[str] = mapped_column(ForeignKey("billing_schedules.id", ondelete="CASCADE"))
     payment_provider: Mapped[str] = mapped_column(String(16))
+
+
+@dataclass
+class ScheduleDetail:
+    """A schedule with its phases (by start date), their discounts and minimums, and its prices."""
+
+    schedule: BillingSchedule
+    phases: list[BillingSchedulePhase]
+    discounts: dict[str, list[BillingScheduleDiscount]]
+    minimums: dict[str, list[BillingScheduleMinimum]]
+    prices: dict[str, Price]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from quire.catalogue import present as catalogue_present
-from quire.schedules.models import BillingScheduleDiscount, BillingScheduleSettings
+from quire.schedules.models import BillingScheduleDiscount, BillingScheduleSettings, ScheduleDetail
 from quire.schedules.schemas import (
     DiscountRead,
     EmbeddableDiscountRead,
@@ -12,7 +12,6 @@ from quire.schedules.schemas import (
     ScheduleRead,
     SettingsRead,
 )
-from quire.schedules.service import ScheduleDetail
 
 
 def schedule(d: ScheduleDetail) -> ScheduleRead:

@@ -34,7 +34,10 @@ from quire.schedules.models import (
     BillingScheduleMinimum,
     BillingSchedulePhase,
     BillingScheduleSettings,
+    ScheduleDetail,
 )
+from quire.notifications.events import record_event
+from quire.schedules.present import schedule as present_schedule
 from quire.schedules.schemas import (
     DiscountCreate,
     DiscountUpdate,
@@ -207,15 +210,12 @@ def current_phase(phases: Sequence[BillingSchedulePhase]) -> BillingSchedulePhas
 # --- loading -----------------------------------------------------------------------------------------
 
 
-@dataclasses.dataclass
-class ScheduleDetail:
-    """A schedule with its phases (by start date), their discounts and minimums, and its prices."""
-
-    schedule: BillingSchedule
-    phases: list[BillingSchedulePhase]
-    discounts: dict[str, list[BillingScheduleDiscount]]
-    minimums: dict[str, list[BillingScheduleMinimum]]
-    prices: dict[str, Price]
+async def _event(session: AsyncSession, detail: ScheduleDetail, notification_type: str) -> ScheduleDetail:
+    """``BILLING_SCHEDULE_CREATED``, ``_UPDATED`` (a PUT, activation, completion) or ``_DELETED`` (archive;
+    2024-07-30 calls it BILLING_SCHEDULE_ARCHIVED); docs/webhooks.md#types. Answers ``detail``."""
+    await record_event(session, detail.schedule.account_id, notification_type, "BillingSchedule", detail.schedule.id,
+                       lambda: present_schedule(detail))
+    return detail
 
 
 async def details(session: AsyncSession, account_id: str, schedules: Sequence[BillingSchedule]) -> list[ScheduleDetail]:
@@ -353,7 +353,7 @@ async def create_schedule(session: AsyncSession, account_id: str, data: Schedule
             payment_provider=data.collection_payment_provider, created_at=now, updated_at=now,
         ))
     await session.flush()
-    return await detail(session, account_id, schedule)
+    return await _event(session, await detail(session, account_id, schedule), "BILLING_SCHEDULE_CREATED")
 
 
 def _editable(schedule: BillingSchedule) -> None:
@@ -450,7 +450,7 @@ async def update_schedule(session: AsyncSession, account_id: str, schedule_id: s
         schedule.status = _status_on_start(start)
     schedule.updated_at = clock.now()
     await session.flush()
-    return await detail(session, account_id, schedule)
+    return await _event(session, await detail(session, account_id, schedule), "BILLING_SCHEDULE_UPDATED")
 
 
 async def activate_schedule(session: AsyncSession, account_id: str, schedule_id: str) -> ScheduleDetail:
@@ -460,7 +460,7 @@ async def activate_schedule(session: AsyncSession, account_id: str, schedule_id:
     schedule.status = _status_on_start(schedule.start_date)
     schedule.updated_at = clock.now()
     await session.flush()
-    return await detail(session, account_id, schedule)
+    return await _event(session, await detail(session, account_id, schedule), "BILLING_SCHEDULE_UPDATED")
 
 
 async def archive_schedule(session: AsyncSession, account_id: str, schedule_id: str) -> ScheduleDetail:
@@ -475,6 +475,7 @@ async def archive_schedule(session: AsyncSession, account_id: str, schedule_id: 
             schedule.status = "CANCELLED"
         await session.flush()
         await hooks.on_schedule_archived(session, account_id, schedule.id)
+        return await _event(session, await detail(session, account_id, schedule), "BILLING_SCHEDULE_DELETED")
     return await detail(session, account_id, schedule)
 
 
@@ -487,7 +488,13 @@ async def mark_completed(session: AsyncSession, schedule_id: str) -> bool:
     schedule.status = "COMPLETED"
     schedule.updated_at = clock.now()
     await session.flush()
+    await record_event(session, schedule.account_id, "BILLING_SCHEDULE_UPDATED", "BillingSchedule", schedule.id,
+                       lambda: _presented(session, schedule))
     return True
+
+
+async def _presented(session: AsyncSession, schedule: BillingSchedule) -> Any:
+    return present_schedule(await detail(session, schedule.account_id, schedule))
 
 
 async def list_schedules(

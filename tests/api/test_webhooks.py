@@ -1,0 +1,121 @@
+"""Events and signed webhook deliveries, end to end: real receivers over HTTP, both databases."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from tests.api.invoice_helpers import add_line, new_customer, new_invoice
+from tests.support import ApiClient, LiveServer
+from tests.webhook_support import Receiver, verify
+
+
+@pytest.fixture
+def client(webhook_server: LiveServer) -> Any:
+    with ApiClient(webhook_server.base_url, webhook_server.new_account()) as api:
+        yield api
+
+
+@pytest.fixture
+def other_client(webhook_server: LiveServer) -> Any:
+    with ApiClient(webhook_server.base_url, webhook_server.new_account("Other")) as api:
+        yield api
+
+
+@pytest.fixture
+def receiver() -> Any:
+    found = Receiver().start()
+    yield found
+    found.stop()
+
+
+def subscribe(client: ApiClient, *urls: str, **body: Any) -> dict[str, Any]:
+    response = client.post("/notifications/policies", json={"name": "hooks", "channel": "WEBHOOK",
+                                                            "recipients": list(urls), **body})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_every_event_arrives_signed_in_order(client: ApiClient, receiver: Receiver) -> None:
+    policy = subscribe(client, receiver.url())
+    customer = new_customer(client)
+    assert client.put(f"/customers/{customer['id']}", json={**{k: customer[k] for k in ("legalName", "address", "email")},
+                                                           "taxStatus": "TAXED"}).status_code == 200
+    invoice = new_invoice(client, customer=customer)
+    add_line(client, invoice["id"])
+    finalized = client.post(f"/invoices/{invoice['id']}/finalize").json()
+    assert client.put(f"/invoices/{invoice['id']}/payment-status", json={"paymentStatus": "PAID"}).status_code == 200
+    assert client.put(f"/customers/{customer['id']}/archive").status_code == 200
+    merchant = client.put("/merchant-settings", json={"legalCompanyName": "Hooked Ltd"})
+    assert merchant.status_code == 200, merchant.text
+
+    expected = [("CUSTOMER_CREATED", customer["id"]), ("CUSTOMER_UPDATED", customer["id"]),
+                ("INVOICE_CREATED", invoice["id"]), ("INVOICE_UPDATED", invoice["id"]),
+                ("INVOICE_ISSUED", invoice["id"]), ("INVOICE_UPDATED", invoice["id"]),
+                ("CUSTOMER_DELETED", customer["id"]), ("MERCHANT_UPDATED", client.credential.account_id)]
+    receiver.wait_for(lambda: sorted((r.json["notificationType"], r.json["resourceId"]) for r in receiver.delivered())
+                      == sorted(expected))
+    got = receiver.delivered()
+    assert sorted((r.json["notificationType"], r.json["resourceId"]) for r in got) == sorted(expected)
+    for resource in {rid for _, rid in expected}:  # in order per resource (docs/webhooks.md#ordering)
+        assert [t for t, rid in ((r.json["notificationType"], r.json["resourceId"]) for r in got) if rid == resource] \
+            == [t for t, rid in expected if rid == resource]
+    by_type = {(r.json["notificationType"], r.json["resourceId"]): r.json for r in got}
+    for r in got:
+        assert verify(policy["webhookSecret"], r.headers["sequence-signature"], r.body), r.headers
+        assert not verify(policy["webhookSecret"] + "x", r.headers["sequence-signature"], r.body)
+        assert r.headers["content-type"] == "application/json"
+        assert r.json["eventId"] == r.event_id and r.json["sequenceAccountId"] == client.credential.account_id
+        assert r.headers["sequence-signature"].startswith("t=") and len(r.headers["sequence-signature"].split(",")[0]) == 15
+    assert len({r.event_id for r in got}) == len(expected)
+    issued = by_type[("INVOICE_ISSUED", invoice["id"])]
+    assert issued["resourceType"] == "Invoice" and issued["resource"]["invoiceNumber"] == finalized["invoiceNumber"]
+    updates = [r.json["resource"] for r in got if r.json["notificationType"] == "INVOICE_UPDATED"]
+    assert [u.get("paymentStatus") for u in updates] == ["UNPAID", "PAID"] and updates[0]["netTotal"] != "0"
+    assert by_type[("INVOICE_CREATED", invoice["id"])]["resource"]["status"] == "DRAFT"
+
+
+def test_types_filter_and_accounts_are_kept_apart(client: ApiClient, other_client: ApiClient, receiver: Receiver) -> None:
+    subscribe(client, receiver.url("/mine"), notificationTypes=["CUSTOMER_CREATED"])
+    subscribe(other_client, receiver.url("/theirs"))
+    mine = new_customer(client)
+    invoice = new_invoice(client, customer=mine)  # not a type of the policy
+    theirs = new_customer(other_client)
+    receiver.wait_for(lambda: len(receiver.delivered("/mine")) >= 1 and len(receiver.delivered("/theirs")) >= 1)
+    assert [r.json["resourceId"] for r in receiver.delivered("/mine")] == [mine["id"]]
+    assert [r.json["resourceId"] for r in receiver.delivered("/theirs")] == [theirs["id"]]
+    assert invoice["id"] not in {r.json["resourceId"] for r in receiver.received}
+
+
+def test_failing_slow_and_down_receivers_get_every_event(client: ApiClient, receiver: Receiver) -> None:
+    """/flaky answers 500 to its first 3 requests, /slow takes longer than the 1 s timeout on its first,
+    and a third URL is down at first; every event reaches all three, and /fast is never held up."""
+    down = Receiver()
+
+    def behaviour(path: str, seen: int) -> int | float:
+        if path == "/flaky" and seen < 3:
+            return 500
+        if path == "/slow" and seen == 0:
+            return -1.5
+        return 200
+
+    receiver.behaviour = behaviour
+    policy = subscribe(client, receiver.url("/flaky"), receiver.url("/slow"), down.url(), receiver.url("/fast"))
+    customers = [new_customer(client)["id"] for _ in range(4)]
+    receiver.wait_for(lambda: len(receiver.delivered("/fast")) == 4, timeout=20)
+    down.start()
+    try:
+        for path in ("/flaky", "/slow"):
+            receiver.wait_for(lambda: {r.json["resourceId"] for r in receiver.delivered(path)} == set(customers))
+        down.wait_for(lambda: {r.json["resourceId"] for r in down.delivered()} == set(customers))
+        for where in (receiver, down):
+            for r in where.delivered():
+                assert verify(policy["webhookSecret"], r.headers["sequence-signature"], r.body)
+        # Repeats of one event carry its id; /fast had no reason to see one twice.
+        assert sorted(Counter(r.event_id for r in receiver.delivered("/fast")).values()) == [1, 1, 1, 1]
+        attempts = client.get("/notifications/policies").json()  # still answering meanwhile
+        assert attempts["items"]
+    finally:
+        down.stop()

@@ -36,6 +36,7 @@ from quire.creditnotes.router import router as creditnotes_router
 from quire.credits.router import router as credits_router
 from quire.usage.fastpath import EventWriter, UsageEventFastPath
 from quire.usage.router import router as usage_router
+from quire.notifications.extensions import router as notification_extensions_router
 from quire.notifications.router import router as notifications_router
 from quire.seats.router import router as seats_router
 from quire.schedules.router import router as schedules_router
@@ -84,7 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers += (schedules_router,)
     routers += (credits_router,)
     routers += (billing_router,)
-    routers += (notifications_router,)
+    routers += (notifications_router, notification_extensions_router)
     install_routes(app, routers)
     install_docs(app, routers)
 

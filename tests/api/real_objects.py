@@ -53,6 +53,9 @@ def create_real_objects(client: ApiClient) -> dict[str, str]:
     edit, delete), ``issued_invoice`` is finalized and sent (void, payment status, emails, hosted link,
     downloads), and the same for ``credit_note`` / ``issued_credit_note``."""
     n = next(_seq)
+    hooks = _created(client.post("/notifications/policies", json={  # a URL nobody serves: a delivery to list
+        "name": "Real hooks", "channel": "WEBHOOK", "recipients": ["http://127.0.0.1:9/real"],
+        "notificationTypes": ["MERCHANT_UPDATED"]}), 201)
     merchant = client.put("/merchant-settings", json=MERCHANT)
     assert merchant.status_code == 200, merchant.text
     alias_value = f"real-{n}-{uuid.uuid4().hex}"
@@ -128,8 +131,10 @@ def create_real_objects(client: ApiClient) -> dict[str, str]:
         "name": "Real policy", "channel": "EMAIL", "recipients": [f"a-{n}@quire.example", f"b-{n}@quire.example"],
         "notificationTypes": ["QUOTE_PUBLISHED", "QUOTE_ACCEPTED"]}), 201)
 
+    [delivery] = _created(client.get("/notifications/deliveries", params={"policyId": hooks["id"]}), 200)["items"]
+
     return {
-        "notification_policy": policy["id"], "notification_type": "QUOTE_ACCEPTED", "recipient": f"b-{n}@quire.example",
+        "notification_policy": policy["id"], "webhook_delivery": delivery["id"], "notification_type": "QUOTE_ACCEPTED", "recipient": f"b-{n}@quire.example",
         "merchant": client.credential.account_id if client.credential else "",
         "customer": customer["id"], "alias": alias_value, "alias_id": alias["id"],
         "customer_settings": customer_settings["id"], "tax_rate": tax_rate["id"],
@@ -226,6 +231,9 @@ ROUTE_PARAMS: dict[tuple[str, str], str] = {
     ("/notifications/policies/{id}/recipients", "id"): "notification_policy",
     ("/notifications/policies/{id}/recipients/{recipient:path}", "id"): "notification_policy",
     ("/notifications/policies/{id}/recipients/{recipient:path}", "recipient"): "recipient",
+    ("/notifications/policies/{id}/replay", "id"): "notification_policy",
+    ("/notifications/policies/{id}/test", "id"): "notification_policy",
+    ("/notifications/deliveries/{id}/redeliver", "id"): "webhook_delivery",
 }
 
 #: Routes that are public by design: the path's token is the credential (docs/delivery.md), so any
@@ -323,6 +331,7 @@ def write_body(method: str, template: str, ids: dict[str, str]) -> dict[str, Any
         ("PUT", "/billing-schedule-settings/{id}"): {"paymentProvider": "STRIPE"},
         ("POST", "/notifications/policies/{id}/notification-types"): {"notificationTypes": ["QUOTE_PUBLISHED"]},
         ("POST", "/notifications/policies/{id}/recipients"): {"recipients": [f"c{n}@quire.example"]},
+        ("POST", "/notifications/policies/{id}/replay"): {"from": "2020-01-01T00:00:00Z", "to": "2030-01-01T00:00:00Z"},
         ("PUT", "/discounts/{id}"): {"billingScheduleId": ids["schedule"], "priceIds": [ids["schedule_price"]],
                                      "separateLineItem": True, "amount": 5, "discountCalculationType": "NOMINAL",
                                      "message": f"changed {n}"},

@@ -53,7 +53,17 @@ def test_every_implemented_operation_with_a_json_body_is_in_the_table() -> None:
     assert ("PUT", "/credit-notes/{id}") in OPERATIONS
 
 
-@pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
+#: Bodies whose only property is an array (of strings: ``test_nested_properties_are_checked_too`` has them).
+ARRAY_ONLY = [key for key in OPERATIONS if all(node[0] == "array" for node in REQUESTS[key][2].values())]
+WITH_STRING = [key for key in OPERATIONS if key not in ARRAY_ONLY]
+
+
+def test_only_the_policies_add_bodies_have_no_string_property() -> None:
+    assert ARRAY_ONLY == [("POST", "/notifications/policies/{id}/notification-types"),
+                          ("POST", "/notifications/policies/{id}/recipients")]
+
+
+@pytest.mark.parametrize(("method", "path"), WITH_STRING, ids=[f"{m} {p}" for m, p in WITH_STRING])
 def test_a_string_property_sent_as_a_number_is_refused(client: ApiClient, method: str, path: str) -> None:
     props = REQUESTS[(method, path)][2]
     name = _first(props, lambda node: node[0] == "string")

@@ -119,3 +119,52 @@ def test_failing_slow_and_down_receivers_get_every_event(client: ApiClient, rece
         assert attempts["items"]
     finally:
         down.stop()
+
+
+# --- extensions: deliveries, redelivery, replay, test events ----------------------------------------
+
+
+def test_deliveries_are_listed_redelivered_and_replayed(client: ApiClient, other_client: ApiClient,
+                                                        receiver: Receiver) -> None:
+    receiver.behaviour = lambda path, seen: 500 if seen < 2 else 200
+    policy = subscribe(client, receiver.url(), notificationTypes=["CUSTOMER_CREATED"])
+    start = client.get(f"/notifications/policies/{policy['id']}").json()["createdAt"]
+    customer = new_customer(client)
+    receiver.wait_for(lambda: len(receiver.delivered()) == 1)
+
+    def delivered_row() -> Any:
+        [found] = client.get("/notifications/deliveries", params={"policyId": policy["id"]}).json()["items"]
+        return found if found["status"] == "DELIVERED" else None
+
+    receiver.wait_for(delivered_row)  # the 2xx is recorded just after the receiver answered it
+    row = delivered_row()
+    assert row["status"] == "DELIVERED" and row["attempts"] == 3 and row["lastAttempt"]["statusCode"] == 200
+    assert row["event"]["resourceId"] == customer["id"] and row["event"]["id"] == receiver.delivered()[0].event_id
+    assert client.get("/notifications/deliveries", params={"status": "DEAD"}).json()["items"] == []
+    assert other_client.get("/notifications/deliveries").json()["items"] == []
+    assert other_client.post(f"/notifications/deliveries/{row['id']}/redeliver").status_code == 404
+
+    again = client.post(f"/notifications/deliveries/{row['id']}/redeliver")
+    assert again.status_code == 200 and again.json()["status"] == "PENDING"
+    receiver.wait_for(lambda: len(receiver.delivered()) == 2)
+    assert receiver.delivered()[1].event_id == row["event"]["id"]  # the same event, the same id
+
+    replayed = client.post(f"/notifications/policies/{policy['id']}/replay",
+                           json={"from": start, "to": "2100-01-01T00:00:00Z"})
+    assert replayed.status_code == 200 and replayed.json()["events"] == 1 and replayed.json()["deliveries"] == 1
+    receiver.wait_for(lambda: len(receiver.delivered()) == 3)
+    assert {r.event_id for r in receiver.delivered()} == {row["event"]["id"]}
+    bad = client.post(f"/notifications/policies/{policy['id']}/replay", json={"from": start, "to": start})
+    assert bad.status_code == 400 and bad.json()["error"]["fields"][0]["field"] == "to"
+
+
+def test_a_test_event_goes_to_one_policy_only(client: ApiClient, receiver: Receiver) -> None:
+    target = subscribe(client, receiver.url("/target"), notificationTypes=["QUOTE_ACCEPTED"])
+    subscribe(client, receiver.url("/bystander"))
+    sent = client.post(f"/notifications/policies/{target['id']}/test")
+    assert sent.status_code == 200 and sent.json()["notificationType"] == "TEST" and sent.json()["deliveries"] == 1
+    receiver.wait_for(lambda: len(receiver.delivered("/target")) == 1)
+    [got] = receiver.delivered("/target")
+    assert got.json["notificationType"] == "TEST" and got.event_id == sent.json()["id"]
+    assert verify(target["webhookSecret"], got.headers["sequence-signature"], got.body)
+    assert receiver.delivered("/bystander") == []

@@ -23,6 +23,23 @@ on_deleted: list[Hook] = []
 on_changed: list[Hook] = []
 
 
+def document_events(document: type, resource_type: str, prefix: str,
+                    present: Callable[[Any], Any]) -> Callable[[AsyncSession, Any, str], Awaitable[None]]:
+    """A kind's event recorder, ``(session, doc, notification_type)`` (``quire.notifications.events``), with
+    its lines' changes recorded as ``<prefix>_UPDATED`` (docs/webhooks.md#types)."""
+    from quire.notifications.events import record_event
+
+    async def event(session: AsyncSession, doc: Any, notification_type: str) -> None:
+        await record_event(session, doc.account_id, notification_type, resource_type, doc.id, lambda: present(doc))
+
+    async def lines_changed(session: AsyncSession, doc: Any) -> None:
+        if isinstance(doc, document):
+            await event(session, doc, f"{prefix}_UPDATED")
+
+    register(on_changed, lines_changed)
+    return event
+
+
 def register(hooks: list[Hook], hook: Hook) -> Hook:
     """Add ``hook`` once (importing a module twice does not run it twice)."""
     if hook not in hooks:

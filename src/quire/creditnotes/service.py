@@ -25,25 +25,13 @@ from quire.customers.models import Customer
 from quire.customers.service import get_customer
 from quire.invoices.models import Invoice
 from quire.invoices.service import get_invoice
-from quire.notifications.events import record_event
 
 #: The credit note, or 404 — also for another account's credit note.
 get_credit_note = loader(CreditNote)
 
 
-async def credit_note_event(session: AsyncSession, note: CreditNote, notification_type: str) -> None:
-    """``CREDIT_NOTE_CREATED``, ``CREDIT_NOTE_ISSUED`` (finalized) or ``CREDIT_NOTE_UPDATED`` (any other
-    change: lines, send, void); docs/webhooks.md#types."""
-    await record_event(session, note.account_id, notification_type, "CreditNote", note.id,
-                       lambda: present_credit_note(note))
-
-
-async def _lines_changed(session: AsyncSession, document: object) -> None:
-    if isinstance(document, CreditNote):
-        await credit_note_event(session, document, "CREDIT_NOTE_UPDATED")
-
-
-hooks.register(hooks.on_changed, _lines_changed)
+#: ``CREDIT_NOTE_CREATED``, ``CREDIT_NOTE_ISSUED`` (finalized) or ``CREDIT_NOTE_UPDATED`` (any other change).
+credit_note_event = hooks.document_events(CreditNote, "CreditNote", "CREDIT_NOTE", present_credit_note)
 
 
 def _midnight(day: date | None) -> datetime | None:

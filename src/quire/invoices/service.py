@@ -18,7 +18,6 @@ from quire.invoices.models import KIND, Invoice
 from quire.invoices.repository import InvoiceFilters
 from quire.invoices.present import invoice as present_invoice
 from quire.invoices.schemas import InvoiceCreate, InvoiceSortBy, InvoiceUpdate
-from quire.notifications.events import record_event
 
 DEFAULT_PAYMENT_OPTIONS = ["BANK_TRANSFER"]
 DEFAULT_RENDER_SETTINGS = {"paymentLinkDisplay": "SHOW_PAYMENT_LINK"}
@@ -30,20 +29,9 @@ _NOT_NULLABLE = documents.NOT_NULLABLE | {"accounting_date"}
 get_invoice = loader(Invoice)
 
 
-async def invoice_event(session: AsyncSession, invoice: Invoice, notification_type: str) -> None:
-    """``INVOICE_CREATED``, ``INVOICE_ISSUED`` (finalized: numbered and issued, by ``finalize`` or
-    ``finalize-and-send``) or ``INVOICE_UPDATED`` (any other change: lines, send, void, payment status);
-    docs/webhooks.md#types."""
-    await record_event(session, invoice.account_id, notification_type, "Invoice", invoice.id,
-                       lambda: present_invoice(invoice))
-
-
-async def _lines_changed(session: AsyncSession, document: object) -> None:
-    if isinstance(document, Invoice):
-        await invoice_event(session, document, "INVOICE_UPDATED")
-
-
-hooks.register(hooks.on_changed, _lines_changed)
+#: ``INVOICE_CREATED``, ``INVOICE_ISSUED`` (finalized: numbered and issued, by ``finalize`` or
+#: ``finalize-and-send``) or ``INVOICE_UPDATED`` (any other change: lines, send, void, payment status).
+invoice_event = hooks.document_events(Invoice, "Invoice", "INVOICE", present_invoice)
 
 
 async def create_invoice(session: AsyncSession, account_id: str, data: InvoiceCreate) -> Invoice:

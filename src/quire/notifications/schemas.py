@@ -43,11 +43,13 @@ class RecipientsAdd(RequestModel):
 
 
 class PolicyRead(AccountObject):
+    """The contract's ``NotificationPolicy`` (``notificationTypes`` absent: every type)."""
+
     created_at: Timestamp
     name: str
-    notification_types: list[str] | None = None
+    notification_types: list[NotificationTypeName] | None = None
     recipients: list[str]
-    channel: str
+    channel: ChannelName
     webhook_secret: str | None = None
 
 

@@ -58,6 +58,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         at("next_attempt_at"),
+        at("retry_since"),
         at("claimed_until", nullable=True),
         at("last_attempt_at", nullable=True),
         sa.Column("last_status_code", sa.Integer(), nullable=True),

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -104,6 +106,17 @@ class LiveServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+        LIVE_SERVERS.pop(self.base_url, None)
+
+    def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        """``quire <args>`` run as a real process on this server's database."""
+        env = {**os.environ, "QUIRE_DATABASE_URL": self.settings.database_url}
+        return subprocess.run([sys.executable, "-m", "quire.cli", *args], env=env, input=stdin, capture_output=True,
+                              text=True, timeout=120)
+
+
+#: The live servers by base URL: helpers that hold only a client reach the server's database through it.
+LIVE_SERVERS: dict[str, LiveServer] = {}
 
 
 def start_server(name: str, database_url: str, *, port: int | None = None, **overrides: Any) -> LiveServer:
@@ -120,7 +133,9 @@ def start_server(name: str, database_url: str, *, port: int | None = None, **ove
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError(f"Quire test server on {name} did not start")
         time.sleep(0.02)
-    return LiveServer(name=name, settings=settings, base_url=f"http://127.0.0.1:{port}", server=server, thread=thread)
+    live = LiveServer(name=name, settings=settings, base_url=f"http://127.0.0.1:{port}", server=server, thread=thread)
+    LIVE_SERVERS[live.base_url] = live
+    return live
 
 
 class ApiClient(httpx.Client):

@@ -40,6 +40,7 @@ from quire.notifications.extensions import router as notification_extensions_rou
 from quire.notifications.router import router as notifications_router
 from quire.seats.router import router as seats_router
 from quire.schedules.router import router as schedules_router
+from quire.users.router import router as users_router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers += (credits_router,)
     routers += (billing_router,)
     routers += (notifications_router, notification_extensions_router)
+    routers += (users_router,)
     install_routes(app, routers)
     install_docs(app, routers)
 

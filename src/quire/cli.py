@@ -126,6 +126,124 @@ def accounts_create(
     sys.stdout.write(json.dumps(credential.as_json()) + "\n")
 
 
+def _run(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
+    """``_with_session``, a Quire error (unknown account, bad input) printed on stderr with exit code 2."""
+    from quire.core.errors import QuireError
+
+    try:
+        return _with_session(settings, work)
+    except QuireError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(2) from None
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value) + "\n")
+
+
+@accounts_app.command("set")
+def accounts_set(
+    account: Annotated[str, typer.Argument(help="The account's sequenceAccountId.")],
+    customer_notifications: Annotated[bool, typer.Option(
+        "--customer-notifications/--no-customer-notifications",
+        help="sendCustomerNotifications: whether Quire emails this account's customers (docs/accounts.md).")],
+) -> None:
+    """Change an account's settings that the API does not edit; print the account as GET /sequence-accounts/{id}."""
+    from quire.accounts.service import present_account, set_customer_notifications
+
+    row = _run(get_settings(), lambda s: set_customer_notifications(s, account, customer_notifications))
+    _print_json(present_account(row).model_dump(by_alias=True, mode="json"))
+
+
+credentials_app = typer.Typer(help="API credentials (clientId:clientSecret) of an account (docs/accounts.md).", no_args_is_help=True)
+app.add_typer(credentials_app, name="credentials")
+
+
+@credentials_app.command("list")
+def credentials_list(account: Annotated[str, typer.Option("--account", help="The account's sequenceAccountId.")]) -> None:
+    """The account's credentials, revoked ones included (secrets are never stored, so never shown): a JSON array."""
+    from quire.accounts.service import find_account, list_credentials
+    from quire.core.clock import isoformat_z
+
+    async def work(session: Any) -> list[Any]:
+        await find_account(session, account)
+        return await list_credentials(session, account)
+
+    rows = _run(get_settings(), work)
+    _print_json([{"clientId": r.client_id, "sequenceAccountId": r.account_id, "createdAt": isoformat_z(r.created_at),
+                  "revokedAt": isoformat_z(r.revoked_at) if r.revoked_at else None} for r in rows])
+
+
+@credentials_app.command("create")
+def credentials_create(account: Annotated[str, typer.Option("--account", help="The account's sequenceAccountId.")]) -> None:
+    """A new credential of the account; its secret is printed once, here, and stored only as a hash."""
+    from quire.accounts.service import create_credential, find_account
+
+    async def work(session: Any) -> Any:
+        await find_account(session, account)
+        return await create_credential(session, account_id=account)
+
+    _print_json(_run(get_settings(), work).as_json())
+
+
+@credentials_app.command("rotate")
+def credentials_rotate(client_id: Annotated[str, typer.Argument(help="The clientId to replace.")]) -> None:
+    """A new credential of the same account, the old one revoked in the same transaction; the new secret printed once."""
+    from quire.accounts.service import rotate_credential
+
+    _print_json(_run(get_settings(), lambda s: rotate_credential(s, client_id)).as_json())
+
+
+@credentials_app.command("revoke")
+def credentials_revoke(client_id: Annotated[str, typer.Argument(help="The clientId to revoke.")]) -> None:
+    """Revoke a credential now: running servers refuse it within QUIRE's auth cache time (5 s, docs/accounts.md)."""
+    from quire.accounts.service import revoke_credential
+    from quire.core.clock import isoformat_z
+
+    row = _run(get_settings(), lambda s: revoke_credential(s, client_id))
+    _print_json({"clientId": row.client_id, "sequenceAccountId": row.account_id,
+                 "revokedAt": isoformat_z(row.revoked_at) if row.revoked_at else None})
+
+
+users_app = typer.Typer(help="Users: people who may sign in for one or more accounts (docs/accounts.md).", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option("--email", help="The user's email address (one user per address).")],
+    account: Annotated[list[str], typer.Option("--account", help="An account the user belongs to (repeat for several).")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin (first line) instead of generating one.")] = False,
+) -> None:
+    """Create a user of the accounts, with a password hashed by scrypt: read from stdin, or generated and
+    printed once (``password`` in the JSON). An existing user of that email gets the accounts added."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from quire.core.schemas import Email
+    from quire.users import passwords
+    from quire.users.service import create_user, user_accounts
+
+    try:
+        address = TypeAdapter(Email).validate_python(email)
+    except ValidationError:
+        typer.echo(f"--email {email!r} is not an email address", err=True)
+        raise typer.Exit(2) from None
+    generated = not password_stdin
+    password = passwords.new_password() if generated else sys.stdin.readline().rstrip("\r\n")
+    problem = passwords.check_password(password)
+    if problem:
+        typer.echo(problem, err=True)
+        raise typer.Exit(2)
+    hashed = passwords.hash_password(password)
+
+    async def work(session: Any) -> dict[str, Any]:
+        user, created = await create_user(session, email=address, account_ids=account, password_hash=hashed)
+        return {"id": user.id, "email": user.email, "sequenceAccountIds": await user_accounts(session, user.id),
+                "state": user.state, **({"password": password} if created and generated else {})}
+
+    _print_json(_run(get_settings(), work))
+
+
 @app.command()
 def demo(
     host: Annotated[str, typer.Option()] = "127.0.0.1",

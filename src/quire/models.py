@@ -13,10 +13,12 @@ from quire.invoices.delivery.models import InvoiceDocument, InvoiceHostedLink
 from quire.invoices.models import Invoice, InvoiceLineItem, InvoiceLineItemGroup, InvoiceSettings
 from quire.notifications.models import Event, NotificationPolicy, WebhookDelivery
 from quire.outbox.models import OutboxEmail
+from quire.reminders.models import InvoiceReminder
 from quire.tax.models import TaxRate, TaxRateUse, TaxRegistration
 from quire.seats.models import SeatChange, SeatSnapshot, SeatType
 from quire.schedules.models import BillingSchedule, BillingScheduleDiscount, BillingScheduleMinimum, BillingSchedulePhase, BillingScheduleSettings  # noqa: F401
 from quire.usage.models import UsageEvent, UsageEventUpload, UsageMetric
+from quire.users.models import User, UserAccount
 
 __all__ = [
     "Account", "ApiCredential", "Base", "Customer", "CustomerAlias", "CustomerSettings", "DocumentCounter",
@@ -26,4 +28,5 @@ __all__ = [
     "CreditNote", "CreditNoteDocument", "CreditNoteLineItem", "CreditNoteLineItemGroup",
     "ListPrice", "Plan", "PlanVersion", "PlanVersionPrice", "Price", "Product",
     "SeatChange", "SeatSnapshot", "SeatType", "UsageEvent", "UsageEventUpload", "UsageMetric",
+    "InvoiceReminder", "User", "UserAccount",
 ]

@@ -72,6 +72,7 @@ def path_id(ids: dict[str, str], path: str, name: str) -> str | None:
         ("/usage-metrics/", "usage-metrics"), ("/seat-types/", "seat-types"),
         ("/credits/", "credit_grant"),
         ("/notifications/policies/", "notification_policy"),
+        ("/sequence-accounts/", "merchant"), ("/users/", "user"),
     ]
     for prefix, key in table:
         if path.startswith(prefix):
@@ -93,7 +94,7 @@ def property_id(ids: dict[str, str], path: str, name: str) -> str | None:
     }
     table |= {"customerAlias": "alias", "seatType": "seat_type_key", "customerAliases": "alias"}
     table |= {"billingScheduleId": "draft_schedule" if path == "/billing-schedule-settings" else "schedule", "phaseId": "phase"} | ({"priceIds": "schedule_price"} if path.startswith("/discounts") else {})
-    table |= {"metricId": "usage-metrics"}
+    table |= {"metricId": "usage-metrics", "sequenceAccountIds": "merchant"}
     key = table.get(name)
     return ids.get(key) if key else None
 

@@ -26,6 +26,7 @@ from starlette.routing import BaseRoute
 from tests.api.billing_helpers import real_billing_run
 from tests.api.catalogue_helpers import list_price_body, new_list_price, new_plan, new_price, new_product, plan_body
 from tests.api.invoice_helpers import add_group, add_line, new_customer, new_invoice
+from tests.api.user_helpers import real_user
 from tests.factories import customer_body, line_body
 from tests.support import ApiClient
 
@@ -149,7 +150,7 @@ def create_real_objects(client: ApiClient) -> dict[str, str]:
         "seat_type": seat_type["id"], "seat_snapshot": snapshot["id"], "credit_grant": credit_grant["id"],
         "schedule": schedule["id"], "draft_schedule": draft_schedule["id"], "schedule_price": schedule_price["id"],
         "discount": discount["id"], "schedule_settings": schedule_settings["id"],
-        "billing_run": real_billing_run(client),
+        "billing_run": real_billing_run(client), "user": real_user(client),
     }
 
 
@@ -234,6 +235,8 @@ ROUTE_PARAMS: dict[tuple[str, str], str] = {
     ("/notifications/policies/{id}/replay", "id"): "notification_policy",
     ("/notifications/policies/{id}/test", "id"): "notification_policy",
     ("/notifications/deliveries/{id}/redeliver", "id"): "webhook_delivery",
+    ("/sequence-accounts/{id}", "id"): "merchant",
+    ("/users/{id}", "id"): "user",
 }
 
 #: Routes that are public by design: the path's token is the credential (docs/delivery.md), so any
@@ -335,6 +338,8 @@ def write_body(method: str, template: str, ids: dict[str, str]) -> dict[str, Any
         ("PUT", "/discounts/{id}"): {"billingScheduleId": ids["schedule"], "priceIds": [ids["schedule_price"]],
                                      "separateLineItem": True, "amount": 5, "discountCalculationType": "NOMINAL",
                                      "message": f"changed {n}"},
+        ("PUT", "/sequence-accounts/{id}"): {"alertEmailAddresses": [f"alerts-{n}@quire.example"]},
+        ("PUT", "/users/{id}"): {"sequenceAccountIds": [ids["merchant"]]},
     }
     return bodies.get((method, template))
 

@@ -57,6 +57,7 @@ from tests.api.fuzz_exceptions import accepted_on_purpose
 from tests.api.fuzz_links import split_operations, with_links
 from tests.api.invoice_helpers import add_group, add_line, new_customer, new_invoice
 from tests.api.usage_helpers import usage_ids
+from tests.api.user_helpers import real_user
 from tests.api.schedule_helpers import schedule_ids
 from tests.contract import contract_path, get_contract
 from tests.support import ApiClient, LiveServer
@@ -133,7 +134,7 @@ def _real_ids(client: ApiClient) -> dict[str, str]:
             "customer_settings": settings_.json()["id"], "invoice_settings": invoice_settings.json()["id"],
             "tax_rate": tax_rate.json()["id"], "tax_registration": tax_registration.json()["id"],
             "merchant": client.credential.account_id, "bare_customer": bare_customer["id"],
-            "bare_invoice": bare_invoice["id"], "issued_credit_note": issued_note["id"]} | _seat_type_key(client) | schedule_ids(client)
+            "bare_invoice": bare_invoice["id"], "issued_credit_note": issued_note["id"], "user": real_user(client)} | _seat_type_key(client) | schedule_ids(client)
 
 
 def _current(api: ApiClient, operation: Any, ids: dict[str, str]) -> dict[str, Any] | None:

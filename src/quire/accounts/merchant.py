@@ -25,6 +25,8 @@ class SortCodeAccountNumber(ApiModel):
 
 class MerchantSettings(RequestModel):
     legal_company_name: ShortText | None = None
+    # The seller's company (registration) number: GET /sequence-accounts' ``companyNumber``.
+    company_number: Annotated[str, Field(max_length=64)] | None = None
     address: Address | None = None
     email: Email | None = None
     phone_number: Annotated[str, Field(max_length=64)] | None = None

@@ -1,19 +1,22 @@
-"""``/merchant-settings``: a Quire extension (not in Sequence's public API)."""
+"""``/sequence-accounts`` (tag Accounts, 2024-01-01) and ``/merchant-settings`` (a Quire extension, not in
+Sequence's public API)."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import Depends
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from quire.accounts import merchant
+from quire.accounts import merchant, service
 from quire.accounts.merchant import MerchantSettings
-from quire.core.http import account_of, api_router, session_of
+from quire.accounts.schemas import SequenceAccountPage, SequenceAccountRead, SequenceAccountUpdate
+from quire.core.http import Account, Session, api_router
+from quire.core.routing import ObjectRoutes
 
 router = api_router(tags=["Merchant settings (Quire extension)"])
-Session = Annotated[AsyncSession, Depends(session_of)]
-Account = Annotated[str, Depends(account_of)]
+
+accounts = ObjectRoutes(router, ["Accounts"], SequenceAccountRead, service.present_account)
+accounts.list("/sequence-accounts", "getSequenceAccounts", "get_sequence_accounts", SequenceAccountPage,
+              service.list_accounts)
+accounts.get("/sequence-accounts/{id}", "getSequenceAccountsById", "get_sequence_account", service.get_account)
+accounts.update("/sequence-accounts/{id}", "putSequenceAccountsById", "put_sequence_account", SequenceAccountUpdate,
+                service.update_account)
 
 
 @router.get("/merchant-settings", response_model=MerchantSettings, operation_id="getMerchantSettings")

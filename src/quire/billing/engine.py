@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from quire.accounts.service import customer_notifications_on
 from quire.billing import plan as planning
 from quire.billing.models import ScheduleInvoice
 from quire.billing.plan import Charge, InvoicePlan, PriceFacts, Slot
@@ -347,8 +348,10 @@ async def _finish(session: AsyncSession, view: ScheduleView, invoice: Invoice, s
     if credits:
         await _drawdown()(session, view.account_id, invoice.id, view.customer_id, slot.invoice_date, run_id)
     if view.auto_issue_invoices:
-        # Sent as well when Quire sends email (QUIRE_SMTP_URL) and the invoice has an address; else finalized.
-        sends = settings_of(session).smtp_url is not None and bool(invoice.customer_emails)
+        # Sent as well when Quire sends email (QUIRE_SMTP_URL), the invoice has an address and the account
+        # lets Quire email its customers (sendCustomerNotifications, docs/accounts.md); else finalized.
+        sends = (settings_of(session).smtp_url is not None and bool(invoice.customer_emails)
+                 and await customer_notifications_on(session, view.account_id))
         await invoice_actions.transition(session, view.account_id, invoice.id,
                                          Action.FINALIZE_AND_SEND if sends else Action.FINALIZE)
 

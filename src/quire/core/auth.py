@@ -1,7 +1,9 @@
 """HTTP Basic authentication with ``clientId:clientSecret`` (Sequence's scheme).
 
 A small in-process cache keyed by a hash of the header saves the credential lookup on hot paths;
-entries live ``CACHE_SECONDS`` so a revoked credential stops working within that time.
+entries live ``CACHE_SECONDS`` (5 s) so a revoked or rotated-away credential stops working within that
+time in every process, with nothing to signal between them (docs/accounts.md#how-fast-a-revoked-secret-dies).
+A refused credential is never cached: the next request checks again.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quire.accounts.service import verify_credential
 from quire.core.errors import Unauthorized
 
-CACHE_SECONDS = 30.0
+CACHE_SECONDS = 5.0
 _CACHE_MAX = 10_000
 _cache: dict[bytes, tuple[str, float]] = {}
 

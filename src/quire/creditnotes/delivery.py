@@ -57,4 +57,5 @@ def compose(note: CreditNote, document: CreditNoteDocument, *, reply_to: str | N
 async def enqueue(session: AsyncSession, note: CreditNote, document: CreditNoteDocument) -> OutboxEmail:
     """Queue the credit note email in the caller's transaction (sent after it commits)."""
     email = compose(note, document, reply_to=settings_of(session).mail_reply_to)
-    return await outbox.enqueue(session, account_id=note.account_id, subject_type=SUBJECT_TYPE, subject_id=note.id, email=email)
+    return await outbox.enqueue(session, account_id=note.account_id, subject_type=SUBJECT_TYPE, subject_id=note.id,
+                                email=email, to_customer=True)

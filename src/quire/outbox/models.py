@@ -16,13 +16,15 @@ from quire.core.tables import AccountRow, Timestamps
 class EmailStatus(StrEnum):
     """``PENDING`` → ``SENDING`` → ``SENT``; or back to ``PENDING`` after a transient failure, and
     ``FAILED`` once attempts run out or the server refuses for good. ``NOT_CONFIGURED``: enqueued
-    while no SMTP server was configured; it waits for an explicit retry."""
+    while no SMTP server was configured; it waits for an explicit retry. ``SUPPRESSED``: an email to a
+    customer of an account whose ``sendCustomerNotifications`` is false: recorded, never sent."""
 
     PENDING = "PENDING"
     SENDING = "SENDING"
     SENT = "SENT"
     FAILED = "FAILED"
     NOT_CONFIGURED = "NOT_CONFIGURED"
+    SUPPRESSED = "SUPPRESSED"
 
 
 class OutboxEmail(AccountRow, Timestamps, Base):

@@ -19,7 +19,7 @@ class EmailAttachment(ApiModel):
 
 class EmailFields(ApiModel):
     id: str
-    status: str = Field(description="PENDING, SENDING, SENT, FAILED or NOT_CONFIGURED")
+    status: str = Field(description="PENDING, SENDING, SENT, FAILED, NOT_CONFIGURED or SUPPRESSED")
     from_: str = Field(alias="from")
     reply_to: str | None = None
     to: list[str]

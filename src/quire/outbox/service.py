@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quire.accounts.service import customer_notifications_on
 from quire.config import Settings
 from quire.core import clock
 from quire.core.errors import NotFound, QuireError
@@ -19,22 +20,30 @@ from quire.outbox.dispatcher import schedule
 from quire.outbox.models import EmailStatus, OutboxEmail
 
 class EmailNotRetryable(QuireError, status=400):
-    """A retry of an email that is already sent or being sent."""
+    """A retry of an email that is already sent or being sent, or was suppressed."""
+
+
+SUPPRESSED_REASON = "Not sent: the account's sendCustomerNotifications is false"
 
 
 class MailNotConfigured(QuireError, status=400):
     """A retry while no SMTP server is configured."""
 
 
-async def enqueue(session: AsyncSession, *, account_id: str, subject_type: str, subject_id: str, email: Email) -> OutboxEmail:
+async def enqueue(session: AsyncSession, *, account_id: str, subject_type: str, subject_id: str, email: Email,
+                  to_customer: bool = False) -> OutboxEmail:
     """Store the composed message in the caller's transaction. It is sent only after that transaction
     commits: ``PENDING`` when SMTP is configured, else ``NOT_CONFIGURED`` (kept, never dropped);
-    ``FAILED`` at once when it has no recipient at all."""
+    ``FAILED`` at once when it has no recipient at all. ``to_customer``: an email to the account's
+    customer (a document, a reminder), ``SUPPRESSED`` (kept, never sent) while the account's
+    ``sendCustomerNotifications`` is false (docs/accounts.md)."""
     settings = settings_of(session)
     now = clock.now()
     from_header, envelope = sender_header(settings.mail_from, email.sender_name)
     message_id, mime = build(email, from_header=from_header, sent_at=now)
-    if not email.to and not email.cc:
+    if to_customer and not await customer_notifications_on(session, account_id):
+        status, error = EmailStatus.SUPPRESSED, SUPPRESSED_REASON
+    elif not email.to and not email.cc:
         status, error = EmailStatus.FAILED, "The message has no recipient"
     elif settings.smtp_url is None:
         status, error = EmailStatus.NOT_CONFIGURED, "No SMTP server is configured (QUIRE_SMTP_URL)"
@@ -86,7 +95,7 @@ async def retry(session: AsyncSession, account_id: str, *, subject_type: str, su
     row = await repo.get(session, account_id, subject_type, subject_id, email_id, lock=True)
     if row is None:
         raise NotFound.of("Email", email_id)
-    if row.status in (EmailStatus.SENT.value, EmailStatus.SENDING.value):
+    if row.status in (EmailStatus.SENT.value, EmailStatus.SENDING.value, EmailStatus.SUPPRESSED.value):
         raise EmailNotRetryable(f"Email {email_id!r} is {row.status} and cannot be retried", currentStatus=row.status)
     settings = settings_of(session)
     if settings.smtp_url is None:

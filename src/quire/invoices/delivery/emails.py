@@ -74,4 +74,5 @@ async def enqueue(session: AsyncSession, invoice: Invoice, document: InvoiceDocu
     """Queue the invoice email in the caller's transaction (sent after it commits)."""
     settings = settings_of(session)
     email = compose(invoice, document, url_of(settings, link.token), reply_to=settings.mail_reply_to)
-    return await outbox.enqueue(session, account_id=invoice.account_id, subject_type=SUBJECT_TYPE, subject_id=invoice.id, email=email)
+    return await outbox.enqueue(session, account_id=invoice.account_id, subject_type=SUBJECT_TYPE, subject_id=invoice.id,
+                                email=email, to_customer=True)

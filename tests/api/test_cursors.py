@@ -128,9 +128,13 @@ def _issue(client: ApiClient, views: list[ListView]) -> list[Issued]:
     return issued
 
 
+#: Lists that never hold two objects: an account sees only itself (docs/accounts.md).
+ONE_OBJECT_LISTS = frozenset({"/sequence-accounts"})
+
+
 def test_every_cursor_works_only_on_the_list_that_issued_it(cursor_world: Any) -> None:
     client, doc, first, _second = cursor_world
-    operations = list_operations(doc)
+    operations = [(template, params) for template, params in list_operations(doc) if template not in ONE_OBJECT_LISTS]
     templates = {template for template, _ in operations}
     # A sample of lists that must be found, so an empty enumeration cannot pass.
     assert {"/customers", "/invoices/{invoice}/line-items", "/usage-events", "/tax-rates", "/seat-changes"} <= templates

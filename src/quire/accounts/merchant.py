@@ -23,6 +23,16 @@ class SortCodeAccountNumber(ApiModel):
     account_number: Annotated[str, Field(pattern=r"^\d{8}$")]
 
 
+class PaymentReminders(ApiModel):
+    """Payment reminders to customers of unpaid SENT invoices (docs/accounts.md#payment-reminders)."""
+
+    enabled: bool = True
+    # The first reminder this many days before the due date; the second on the due date.
+    days_before_due: Annotated[int, Field(ge=1, le=60)] = 7
+    # Copy the merchant's email (as on the invoice email).
+    cc_merchant: bool = True
+
+
 class MerchantSettings(RequestModel):
     legal_company_name: ShortText | None = None
     # The seller's company (registration) number: GET /sequence-accounts' ``companyNumber``.
@@ -47,6 +57,7 @@ class MerchantSettings(RequestModel):
     invoice_number_width: Annotated[int, Field(ge=1, le=12)] = 5
     credit_note_number_prefix: Annotated[str, Field(max_length=20, pattern=r"^[A-Za-z0-9_\-]*$")] = "CN"
     credit_note_number_width: Annotated[int, Field(ge=1, le=12)] = 5
+    payment_reminders: PaymentReminders = PaymentReminders()
 
 
 _DETAIL_FIELDS = (

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import date, timedelta
+from enum import StrEnum
 from typing import Any
 
 from pydantic import ValidationError
@@ -37,7 +38,12 @@ from quire.outbox import service as outbox
 from quire.outbox.models import OutboxEmail
 from quire.reminders.models import InvoiceReminder
 
-BEFORE_DUE, ON_DUE = "BEFORE_DUE", "ON_DUE"
+class ReminderKind(StrEnum):
+    BEFORE_DUE = "BEFORE_DUE"  # daysBeforeDue days before the due date
+    ON_DUE = "ON_DUE"  # on the due date
+
+
+BEFORE_DUE, ON_DUE = ReminderKind.BEFORE_DUE.value, ReminderKind.ON_DUE.value
 #: A missed daily run still sends the due-date reminder up to this many days late.
 ON_DUE_GRACE_DAYS = 3
 UNPAID = (PaymentStatus.UNPAID.value, PaymentStatus.PARTIALLY_PAID.value, PaymentStatus.FAILED.value)

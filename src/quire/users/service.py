@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +24,12 @@ from quire.core.textfold import fold
 from quire.users.models import User, UserAccount
 from quire.users.schemas import SequenceUserRead, SequenceUserUpdate, SequenceUserUpdateRead
 
-ACTIVE, DELETED = "active", "deleted"
+class UserState(StrEnum):
+    ACTIVE = "active"
+    DELETED = "deleted"  # in no account any more: cannot sign in, password hash erased
+
+
+ACTIVE, DELETED = UserState.ACTIVE.value, UserState.DELETED.value
 
 
 @dataclass(frozen=True)

@@ -148,19 +148,22 @@ def accounts_set(
         "--customer-notifications/--no-customer-notifications",
         help="sendCustomerNotifications: whether Quire emails this account's customers (docs/accounts.md).")],
 ) -> None:
-    """Change an account's settings that the API does not edit; print the account as GET /sequence-accounts/{id}."""
+    """Change an account's settings that the API does not edit; print the account as GET
+    /sequence-accounts/{id} answers it."""
     from quire.accounts.service import present_account, set_customer_notifications
 
     row = _run(get_settings(), lambda s: set_customer_notifications(s, account, customer_notifications))
     _print_json(present_account(row).model_dump(by_alias=True, mode="json"))
 
 
-credentials_app = typer.Typer(help="API credentials (clientId:clientSecret) of an account (docs/accounts.md).", no_args_is_help=True)
+credentials_app = typer.Typer(help="API credentials (clientId:clientSecret) of an account (docs/accounts.md).",
+                              no_args_is_help=True)
+AccountOption = Annotated[str, typer.Option("--account", help="The account's sequenceAccountId.")]
 app.add_typer(credentials_app, name="credentials")
 
 
 @credentials_app.command("list")
-def credentials_list(account: Annotated[str, typer.Option("--account", help="The account's sequenceAccountId.")]) -> None:
+def credentials_list(account: AccountOption) -> None:
     """The account's credentials, revoked ones included (secrets are never stored, so never shown): a JSON array."""
     from quire.accounts.service import find_account, list_credentials
     from quire.core.clock import isoformat_z
@@ -175,7 +178,7 @@ def credentials_list(account: Annotated[str, typer.Option("--account", help="The
 
 
 @credentials_app.command("create")
-def credentials_create(account: Annotated[str, typer.Option("--account", help="The account's sequenceAccountId.")]) -> None:
+def credentials_create(account: AccountOption) -> None:
     """A new credential of the account; its secret is printed once, here, and stored only as a hash."""
     from quire.accounts.service import create_credential, find_account
 
@@ -188,7 +191,8 @@ def credentials_create(account: Annotated[str, typer.Option("--account", help="T
 
 @credentials_app.command("rotate")
 def credentials_rotate(client_id: Annotated[str, typer.Argument(help="The clientId to replace.")]) -> None:
-    """A new credential of the same account, the old one revoked in the same transaction; the new secret printed once."""
+    """A new credential of the same account, the old one revoked in the same transaction; the new secret
+    printed once."""
     from quire.accounts.service import rotate_credential
 
     _print_json(_run(get_settings(), lambda s: rotate_credential(s, client_id)).as_json())
@@ -205,15 +209,17 @@ def credentials_revoke(client_id: Annotated[str, typer.Argument(help="The client
                  "revokedAt": isoformat_z(row.revoked_at) if row.revoked_at else None})
 
 
-users_app = typer.Typer(help="Users: people who may sign in for one or more accounts (docs/accounts.md).", no_args_is_help=True)
+users_app = typer.Typer(help="Users: people who may sign in for one or more accounts (docs/accounts.md).",
+                        no_args_is_help=True)
 app.add_typer(users_app, name="users")
 
 
 @users_app.command("create")
 def users_create(
     email: Annotated[str, typer.Option("--email", help="The user's email address (one user per address).")],
-    account: Annotated[list[str], typer.Option("--account", help="An account the user belongs to (repeat for several).")],
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin (first line) instead of generating one.")] = False,
+    account: Annotated[list[str], typer.Option("--account", help="An account of the user (repeat for several).")],
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from stdin (first line) instead of generating one.")] = False,
 ) -> None:
     """Create a user of the accounts, with a password hashed by scrypt: read from stdin, or generated and
     printed once (``password`` in the JSON). An existing user of that email gets the accounts added."""

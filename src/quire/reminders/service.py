@@ -111,8 +111,9 @@ async def send_reminder(session: AsyncSession, due: Due, today: date) -> OutboxE
     invoice's lock that it is still due (paid, voided or switched off meanwhile: nothing). Two runs at once:
     the second's insert of the same (invoice, kind) fails on the unique constraint and its transaction
     rolls back (the caller skips it)."""
-    invoice = (await session.scalars(select(Invoice).where(Invoice.id == due.invoice_id, Invoice.account_id == due.account_id)
-                                     .with_for_update())).one_or_none()
+    invoice = (await session.scalars(
+        select(Invoice).where(Invoice.id == due.invoice_id, Invoice.account_id == due.account_id).with_for_update()
+    )).one_or_none()
     account = await session.get(Account, due.account_id)
     if invoice is None or account is None or not account.send_customer_notifications:
         return None
@@ -133,11 +134,12 @@ async def send_reminder(session: AsyncSession, due: Due, today: date) -> OutboxE
     server = settings_of(session)
     amount = format_money(present_invoice(invoice).gross_total, invoice.currency)
     number = invoice.invoice_number or invoice.id
+    due_on = format_date(invoice.due_date.isoformat())
     email = document_email(
         invoice, document, template="invoice_reminder", reply_to=server.mail_reply_to,
-        subject=f"Reminder: invoice {number} for {amount} is due " + ("today" if due.kind == ON_DUE else f"on {format_date(invoice.due_date.isoformat())}"),
+        subject=f"Reminder: invoice {number} for {amount} is due {'today' if due.kind == ON_DUE else 'on ' + due_on}",
         noun="invoice", number=number, amount=amount, hosted_url=hosted.url_of(server, link.token),
-        due_date=format_date(invoice.due_date.isoformat()), on_due_date=due.kind == ON_DUE,
+        due_date=due_on, on_due_date=due.kind == ON_DUE,
         days_left=(invoice.due_date - today).days,
     )
     if not settings.cc_merchant:

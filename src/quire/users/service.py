@@ -126,7 +126,8 @@ async def _set_memberships(session: AsyncSession, user: User, within: Sequence[s
     current = set(await session.scalars(select(UserAccount.account_id).where(UserAccount.user_id == user.id)))
     gone = [a for a in current if a in within and a not in wanted]
     if gone:
-        await session.execute(delete(UserAccount).where(UserAccount.user_id == user.id, UserAccount.account_id.in_(gone)))
+        await session.execute(delete(UserAccount).where(UserAccount.user_id == user.id,
+                                                        UserAccount.account_id.in_(gone)))
     for account in wanted:
         if account not in current:
             session.add(UserAccount(user_id=user.id, account_id=account, created_at=now))
@@ -141,7 +142,8 @@ async def _set_memberships(session: AsyncSession, user: User, within: Sequence[s
 # --- the CLI (quire users …) ----------------------------------------------------------------------------
 
 
-async def create_user(session: AsyncSession, *, email: str, account_ids: Sequence[str], password_hash: str | None) -> tuple[User, bool]:
+async def create_user(session: AsyncSession, *, email: str, account_ids: Sequence[str],
+                      password_hash: str | None) -> tuple[User, bool]:
     """A new user of ``account_ids``, or the existing user of that email given those accounts as well
     (its password replaced only when it was deleted). (user, created)."""
     for account in account_ids:

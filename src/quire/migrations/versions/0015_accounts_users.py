@@ -22,7 +22,8 @@ down_revision = "0002"
 
 def upgrade() -> None:
     with op.batch_alter_table("accounts") as batch:
-        batch.add_column(sa.Column("send_customer_notifications", sa.Boolean(), nullable=False, server_default=sa.true()))
+        batch.add_column(sa.Column("send_customer_notifications", sa.Boolean(), nullable=False,
+                                   server_default=sa.true()))
         batch.add_column(sa.Column("alert_email_addresses", sa.JSON(), nullable=False, server_default=sa.text("'[]'")))
         batch.add_column(key("organisation_id", nullable=True))
 

@@ -75,6 +75,15 @@ def nullable_in_next_version() -> dict[tuple[str, str], frozenset[PropertyPath]]
     return found
 
 
+def _clear_nulls(value: Any, allowed: frozenset[PropertyPath]) -> Any:
+    """The body with each allowed top-level ``null`` as an empty list: what a ``PUT`` that replaces a
+    required list makes of it (``PUT /sequence-accounts/{id}``'s ``alertEmailAddresses``); the contract's
+    validation then tells whether the property is a list at all."""
+    if not isinstance(value, dict):
+        return value
+    return {k: [] if v is None and (k,) in allowed else v for k, v in value.items()}
+
+
 def _strip_nulls(value: Any, allowed: frozenset[PropertyPath], prefix: PropertyPath = ()) -> Any:
     if isinstance(value, dict):
         return {k: _strip_nulls(v, allowed, (*prefix, k)) for k, v in value.items()
@@ -112,6 +121,8 @@ def accepted_on_purpose(case: Case) -> list[str]:
             cleaned = _strip_nulls(value, allowed)
             if cleaned != value:
                 reasons.append("null where 2024-07-30 allows it")
+                if not case._validate_component(location, cleaned, validator_cls):
+                    cleaned = _clear_nulls(value, allowed)  # a required list: null clears it
         valid = case._validate_component(location, cleaned, validator_cls)
         if not valid and location != ParameterLocation.BODY and isinstance(cleaned, dict):
             valid = case._validate_component(location, read_from_wire(case.operation, location, cleaned), validator_cls)

@@ -66,3 +66,11 @@ def test_the_cli_turns_customer_notifications_off_and_on(server: LiveServer, cli
     assert server.cli("accounts", "set", _own_id(client), "--customer-notifications").returncode == 0
     assert client.get(path).json()["sendCustomerNotifications"] is True
     assert server.cli("accounts", "set", str(uuid.uuid4()), "--customer-notifications").returncode == 2
+
+
+def test_a_null_list_clears_it(client: ApiClient) -> None:
+    path = f"/sequence-accounts/{_own_id(client)}"
+    client.put(path, json={"alertEmailAddresses": ["alerts@acme.example"]})
+    cleared = client.put(path, json={"alertEmailAddresses": None})  # 2024-07-30 allows null here
+    assert cleared.status_code == 200, cleared.text
+    assert cleared.json()["alertEmailAddresses"] == []

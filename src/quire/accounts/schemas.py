@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from quire.core.pages import ListPage
 from quire.core.schemas import ApiModel, CountryCode, Email, RequestModel, Timestamp
@@ -29,4 +29,6 @@ class SequenceAccountPage(ListPage[SequenceAccountRead]):
 
 
 class SequenceAccountUpdate(RequestModel):
-    alert_email_addresses: Annotated[list[Email], Field(max_length=MAX_ALERT_ADDRESSES)]
+    # ``null`` (which 2024-07-30 allows) clears the list, as ``[]`` does; absent is still 400 (required).
+    alert_email_addresses: Annotated[list[Email], BeforeValidator(lambda v: [] if v is None else v),
+                                     Field(max_length=MAX_ALERT_ADDRESSES)]

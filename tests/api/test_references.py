@@ -24,6 +24,7 @@ import pytest
 
 from tests.api.catalogue_helpers import list_price_body, new_list_price, new_plan, new_price, new_product, plan_body, price_body
 from tests.api.invoice_helpers import action, add_group, add_line, new_customer, new_invoice
+from tests.api.user_helpers import real_user
 from tests.support import ApiClient, LiveServer
 
 CONTRACT = Path(__file__).resolve().parents[2] / "contract" / "sequence-2024-01-01.json"
@@ -185,6 +186,10 @@ class World:
     def __init__(self, client: ApiClient) -> None:
         self.client = client
         self.account_id = client.credential.account_id
+
+    @cached_property
+    def user(self) -> str:
+        return real_user(self.client)
 
     @cached_property
     def customer(self) -> dict[str, Any]:
@@ -470,6 +475,9 @@ CASES: list[Case] = [
     Case("POST", "/credits", "sequenceAccountId", "sequenceAccountId",
          lambda w, v: ("/credits", _grant(w, sequenceAccountId=v), None),
          lambda o: o.account_id, lambda w: ["/credits", "/invoices"], own=lambda w: w.account_id),
+    Case("PUT", "/users/{}", "sequenceAccountIds", "sequenceAccountIds[0]",
+         lambda w, v: (f"/users/{w.user}", {"sequenceAccountIds": [v]}, None),
+         lambda o: o.account_id, lambda w: [f"/users/{w.user}"], own=lambda w: w.account_id),
     Case("POST", "/credits", "metricId", "metricId",
          lambda w, v: ("/credits", _grant(w, creditUnitType="METRIC", metricId=v), None),
          lambda o: str(o.metric["id"]), lambda w: ["/credits", "/invoices"], own=lambda w: str(w.metric["id"])),

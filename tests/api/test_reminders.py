@@ -95,11 +95,12 @@ def test_paid_voided_and_late_invoices_get_none(mail_server: tuple[LiveServer, S
         voided = issued(client, "finalize-and-send", customerEmails=["void@globex.example"])
         assert client.post(f"/invoices/{voided['id']}/void").status_code == 200
         final = issued(client, "finalize", customerEmails=["final@globex.example"])  # never sent
+        nobody = issued(client, "finalize-and-send", customerEmails=[])  # nobody to remind
         short = issued(client, "finalize-and-send", customerEmails=["short@globex.example"])  # due in 3 days
         due = date.fromisoformat(short["dueDate"])
         for day in (due - timedelta(days=2), due, due + timedelta(days=10)):
             run_reminders(live, day, account)
-        for invoice in (paid, voided, final):
+        for invoice in (paid, voided, final, nobody):
             assert reminders_of(live, invoice["id"]) == []
         # Sent 3 days before it is due: no reminder 7 days before, which would come before the invoice.
         assert reminders_of(live, short["id"]) == ["ON_DUE"]

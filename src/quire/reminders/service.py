@@ -6,7 +6,8 @@ date, each at most once (the unique (invoice, kind) row of ``invoice_reminders``
 transaction as the queued email). A daily run that was missed catches up: ``BEFORE_DUE`` until the day
 before the due date, ``ON_DUE`` until ``ON_DUE_GRACE_DAYS`` after it. A reminder that would arrive no
 earlier than the invoice itself is skipped (an invoice sent within ``daysBeforeDue`` of its due date
-gets no ``BEFORE_DUE``; one sent on its due date no ``ON_DUE``).
+gets no ``BEFORE_DUE``; one sent on its due date no ``ON_DUE``), and so is an invoice with no
+``customerEmails`` (nobody to remind).
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ async def send_reminder(session: AsyncSession, due: Due, today: date) -> OutboxE
         return None
     settings = reminder_settings(account.merchant_settings)
     if (not settings.enabled or invoice.status != InvoiceStatus.SENT.value or invoice.payment_status not in UNPAID
-            or invoice.due_date is None
+            or invoice.due_date is None or not invoice.customer_emails
             or reminder_kind(today, invoice.due_date, invoice.sent_date, settings.days_before_due) != due.kind):
         return None
     if await session.scalar(select(InvoiceReminder.id).where(InvoiceReminder.invoice_id == invoice.id,

@@ -105,10 +105,11 @@ async def update_user(session: AsyncSession, account_id: str, ident: str, body: 
     user = await _get(session, account_id, ident, lock=True)
     visible = await visible_accounts(session, account_id)
     wanted = list(dict.fromkeys(body.sequence_account_ids))
-    unknown = [a for a in wanted if a not in visible]
+    unknown = [(i, a) for i, a in enumerate(body.sequence_account_ids) if a not in visible]
     if unknown:
-        raise ValidationFailed(f"sequenceAccountIds: {unknown[0]!r} is not an account you can give access to",
-                               field="sequenceAccountIds")
+        index, ident = unknown[0]
+        raise ValidationFailed(f"sequenceAccountIds[{index}]: {ident!r} is not an account you can give access to",
+                               field=f"sequenceAccountIds[{index}]")
     await _set_memberships(session, user, visible, wanted)
     return UserView(user, wanted)
 

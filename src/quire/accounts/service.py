@@ -129,12 +129,6 @@ async def update_account(session: AsyncSession, account_id: str, ident: str, bod
     return account
 
 
-async def customer_notifications_on(session: AsyncSession, account_id: str) -> bool:
-    """``sendCustomerNotifications`` of the account: may Quire email its customers?"""
-    value = await session.scalar(select(Account.send_customer_notifications).where(Account.id == account_id))
-    return bool(value) if value is not None else True
-
-
 async def set_customer_notifications(session: AsyncSession, account_id: str, on: bool) -> Account:
     """``quire accounts set --customer-notifications on|off``."""
     account = await session.get(Account, account_id, with_for_update=True)

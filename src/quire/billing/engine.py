@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from quire.accounts.service import customer_notifications_on
+from quire.accounts.customer_emails import customer_notifications_on
 from quire.billing import plan as planning
 from quire.billing.models import ScheduleInvoice
 from quire.billing.plan import Charge, InvoicePlan, PriceFacts, Slot

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quire.accounts.service import customer_notifications_on
+from quire.accounts.customer_emails import customer_notifications_on
 from quire.config import Settings
 from quire.core import clock
 from quire.core.errors import NotFound, QuireError

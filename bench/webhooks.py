@@ -119,7 +119,8 @@ def main() -> None:
           f"({recording / args.events * 1000:.2f} ms each, 100 per transaction)")
     env = {**os.environ, "QUIRE_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
     started = time.perf_counter()
-    workers = [subprocess.Popen([sys.executable, "-m", "quire.cli", "worker", "--queues", "webhooks",
+    profile = ["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]] if os.environ.get("BENCH_PROFILE") else []
+    workers = [subprocess.Popen([sys.executable, *profile, "-m", "quire.cli", "worker", "--queues", "webhooks",
                                  "--concurrency", str(args.concurrency)], cwd=ROOT, env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(args.workers)]
     try:

@@ -168,3 +168,32 @@ def test_a_test_event_goes_to_one_policy_only(client: ApiClient, receiver: Recei
     assert got.json["notificationType"] == "TEST" and got.event_id == sent.json()["id"]
     assert verify(target["webhookSecret"], got.headers["sequence-signature"], got.body)
     assert receiver.delivered("/bystander") == []
+
+
+# --- the EMAIL channel ------------------------------------------------------------------------------
+
+
+def test_an_email_policy_mails_each_event_to_its_addresses(mail_server: Any) -> None:
+    import email
+    import time as clock
+
+    live, sink = mail_server
+    with ApiClient(live.base_url, live.new_account("Mailed")) as api:
+        policy = api.post("/notifications/policies", json={
+            "name": "Finance team emails", "channel": "EMAIL", "notificationTypes": ["INVOICE_ISSUED"],
+            "recipients": ["finance@quire.example", "ops@quire.example"]})
+        assert policy.status_code == 201, policy.text
+        customer = new_customer(api)
+        invoice = new_invoice(api, customer=customer)
+        add_line(api, invoice["id"])
+        number = api.post(f"/invoices/{invoice['id']}/finalize").json()["invoiceNumber"]
+    deadline = clock.monotonic() + 20
+    while not sink.received_by("ops@quire.example") and clock.monotonic() < deadline:
+        clock.sleep(0.05)
+    [mailed] = sink.received_by("finance@quire.example")
+    assert sorted(mailed.rcpt_tos) == ["finance@quire.example", "ops@quire.example"]
+    message = email.message_from_bytes(mailed.content, policy=email.policy.default)
+    assert message["Subject"] == f"Quire: Invoice issued: {number}"
+    text = message.get_body(("plain",)).get_content()
+    assert f"INVOICE_ISSUED (Invoice {invoice['id']})" in text and f"invoiceNumber: {number}" in text
+    assert "status: FINAL" in text and "grossTotal:" in text

@@ -36,9 +36,14 @@ DEMO_MERCHANT: dict[str, Any] = {
 
 
 def _with_session(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
-    from quire.core.db import make_engine, make_sessionmaker
+    """``work(session)`` in one committed transaction. On SQLite it is a write transaction from its first
+    statement (``BEGIN IMMEDIATE``, as the app's writes): a deferred one that read, then wrote after a running
+    server had committed (its worker: webhook deliveries, heartbeats), failed at once with "database is
+    locked" whatever the busy timeout."""
+    from quire.core.db import make_engine, make_sessionmaker, sqlite_write_transaction
 
     async def run() -> T:
+        sqlite_write_transaction.set(True)  # this asyncio.run's context only
         engine = make_engine(settings)
         try:
             async with make_sessionmaker(engine)() as session:

@@ -67,6 +67,12 @@ def receiver(counter: Counter, secret: list[str]) -> tuple[ThreadingHTTPServer, 
     return server, port
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a live process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def record(settings: Settings, urls: list[str], events: int) -> tuple[str, float]:
     engine = make_engine(settings)
     sessions = make_sessionmaker(engine)
@@ -131,6 +137,7 @@ def main() -> None:
             if done >= total or elapsed > 600:
                 break
     finally:
+        cpu = sum(cpu_seconds(worker.pid) for worker in workers)
         for worker in workers:
             worker.terminate()
             worker.wait(timeout=30)
@@ -139,7 +146,8 @@ def main() -> None:
         if args.database == "postgresql":
             drop_pg_database(url)
     print(f"{args.database}: {done}/{total} deliveries DELIVERED in {elapsed:.1f} s ({done / elapsed:.0f}/s) by "
-          f"{args.workers} worker(s) x concurrency {args.concurrency}, worker start included; "
+          f"{args.workers} worker(s) x concurrency {args.concurrency}, worker start included, {cpu:.1f} s of worker "
+          f"CPU ({cpu / max(done, 1) * 1000:.2f} ms a delivery); load average {os.getloadavg()[0]:.1f}; "
           f"receivers saw {counter.seen} requests, {counter.bad} with a bad signature")
 
 

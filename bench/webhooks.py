@@ -2,6 +2,12 @@
 the domains record them), one policy with 3 local receiver URLs, then ``quire worker`` process(es) deliver
 every (event, URL) pair; the clock runs from the workers' start to the last DELIVERED row. Usage:
     .venv/bin/python bench/webhooks.py sqlite|postgresql [--events 10000] [--workers 1] [--concurrency 8]
+                                       [--api-seconds 10]
+
+The API's rate meanwhile (``--api-seconds``, 0 to skip): a ``quire serve`` process on the same database
+(jobs left to the workers) answers 4 clients, each creating a draft invoice (``POST /invoices``, a write)
+then reading it back, for that long before the workers start (alone) and again while they deliver.
+The policy is for CUSTOMER_CREATED only, so the API's invoices add no deliveries.
 
 The receivers run in this process (HTTP/1.1 keep-alive, answer 200 at once) and check every signature.
 """
@@ -11,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -23,6 +30,8 @@ from sqlalchemy import func, select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.suite.loadgen import RawHttp, Recorder, run_clients  # noqa: E402
 
 from quire.accounts.service import create_account  # noqa: E402
 from quire.config import Settings  # noqa: E402
@@ -73,15 +82,16 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def record(settings: Settings, urls: list[str], events: int) -> tuple[str, float]:
+async def record(settings: Settings, urls: list[str], events: int) -> tuple[str, float, tuple[str, str]]:
     engine = make_engine(settings)
     sessions = make_sessionmaker(engine)
     token = sqlite_write_transaction.set(True)
     try:
         async with sessions() as session:
-            account = (await create_account(session, name="Webhook bench")).account_id
+            credential = await create_account(session, name="Webhook bench")
+            account = credential.account_id
             policy = await create_policy(session, account, PolicyCreate.model_validate(
-                {"name": "bench", "channel": "WEBHOOK", "recipients": urls}))
+                {"name": "bench", "channel": "WEBHOOK", "recipients": urls, "notificationTypes": ["CUSTOMER_CREATED"]}))
             await session.commit()
         started = time.perf_counter()
         for start in range(0, events, 100):
@@ -90,7 +100,8 @@ async def record(settings: Settings, urls: list[str], events: int) -> tuple[str,
                     await record_event(session, account, "CUSTOMER_CREATED", "Customer", f"c-{n}",
                                        {"id": f"c-{n}", "legalName": f"Customer {n} Ltd"})
                 await session.commit()
-        return policy.webhook_secret or "", time.perf_counter() - started
+        return (policy.webhook_secret or "", time.perf_counter() - started,
+                (credential.client_id, credential.client_secret))
     finally:
         sqlite_write_transaction.reset(token)
         await engine.dispose()
@@ -106,12 +117,61 @@ async def delivered(settings: Settings) -> int:
         await engine.dispose()
 
 
+def start_api(url: str) -> tuple[subprocess.Popen[bytes], int]:
+    """``quire serve`` on the bench's database, one process, leaving every job to the workers."""
+    port = free_port()
+    env = {**os.environ, "QUIRE_DATABASE_URL": url, "PYTHONPATH": str(ROOT), "QUIRE_JOBS_IN_APP": "false",
+           "QUIRE_PERIODIC_IN_APP": "false"}
+    api = subprocess.Popen([sys.executable, "-m", "quire.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+                            "--no-migrate"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return api, port
+        except OSError:
+            time.sleep(0.2)
+    api.kill()
+    raise RuntimeError("quire serve did not start")
+
+
+async def api_rate(port: int, auth: tuple[str, str], seconds: float, customer: list[str]) -> dict[str, float]:
+    """4 clients: create a draft invoice, read it back; requests/s, p50 and p99 (ms) over ``seconds``."""
+    def make() -> RawHttp:
+        return RawHttp("127.0.0.1", port, auth=auth)
+
+    if not customer:
+        recorder = Recorder()
+        [client] = [make()]
+        reply = await recorder.call("setup", client, "POST", "/customers", json_body={
+            "legalName": "Bench Ltd", "contact": {"name": "a"}, "email": "a@example.com", "billingEmails": [],
+            "address": {"line1": "1 High St", "town": "London", "postcode": "N1", "country": "GB"}})
+        client.close()
+        if reply is None or not reply.ok:
+            raise RuntimeError(f"cannot create a customer: {recorder.error_samples}")
+        customer.append(reply.json()["customer"]["id"])
+
+    async def one(client: RawHttp, recorder: Recorder, index: int) -> None:
+        reply = await recorder.call("POST /invoices", client, "POST", "/invoices",
+                                    json_body={"currency": "GBP", "customerId": customer[0]})
+        if reply is not None and reply.ok:
+            await recorder.call("GET /invoices/{id}", client, "GET", f"/invoices/{reply.json()['id']}")
+
+    recorder, elapsed, _ = await run_clients(make, 4, one, seconds=seconds)
+    latencies = sorted(v for values in recorder.latencies.values() for v in values)
+    return {"requests_per_s": round(recorder.total_requests / elapsed, 1), "errors": recorder.total_errors,
+            "p50_ms": round(latencies[len(latencies) // 2] * 1000, 1) if latencies else 0.0,
+            "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 1) if latencies else 0.0}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("database", choices=["sqlite", "postgresql"])
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--api-seconds", type=float, default=10.0)
+    parser.add_argument("--worker-nice", type=int, default=0, help="run the workers under `nice -n N`")
     args = parser.parse_args()
     url = f"sqlite:///{tempfile.mkdtemp()}/bench.db" if args.database == "sqlite" else create_pg_database()
     settings = Settings(database_url=url)
@@ -119,17 +179,26 @@ def main() -> None:
     counter, secret = Counter(), [""]
     servers = [receiver(counter, secret) for _ in range(3)]
     urls = [f"http://127.0.0.1:{port}/hook" for _, port in servers]
-    secret[0], recording = asyncio.run(record(settings, urls, args.events))
+    secret[0], recording, auth = asyncio.run(record(settings, urls, args.events))
     total = 3 * args.events
     print(f"{args.database}: {args.events} events recorded in {recording:.1f} s "
           f"({recording / args.events * 1000:.2f} ms each, 100 per transaction)")
+    api, customer, rates = None, [], {}
+    if args.api_seconds:
+        api, port = start_api(url)
+        rates["alone"] = asyncio.run(api_rate(port, auth, args.api_seconds, customer))
+    total += 3 * len(customer)  # the API's customer: one CUSTOMER_CREATED event
     env = {**os.environ, "QUIRE_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
     started = time.perf_counter()
     profile = ["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]] if os.environ.get("BENCH_PROFILE") else []
-    workers = [subprocess.Popen([sys.executable, *profile, "-m", "quire.cli", "worker", "--queues", "webhooks",
+    nice = ["nice", "-n", str(args.worker_nice)] if args.worker_nice else []
+    workers = [subprocess.Popen([*nice, sys.executable, *profile, "-m", "quire.cli", "worker", "--queues", "webhooks",
                                  "--concurrency", str(args.concurrency)], cwd=ROOT, env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(args.workers)]
     try:
+        if api is not None:
+            time.sleep(2)  # the workers' start-up
+            rates["while delivering"] = asyncio.run(api_rate(port, auth, args.api_seconds, customer))
         while True:
             time.sleep(1)
             done = asyncio.run(delivered(settings))
@@ -141,14 +210,21 @@ def main() -> None:
         for worker in workers:
             worker.terminate()
             worker.wait(timeout=30)
+        if api is not None:
+            api.terminate()
+            api.wait(timeout=30)
         for server, _ in servers:
             server.shutdown()
         if args.database == "postgresql":
             drop_pg_database(url)
     print(f"{args.database}: {done}/{total} deliveries DELIVERED in {elapsed:.1f} s ({done / elapsed:.0f}/s) by "
-          f"{args.workers} worker(s) x concurrency {args.concurrency}, worker start included, {cpu:.1f} s of worker "
+          f"{args.workers} worker(s) x concurrency {args.concurrency} (nice {args.worker_nice}), worker start "
+          f"included, {cpu:.1f} s of worker "
           f"CPU ({cpu / max(done, 1) * 1000:.2f} ms a delivery); load average {os.getloadavg()[0]:.1f}; "
           f"receivers saw {counter.seen} requests, {counter.bad} with a bad signature")
+    for when, rate in rates.items():
+        print(f"{args.database}: the API {when}: {rate['requests_per_s']} requests/s (POST /invoices + GET), "
+              f"p50 {rate['p50_ms']} ms, p99 {rate['p99_ms']} ms, {rate['errors']} errors")
 
 
 if __name__ == "__main__":

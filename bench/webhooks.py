@@ -32,7 +32,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.suite.loadgen import RawHttp, Recorder, run_clients  # noqa: E402
-
 from quire.accounts.service import create_account  # noqa: E402
 from quire.config import Settings  # noqa: E402
 from quire.core.db import make_engine, make_sessionmaker, sqlite_write_transaction  # noqa: E402

@@ -81,17 +81,30 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def record(settings: Settings, urls: list[str], events: int) -> tuple[str, float, tuple[str, str]]:
+async def record(settings: Settings, urls: list[str], events: int) -> tuple[str, float, tuple[str, str], str]:
+    """An account, its policy for ``urls`` and ``events`` events: (secret, seconds recording, credential, account)."""
+    engine = make_engine(settings)
+    token = sqlite_write_transaction.set(True)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            credential = await create_account(session, name="Webhook bench")
+            policy = await create_policy(session, credential.account_id, PolicyCreate.model_validate(
+                {"name": "bench", "channel": "WEBHOOK", "recipients": urls, "notificationTypes": ["CUSTOMER_CREATED"]}))
+            await session.commit()
+    finally:
+        sqlite_write_transaction.reset(token)
+        await engine.dispose()
+    seconds = await add_events(settings, credential.account_id, events)
+    return (policy.webhook_secret or "", seconds, (credential.client_id, credential.client_secret),
+            credential.account_id)
+
+
+async def add_events(settings: Settings, account: str, events: int) -> float:
+    """``events`` CUSTOMER_CREATED events, 100 per transaction, as the domains record them; seconds taken."""
     engine = make_engine(settings)
     sessions = make_sessionmaker(engine)
     token = sqlite_write_transaction.set(True)
     try:
-        async with sessions() as session:
-            credential = await create_account(session, name="Webhook bench")
-            account = credential.account_id
-            policy = await create_policy(session, account, PolicyCreate.model_validate(
-                {"name": "bench", "channel": "WEBHOOK", "recipients": urls, "notificationTypes": ["CUSTOMER_CREATED"]}))
-            await session.commit()
         started = time.perf_counter()
         for start in range(0, events, 100):
             async with sessions() as session:
@@ -99,8 +112,7 @@ async def record(settings: Settings, urls: list[str], events: int) -> tuple[str,
                     await record_event(session, account, "CUSTOMER_CREATED", "Customer", f"c-{n}",
                                        {"id": f"c-{n}", "legalName": f"Customer {n} Ltd"})
                 await session.commit()
-        return (policy.webhook_secret or "", time.perf_counter() - started,
-                (credential.client_id, credential.client_secret))
+        return time.perf_counter() - started
     finally:
         sqlite_write_transaction.reset(token)
         await engine.dispose()
@@ -116,11 +128,12 @@ async def delivered(settings: Settings) -> int:
         await engine.dispose()
 
 
-def start_api(url: str) -> tuple[subprocess.Popen[bytes], int]:
-    """``quire serve`` on the bench's database, one process, leaving every job to the workers."""
+def start_api(url: str, *, in_app: bool = False) -> tuple[subprocess.Popen[bytes], int]:
+    """``quire serve`` on the bench's database, one process, leaving every job to the workers (or, ``in_app``,
+    delivering itself: the default configuration)."""
     port = free_port()
-    env = {**os.environ, "QUIRE_DATABASE_URL": url, "PYTHONPATH": str(ROOT), "QUIRE_JOBS_IN_APP": "false",
-           "QUIRE_PERIODIC_IN_APP": "false"}
+    env = {**os.environ, "QUIRE_DATABASE_URL": url, "PYTHONPATH": str(ROOT),
+           "QUIRE_JOBS_IN_APP": "true" if in_app else "false", "QUIRE_PERIODIC_IN_APP": "false"}
     api = subprocess.Popen([sys.executable, "-m", "quire.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
                             "--no-migrate"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
@@ -171,6 +184,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--api-seconds", type=float, default=10.0)
     parser.add_argument("--worker-nice", type=int, default=0, help="run the workers under `nice -n N`")
+    parser.add_argument("--in-app", action="store_true",
+                        help="no `quire worker`: the `quire serve` process delivers (QUIRE_JOBS_IN_APP=true, the "
+                             "default); the clock starts when the events start being recorded")
     args = parser.parse_args()
     url = f"sqlite:///{tempfile.mkdtemp()}/bench.db" if args.database == "sqlite" else create_pg_database()
     settings = Settings(database_url=url)
@@ -178,7 +194,10 @@ def main() -> None:
     counter, secret = Counter(), [""]
     servers = [receiver(counter, secret) for _ in range(3)]
     urls = [f"http://127.0.0.1:{port}/hook" for _, port in servers]
-    secret[0], recording, auth = asyncio.run(record(settings, urls, args.events))
+    if args.in_app:
+        in_app(args, settings, url, urls, counter, secret, servers)
+        return
+    secret[0], recording, auth, _ = asyncio.run(record(settings, urls, args.events))
     total = 3 * args.events
     print(f"{args.database}: {args.events} events recorded in {recording:.1f} s "
           f"({recording / args.events * 1000:.2f} ms each, 100 per transaction)")
@@ -198,12 +217,7 @@ def main() -> None:
         if api is not None:
             time.sleep(2)  # the workers' start-up
             rates["while delivering"] = asyncio.run(api_rate(port, auth, args.api_seconds, customer))
-        while True:
-            time.sleep(1)
-            done = asyncio.run(delivered(settings))
-            elapsed = time.perf_counter() - started
-            if done >= total or elapsed > 600:
-                break
+        done, elapsed = wait_delivered(settings, total, started)
     finally:
         cpu = sum(cpu_seconds(worker.pid) for worker in workers)
         for worker in workers:
@@ -221,9 +235,54 @@ def main() -> None:
           f"included, {cpu:.1f} s of worker "
           f"CPU ({cpu / max(done, 1) * 1000:.2f} ms a delivery); load average {os.getloadavg()[0]:.1f}; "
           f"receivers saw {counter.seen} requests, {counter.bad} with a bad signature")
+    print_rates(args.database, rates)
+
+
+def print_rates(database: str, rates: dict[str, dict[str, float]]) -> None:
     for when, rate in rates.items():
-        print(f"{args.database}: the API {when}: {rate['requests_per_s']} requests/s (POST /invoices + GET), "
+        print(f"{database}: the API {when}: {rate['requests_per_s']} requests/s (POST /invoices + GET), "
               f"p50 {rate['p50_ms']} ms, p99 {rate['p99_ms']} ms, {rate['errors']} errors")
+
+
+def wait_delivered(settings: Settings, total: int, started: float) -> tuple[int, float]:
+    """Poll until ``total`` deliveries are DELIVERED (or 600 s): (delivered, seconds since ``started``)."""
+    while True:
+        time.sleep(1)
+        done = asyncio.run(delivered(settings))
+        elapsed = time.perf_counter() - started
+        if done >= total or elapsed > 600:
+            return done, elapsed
+
+
+def in_app(args: argparse.Namespace, settings: Settings, url: str, urls: list[str], counter: Counter,
+           secret: list[str], servers: list[tuple[ThreadingHTTPServer, int]]) -> None:
+    """The default shape: ``quire serve`` delivers in its own process. Its API is measured before any event
+    exists, then while the events are recorded (by this process) and delivered."""
+    secret[0], _, auth, account = asyncio.run(record(settings, urls, 0))
+    api, port = start_api(url, in_app=True)
+    customer: list[str] = []
+    rates = {"alone": asyncio.run(api_rate(port, auth, args.api_seconds, customer))} if args.api_seconds else {}
+    total = 3 * (args.events + len(customer))
+    cpu_before = cpu_seconds(api.pid)
+    try:
+        started = time.perf_counter()
+        recording = asyncio.run(add_events(settings, account, args.events))
+        if args.api_seconds:
+            rates["while delivering"] = asyncio.run(api_rate(port, auth, args.api_seconds, customer))
+        done, elapsed = wait_delivered(settings, total, started)
+        cpu = cpu_seconds(api.pid) - cpu_before
+    finally:
+        api.terminate()
+        api.wait(timeout=30)
+        for server, _ in servers:
+            server.shutdown()
+        if args.database == "postgresql":
+            drop_pg_database(url)
+    print(f"{args.database}: {done}/{total} deliveries DELIVERED in {elapsed:.1f} s ({done / elapsed:.0f}/s) by the "
+          f"`quire serve` process itself (events recorded meanwhile in {recording:.1f} s, included), {cpu:.1f} s of "
+          f"its CPU (API requests included); load average {os.getloadavg()[0]:.1f}; receivers saw {counter.seen} "
+          f"requests, {counter.bad} with a bad signature")
+    print_rates(args.database, rates)
 
 
 if __name__ == "__main__":

@@ -55,6 +55,9 @@ class Settings:
     webhook_retry_base_seconds: float = 10.0
     webhook_retry_max_seconds: float = 3600.0
     webhook_retry_window_seconds: float = 86400.0
+    # Lists count totalResultSize on their first page up to this many rows, and leave it out above
+    # (docs/pagination.md#totalresultsize).
+    list_count_cap: int = 10_000
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -87,6 +90,7 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         webhook_retry_max_seconds=float(env.get("QUIRE_WEBHOOK_RETRY_MAX_SECONDS", Settings.webhook_retry_max_seconds)),
         webhook_retry_window_seconds=float(
             env.get("QUIRE_WEBHOOK_RETRY_WINDOW_SECONDS", Settings.webhook_retry_window_seconds)),
+        list_count_cap=max(0, int(env.get("QUIRE_LIST_COUNT_CAP", Settings.list_count_cap))),
         opentelemetry=env.get("QUIRE_OPENTELEMETRY", "").strip().lower() in {"1", "true", "yes", "on"},
     )
 

@@ -3,7 +3,7 @@ a draft. Services flush; the route commits."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -85,11 +85,12 @@ def merge(doc: DocumentColumns, data: BaseModel, *, not_nullable: Collection[str
 
 async def list_documents(
     session: AsyncSession, kind: Kind[D, Any, Any], account_id: str, params: PageParams, criteria: Iterable[Criterion],
-    sort_by: str,
-) -> Page[D]:
-    """A page of the account's documents meeting every criterion (``None``: not asked for), by ``sort_by``."""
+    sort_by: str, columns: Sequence[Any] | None = None, split: tuple[Any, Sequence[Any]] | None = None,
+) -> Page[Any]:
+    """A page of the account's documents meeting every criterion (``None``: not asked for), by ``sort_by``;
+    ``columns``: only those, as Core rows (what the kind's list prints), instead of ORM objects."""
     return await list_page(session, kind.document, account_id, params, *criteria, sort=kind.sorts[sort_by],
-                           sort_name=sort_by)
+                           sort_name=sort_by, columns=columns, split=split)
 
 
 async def delete_draft(session: AsyncSession, kind: Kind[Any, Any, Any], doc: DocumentColumns) -> Any:

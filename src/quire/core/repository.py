@@ -101,13 +101,19 @@ def owned(model: type[M], account_id: str, *criteria: Criterion) -> Select[tuple
 async def list_page(
     session: AsyncSession, model: type[M], account_id: str, params: PageParams, *criteria: Criterion,
     sort: InstrumentedAttribute[Any] | None = None, sort_name: str = "createdAt", with_total: bool = True,
-    offset: int = 0,
-) -> Page[M]:
-    """One page of the account's rows meeting every criterion, by ``sort`` (default ``created_at``) and id."""
+    offset: int = 0, columns: Sequence[Any] | None = None, split: tuple[Any, Sequence[Any]] | None = None,
+) -> Page[Any]:
+    """One page of the account's rows meeting every criterion, by ``sort`` (default ``created_at``) and id;
+    ``columns``: only these (Core rows, read by column name) instead of ORM objects; ``split``: see
+    ``core.pagination.paginate``."""
+    stmt = owned(model, account_id, *criteria)
+    if columns is not None:
+        stmt = stmt.with_only_columns(*columns, maintain_column_froms=True)
     return await paginate(
-        session, owned(model, account_id, *criteria), params=params,
+        session, stmt, params=params,
         sort_column=sort if sort is not None else model.created_at,
-        id_column=model.id, sort_name=sort_name, with_total=with_total, offset=offset,
+        id_column=model.id, sort_name=sort_name, with_total=with_total, offset=offset, as_rows=columns is not None,
+        split=split,
     )
 
 

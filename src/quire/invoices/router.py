@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Query
+from fastapi.responses import Response
 
 from quire.billing_documents.routes import (
     CustomerFilter, SentAfter, SentBefore, Wire, add_document_routes, add_line_routes, listed
@@ -12,7 +13,7 @@ from quire.billing_documents.routes import (
 from quire.billing_documents.schemas import GroupWrite
 from quire.core.contract_enums import CURRENCY, INVOICE_PAYMENT_STATUS, INVOICE_STATUS
 from quire.core.http import Account, Session, api_router
-from quire.core.pagination import PageQuery, present_page
+from quire.core.pagination import PageQuery, page_response
 from quire.core.schemas import IsoDate
 from quire.invoices import actions, lines, present, service, settings
 from quire.invoices.document import invoice_download
@@ -51,7 +52,7 @@ async def get_invoices(
     invoice_after: Annotated[IsoDate | None, Query(alias="invoiceAfter")] = None,
     exclude_zero_quantity: Annotated[bool, Query(alias="excludeZeroQuantity")] = False,
     invoice_currency: Annotated[str | None, Query(alias="invoiceCurrency", max_length=200)] = None,
-) -> InvoicePage:
+) -> Response:
     filters = InvoiceFilters(
         statuses=listed(invoice_status, INVOICE_STATUS, "invoiceStatus"),
         payment_statuses=listed(invoice_payment_status, INVOICE_PAYMENT_STATUS, "invoicePaymentStatus"),
@@ -64,7 +65,7 @@ async def get_invoices(
         exclude_zero_quantity=exclude_zero_quantity,
     )
     page = await service.list_invoices(session, account, params=params, sort_by=sort_by, filters=filters)
-    return present_page(InvoicePage, page, present.invoice)
+    return page_response(page, present.invoice_item)
 
 
 add_document_routes(

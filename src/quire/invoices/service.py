@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.accounts import merchant
@@ -97,5 +99,10 @@ async def delete_invoice(session: AsyncSession, account_id: str, invoice_id: str
 
 async def list_invoices(
     session: AsyncSession, account_id: str, *, params: PageParams, sort_by: InvoiceSortBy, filters: InvoiceFilters
-) -> Page[Invoice]:
-    return await documents.list_documents(session, KIND, account_id, params, repo.invoice_criteria(filters), sort_by.value)
+) -> Page[Any]:
+    """A page of rows of the columns the list prints (``repo.LIST_COLUMNS``, presented by
+    ``present.invoice_item``): a list of 50 invoices builds no ORM object and no pydantic model."""
+    split = repo.day_split(filters, sort_by.value)
+    criteria = repo.invoice_criteria(filters, split_on=split[0] if split else None)
+    return await documents.list_documents(session, KIND, account_id, params, criteria, sort_by.value,
+                                          columns=repo.LIST_COLUMNS, split=split)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Query
 
 from quire.core.http import Account, Session, api_router
-from quire.core.pagination import PageQuery, PaginationMeta, present_page
+from quire.core.pagination import PageQuery, present_page, whole_list_meta
 from quire.core.routing import ObjectRoutes
 from quire.seats import service
 from quire.seats.schemas import (
@@ -91,4 +91,4 @@ async def get_seat_balances(
         )
         for b in found
     ]
-    return SeatBalancePage(items=items, pagination=PaginationMeta(total_result_size=len(items)))
+    return SeatBalancePage(items=items, pagination=whole_list_meta(len(items)))

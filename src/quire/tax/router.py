@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from quire.core.http import api_router
-from quire.core.pagination import PaginationMeta
+from quire.core.pagination import whole_list_meta
 from quire.core.routing import ObjectRoutes
 from quire.tax import rates, registrations
 from quire.tax.models import TaxRegistration
@@ -39,7 +39,7 @@ rate.on_id("PUT", "/tax-rates/{id}/archive", "putTaxRatesByIdArchive", "archive_
 def _all(items: list[TaxRegistration]) -> TaxRegistrationPage:
     """The for-customer/for-merchant lists: every registration on one page (they take no cursor)."""
     return TaxRegistrationPage(items=[present_registration(r) for r in items],
-                               pagination=PaginationMeta(total_result_size=len(items)))
+                               pagination=whole_list_meta(len(items)))
 
 
 registration = ObjectRoutes(router, REGS, TaxRegistrationRead, present_registration)

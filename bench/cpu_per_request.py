@@ -4,6 +4,7 @@
     .venv/bin/python bench/cpu_per_request.py event 3000         # POST /usage-events
     .venv/bin/python bench/cpu_per_request.py list 500           # GET /invoices?limit=50 (60 invoices with a line)
     .venv/bin/python bench/cpu_per_request.py flow 300           # create + 3 lines + finalize (PDF in its render process)
+    .venv/bin/python bench/cpu_per_request.py finalize 300       # finalize alone, of drafts with 3 lines made beforehand
     .venv/bin/python bench/cpu_per_request.py health 3000
     PYSPY=/tmp/x.raw .venv/bin/python bench/cpu_per_request.py event 3000   # + a py-spy profile (raw format)
 
@@ -57,8 +58,18 @@ async def main(what: str, n: int) -> None:
                                          auth=(cred.client_id, cred.client_secret)) as c:
                 customer = (await c.post("/customers", json=CUSTOMER)).json()["customer"]["id"]
 
+                drafts: list[str] = []
+                if what == "finalize":  # made before anything is timed
+                    for _ in range(50 + max(1, n // 10) * 10):
+                        inv = (await c.post("/invoices", json={"customerId": customer, "currency": "GBP"})).json()
+                        for _ in range(3):
+                            await c.post(f"/invoices/{inv['id']}/line-items", json=LINE)
+                        drafts.append(inv["id"])
+
                 async def one() -> None:
-                    if what == "create":
+                    if what == "finalize":
+                        r = await c.post(f"/invoices/{drafts.pop()}/finalize")
+                    elif what == "create":
                         r = await c.post("/invoices", json={"customerId": customer, "currency": "GBP"})
                     elif what == "event":
                         r = await c.post("/usage-events", json={"customerAlias": customer, "eventType": "api_call",

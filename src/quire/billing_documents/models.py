@@ -44,6 +44,9 @@ class DocumentColumns(AccountRow, Timestamps, Amounts):
     customer_tax_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     metadata_: Mapped[list[dict[str, str]]] = mapped_column("metadata", JSON)
     merchant_details: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # What the PDF and e-invoices print that the row does not hold, frozen when the document is numbered
+    # (``quire.billing_documents.snapshot``); null for drafts and documents numbered before 0016.
+    document_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # Counters of the lines and groups ever added: the next index, and cheap "cannot matter" checks.
     next_line_index: Mapped[int] = mapped_column(Integer, default=0)
     next_group_index: Mapped[int] = mapped_column(Integer, default=0)

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from quire.documents.model import (
+    TEMPLATE_VERSION,
     DocumentModel,
     GroupHeading,
     Line,
@@ -30,6 +31,7 @@ from quire.documents.model import (
     register,
 )
 from quire.billing_documents.formatting import (
+    LOCALE,
     address_lines,
     bank_sections,
     date_range,
@@ -79,6 +81,9 @@ def document_model(kind: str, doc: Any, lines: Any, groups: Any) -> DocumentMode
     invoice), the rest the API's JSON (document, line items, line item groups)."""
     spec = _KINDS.get(kind, _KINDS[INVOICE])
     d = mapping(doc)
+    locale = text(d.get("locale")) or LOCALE  # frozen at finalization (quire.billing_documents.snapshot)
+    if locale != LOCALE:
+        raise ValueError(f"documents print in {LOCALE} only, not {locale!r}")
     items = ordered(lines)
     currency = text(d.get("currency")).upper()
     merchant = mapping(d.get("merchantDetails"))
@@ -143,6 +148,7 @@ def document_model(kind: str, doc: Any, lines: Any, groups: Any) -> DocumentMode
         payment_sections=sections,
         created_at=text(d.get("createdAt")) or FIXED_CREATED_AT,
         logo_url=logo if isinstance(logo, str) else None,
+        template_version=text(d.get("templateVersion")) or TEMPLATE_VERSION,
     )
 
 

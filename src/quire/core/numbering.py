@@ -8,7 +8,7 @@ back, the increment rolls back with it: no number is ever skipped or used twice.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, String, update
+from sqlalchemy import BigInteger, String
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,19 +26,16 @@ class DocumentCounter(Base):
 
 
 async def next_number(session: AsyncSession, *, account_id: str, kind: str) -> int:
+    """The counter's next value: one upsert (the first number creates the row at 1), which takes the
+    row lock on PostgreSQL until the caller's transaction ends."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    table = DocumentCounter.__table__
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    await session.execute(
-        insert(DocumentCounter)
-        .values(account_id=account_id, kind=kind, last_value=0)
-        .on_conflict_do_nothing(index_elements=["account_id", "kind"])
-    )
-    value = await session.scalar(
-        update(DocumentCounter)
-        .where(DocumentCounter.account_id == account_id, DocumentCounter.kind == kind)
-        .values(last_value=DocumentCounter.last_value + 1)
-        .returning(DocumentCounter.last_value)
-    )
+    stmt = insert(table).values(account_id=account_id, kind=kind, last_value=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["account_id", "kind"], set_={"last_value": table.c.last_value + 1}
+    ).returning(table.c.last_value)
+    value = (await session.execute(stmt)).scalar()
     assert value is not None
     return int(value)
 

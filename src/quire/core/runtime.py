@@ -48,9 +48,10 @@ BACKGROUND = "quire.background"
 class Background:
     """Work the app runs after a request's transaction commits, in sessions of its own.
 
-    Used for what must happen but need not hold the request's locks (the issued PDF, rendered after
-    the numbering transaction commits: docs/performance.md). Each job gets the app's sessionmaker and
-    SQLite write lock; failures are logged, never raised into a request.
+    Each job gets the app's sessionmaker and SQLite write lock; failures are logged, never raised into
+    a request. Work that must survive a crash goes on the job queue instead (quire.jobs); a request
+    that must write outside its own transaction (a first download storing its document:
+    quire.core.stored_documents) uses the same sessionmaker and lock.
     """
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], write_lock: asyncio.Lock | None) -> None:

@@ -13,21 +13,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quire.accounts import merchant
 from quire.billing_documents import actions as documents
 from quire.billing_documents.lifecycle import NUMBERING
+from quire.billing_documents.snapshot import freeze
 from quire.creditnotes import creditable, delivery
 from quire.creditnotes.lifecycle import Action, check
 from quire.creditnotes.models import CreditNote
-from quire.creditnotes.service import credit_note_event, get_credit_note
+from quire.creditnotes.service import credit_note_event, get_credit_note, tax_status_of
 
 NUMBER_KIND = "credit_note"
 
 
 async def _assign_number(session: AsyncSession, note: CreditNote) -> None:
-    """Number (merchant ``creditNoteNumberPrefix`` + width, default CN00001) and issue date (today, UTC)."""
+    """Number (merchant ``creditNoteNumberPrefix`` + width, default CN00001) and issue date (today, UTC);
+    the tax status its e-invoices print (the credited invoice's, or the customer's now) is frozen with
+    the rest (``billing_documents.snapshot``)."""
     settings = await merchant.load(session, note.account_id)
     note.number_seq, note.credit_note_number = await documents.issue_number(
         session, note, counter=NUMBER_KIND, prefix=settings.credit_note_number_prefix,
         width=settings.credit_note_number_width,
     )
+    freeze(note, customerTaxStatus=await tax_status_of(session, note))
 
 
 async def transition(session: AsyncSession, account_id: str, credit_note_id: str, action: Action) -> CreditNote:

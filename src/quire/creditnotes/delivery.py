@@ -27,16 +27,17 @@ SUBJECT_TYPE = "credit_note"
 
 async def after_transition(session: AsyncSession, note: CreditNote, action: Action) -> None:
     """
-    * finalize: the ISSUED PDF is rendered and stored just after commit (off the numbering lock);
+    * finalize: the ISSUED PDF is rendered and stored by a job after commit, off the numbering lock (or
+      by the first download, whichever comes first);
     * finalize-and-send, send: store the ISSUED PDF now (kept if stored already) and queue the email
       with it attached; one more email per send;
-    * void: store the VOIDED PDF (a draft voided in one step gets only that one; the ISSUED one is kept).
+    * void: the VOIDED PDF after commit, as for finalize (a draft voided in one step gets only that
+      one; the ISSUED one is kept).
     """
     if note.status == CreditNoteStatus.VOIDED.value:
-        await STORE.store(session, note, DocumentKind.VOIDED)
+        await STORE.store_later(session, note, DocumentKind.VOIDED)
     elif action is Action.FINALIZE:
-        if not STORE.store_issued_after_commit(session, note):
-            await STORE.store(session, note, DocumentKind.ISSUED)
+        await STORE.store_later(session, note, DocumentKind.ISSUED)
     elif note.status == CreditNoteStatus.SENT.value:
         await enqueue(session, note, await STORE.store(session, note, DocumentKind.ISSUED))
 

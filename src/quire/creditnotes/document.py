@@ -9,11 +9,14 @@ Drafts are rendered on demand. See docs/credit-notes.md and docs/delivery.md.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.billing_documents.render_model import Parts, credit_note_model, download, parts_of
+from quire.billing_documents.snapshot import as_frozen, frozen_fields
 from quire.core.clock import isoformat_z
-from quire.core.stored_documents import DocumentStore
+from quire.core.stored_documents import DocumentKind, DocumentStore
 from quire.creditnotes import present
 from quire.creditnotes import repository as repo
 from quire.creditnotes.lifecycle import CreditNoteStatus
@@ -35,16 +38,27 @@ async def _parts(session: AsyncSession, note: CreditNote) -> Parts:
     return doc, line_parts, group_parts
 
 
-async def render_pdf(session: AsyncSession, note: CreditNote) -> bytes:
-    """The credit note as it stands now. Rendering is CPU-bound: the model is built and rendered in a
-    render process (quire.documents), awaited without holding a thread."""
-    return await render_pdf_async(credit_note_model, *await _parts(session, note))
+async def prepare_pdf(
+    session: AsyncSession, note: CreditNote, kind: DocumentKind | None = None
+) -> Callable[[], Awaitable[bytes]]:
+    """Read what the PDF prints and return its render (which needs no session). ``kind`` None: the
+    credit note as it stands now (a draft); else its stored copy of that kind, from what was frozen when
+    it was numbered. Rendering is CPU-bound: the model is built and rendered in a render process
+    (quire.documents), awaited without holding a thread."""
+    doc, lines, groups = await _parts(session, note)
+    if kind is not None:
+        doc = as_frozen(doc, note.document_snapshot, kind.value)
+    return lambda: render_pdf_async(credit_note_model, doc, lines, groups)
+
+
+async def render_pdf(session: AsyncSession, note: CreditNote, kind: DocumentKind | None = None) -> bytes:
+    return await (await prepare_pdf(session, note, kind))()
 
 
 #: The credit note's stored PDFs.
 STORE: DocumentStore[CreditNote, CreditNoteDocument] = DocumentStore(
-    CreditNoteDocument, CreditNote, "credit_note_id", render_pdf, filename_of,
-    issued={CreditNoteStatus.FINAL.value, CreditNoteStatus.SENT.value}, on_demand={CreditNoteStatus.DRAFT.value},
+    "credit_note", CreditNoteDocument, CreditNote, "credit_note_id", prepare_pdf, filename_of,
+    on_demand={CreditNoteStatus.DRAFT.value},
 )
 
 
@@ -58,9 +72,12 @@ async def credit_note_download(session: AsyncSession, account_id: str, credit_no
 
     async def e_parts() -> Parts:
         # The e-invoice needs the VAT category of zero-rated lines: the tax status of the credited
-        # invoice, or of the customer when the note stands alone.
+        # invoice, or of the customer when the note stands alone; as frozen when it was numbered.
         doc, lines, groups = await _parts(session, note)
-        return {"customerTaxStatus": await tax_status_of(session, note), **doc}, lines, groups
+        frozen = frozen_fields(note.document_snapshot)
+        if "customerTaxStatus" in frozen:
+            return {**doc, **frozen}, lines, groups
+        return {"customerTaxStatus": await tax_status_of(session, note), **doc}, lines, groups  # numbered before 0016
 
     return await download(
         fmt, filename_of(note).removesuffix(".pdf"), lambda: STORE.current(session, note), e_parts,

@@ -73,6 +73,14 @@ class PaymentSection:
     rows: tuple[Pair, ...]
 
 
+#: The version of the PDF template (``quire/templates/pdf/document.typ``). A finalized invoice or credit
+#: note records the version it was frozen with (``quire.billing_documents.snapshot``) and is rendered with
+#: that template whenever it is rendered; a render process refuses a version it does not ship. A change
+#: to the template that would alter an issued document adds a version and keeps the old template
+#: (tests/unit/test_document_snapshot.py holds the template's hash).
+TEMPLATE_VERSION = "1"
+
+
 @dataclass(frozen=True, slots=True)
 class DocumentModel:
     #: Document metadata (not printed: kept verbatim, every character).
@@ -109,6 +117,8 @@ class DocumentModel:
     created_at: str
     #: An ``http(s)://`` image the render process fetches and prints (``quire.documents.logo``).
     logo_url: str | None = None
+    #: The template that prints it (``TEMPLATE_VERSION`` when the document was frozen).
+    template_version: str = "1"
 
 
 def clean_text(value: Any, *, multiline: bool = False) -> str:

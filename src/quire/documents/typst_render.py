@@ -36,6 +36,9 @@ from quire.documents.model import Builder, DocumentModel, GroupHeading, Line, Pa
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates" / "pdf"
 TEMPLATE = TEMPLATE_DIR / "document.typ"
+#: The template versions this renderer ships (``quire.documents.model.TEMPLATE_VERSION``): a frozen
+#: document is printed by the template it was frozen with, or not at all.
+TEMPLATES = {"1": TEMPLATE}
 
 #: Every PDF is PDF/A-3b: the stored PDF is what the Factur-X download wraps (docs/einvoice.md).
 PDF_STANDARD = "a-3b"
@@ -133,6 +136,8 @@ def trim(trim_mb: float) -> dict[str, float]:
 def render_model(document: DocumentModel) -> bytes:
     """The PDF of a document model, in this process (the logo is fetched here)."""
     start()
+    if TEMPLATES.get(document.template_version) != TEMPLATE:
+        raise RenderError(f"template version {document.template_version!r} is not shipped by this Quire")
     model = template_data(document, logo_file(document.logo_url, _State.root / "logos"))
     timestamp = _timestamp(document.created_at)
     for _ in range(3):

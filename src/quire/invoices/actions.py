@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quire.accounts import merchant
 from quire.billing_documents import actions as documents
 from quire.billing_documents import hooks
+from quire.billing_documents.snapshot import freeze
 from quire.core import clock
 from quire.core.errors import InvalidStateTransition
 from quire.invoices.delivery import service as delivery
@@ -26,13 +27,15 @@ NUMBER_KIND = "invoice"
 
 
 async def _assign_number(session: AsyncSession, invoice: Invoice) -> None:
-    """Number and issue date, as at finalization: issue date today (UTC), due date from terms."""
+    """Number and issue date, as at finalization: issue date today (UTC), due date from terms; what its
+    documents print that the row does not hold is frozen (``billing_documents.snapshot``)."""
     settings = await merchant.load(session, invoice.account_id)
     _, invoice.invoice_number = await documents.issue_number(
         session, invoice, counter=NUMBER_KIND, prefix=settings.invoice_number_prefix, width=settings.invoice_number_width
     )
     if invoice.due_date is None:
         invoice.due_date = invoice.issue_date + timedelta(days=settings.payment_terms_days)  # type: ignore[operator]
+    freeze(invoice)
 
 
 async def transition(session: AsyncSession, account_id: str, invoice_id: str, action: Action) -> Invoice:

@@ -8,9 +8,12 @@ even if the renderer does. Drafts are rendered on demand. See docs/delivery.md.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.billing_documents.render_model import Parts, download, invoice_model, parts_of
+from quire.billing_documents.snapshot import as_frozen, frozen_fields
 from quire.core.stored_documents import DocumentKind, DocumentStore
 from quire.documents import render_pdf_async
 from quire.invoices import present
@@ -20,7 +23,6 @@ from quire.invoices.lifecycle import InvoiceStatus
 from quire.invoices.models import Invoice
 from quire.invoices.service import get_invoice
 
-_ISSUED_STATUSES = {InvoiceStatus.FINAL.value, InvoiceStatus.SENT.value}
 _ON_DEMAND = {InvoiceStatus.DRAFT.value, InvoiceStatus.IN_PROGRESS.value}
 
 
@@ -35,15 +37,32 @@ async def document_parts(session: AsyncSession, invoice: Invoice) -> Parts:
     return parts_of(present.invoice(invoice), lines, groups)
 
 
-async def render_pdf(session: AsyncSession, invoice: Invoice) -> bytes:
-    """The invoice as it stands now. Rendering is CPU-bound: the model is built and rendered in a
-    render process (quire.documents), awaited without holding a thread."""
-    return await render_pdf_async(invoice_model, *await document_parts(session, invoice))
+async def prepare_pdf(
+    session: AsyncSession, invoice: Invoice, kind: DocumentKind | None = None
+) -> Callable[[], Awaitable[bytes]]:
+    """Read what the PDF prints and return its render (which needs no session). ``kind`` None: the
+    invoice as it stands now (a draft); else its stored copy of that kind, from what was frozen when it
+    was numbered (``quire.billing_documents.snapshot``). Rendering is CPU-bound: the model is built and
+    rendered in a render process (quire.documents), awaited without holding a thread."""
+    doc, lines, groups = await document_parts(session, invoice)
+    if kind is not None:
+        doc = as_frozen(doc, invoice.document_snapshot, kind.value)
+    return lambda: render_pdf_async(invoice_model, doc, lines, groups)
+
+
+async def render_pdf(session: AsyncSession, invoice: Invoice, kind: DocumentKind | None = None) -> bytes:
+    return await (await prepare_pdf(session, invoice, kind))()
+
+
+async def frozen_parts(session: AsyncSession, invoice: Invoice) -> Parts:
+    """What the e-invoices render: the invoice's parts with the fields frozen when it was numbered."""
+    doc, lines, groups = await document_parts(session, invoice)
+    return {**doc, **frozen_fields(invoice.document_snapshot)}, lines, groups
 
 
 #: The invoice's stored PDFs (``quire.core.stored_documents``).
 STORE: DocumentStore[Invoice, InvoiceDocument] = DocumentStore(
-    InvoiceDocument, Invoice, "invoice_id", render_pdf, filename_of, issued=_ISSUED_STATUSES, on_demand=_ON_DEMAND
+    "invoice", InvoiceDocument, Invoice, "invoice_id", prepare_pdf, filename_of, on_demand=_ON_DEMAND
 )
 
 
@@ -53,15 +72,15 @@ async def store_pdf(session: AsyncSession, invoice: Invoice, kind: DocumentKind)
     return await STORE.store(session, invoice, kind)
 
 
-def store_issued_pdf_after_commit(session: AsyncSession, invoice: Invoice) -> bool:
-    """Queue the ISSUED PDF to be rendered and stored once the finalizing transaction has committed
-    (``DocumentStore.store_issued_after_commit``); False when the caller must store it inline."""
-    return STORE.store_issued_after_commit(session, invoice)
+async def store_pdf_later(session: AsyncSession, invoice: Invoice, kind: DocumentKind) -> None:
+    """Queue the document of ``kind`` to be rendered and stored once the caller's transaction has
+    committed (``DocumentStore.store_later``: a job of the queue, or the first download)."""
+    await STORE.store_later(session, invoice, kind)
 
 
 async def current_pdf(session: AsyncSession, invoice: Invoice) -> tuple[str, bytes]:
     """Drafts: rendered now. Numbered invoices: the stored VOIDED document if voided, else the ISSUED
-    one. An invoice numbered before documents were stored is rendered (and stored at its next action)."""
+    one, rendered from what was frozen and stored now if its job has not stored it yet."""
     return await STORE.current(session, invoice)
 
 
@@ -76,5 +95,5 @@ async def invoice_download(session: AsyncSession, account_id: str, invoice_id: s
     invoice = await get_invoice(session, account_id, invoice_id)
     return await download(
         fmt, filename_of(invoice).removesuffix(".pdf"), lambda: current_pdf(session, invoice),
-        lambda: document_parts(session, invoice), render_ubl, render_facturx,
+        lambda: frozen_parts(session, invoice), render_ubl, render_facturx,
     )

@@ -8,29 +8,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.invoices.delivery import emails, hosted
 from quire.invoices.delivery.models import DocumentKind
-from quire.invoices.document import store_issued_pdf_after_commit, store_pdf
+from quire.invoices.document import store_pdf, store_pdf_later
 from quire.invoices.lifecycle import Action, InvoiceStatus
 from quire.invoices.models import Invoice
 
 
 async def after_transition(session: AsyncSession, invoice: Invoice, action: Action) -> None:
     """
-    * finalize: issue the hosted link; the ISSUED PDF is rendered and stored just after commit;
+    * finalize: issue the hosted link; the ISSUED PDF is rendered and stored by a job after commit (or
+      by the first download, whichever comes first), off the numbering lock;
     * finalize-and-send: store the ISSUED PDF now (the email attaches it), issue the hosted link;
-    * voided: store the VOIDED PDF (a draft voided in one step gets only that one) and a hosted link;
-    * sent (send, finalize-and-send): queue the email with the ISSUED PDF attached. Invoices numbered
-      before documents were stored get theirs now.
+    * voided: the VOIDED PDF likewise after commit (a draft voided in one step gets only that one), and
+      a hosted link;
+    * sent (send, finalize-and-send): queue the email with the ISSUED PDF attached, rendered now if its
+      job has not stored it yet.
     """
     status = invoice.status
     if status == InvoiceStatus.VOIDED.value:
-        await store_pdf(session, invoice, DocumentKind.VOIDED)
+        await store_pdf_later(session, invoice, DocumentKind.VOIDED)
         await hosted.issue(session, invoice)
         return
     if action is Action.FINALIZE:
-        # Nothing is sent yet: render after commit, off the numbering lock (document.py).
         await hosted.issue(session, invoice)
-        if not store_issued_pdf_after_commit(session, invoice):
-            await store_pdf(session, invoice, DocumentKind.ISSUED)
+        await store_pdf_later(session, invoice, DocumentKind.ISSUED)
         return
     if action in (Action.FINALIZE_AND_SEND, Action.SEND):
         document = await store_pdf(session, invoice, DocumentKind.ISSUED)

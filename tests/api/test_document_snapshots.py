@@ -2,7 +2,7 @@
 
 ``lazy_server`` is a live Quire whose in-process worker is off (``QUIRE_JOBS_IN_APP=false``), so the
 test decides when the render job runs (``run_jobs``): before it, the invoice is finalized and nothing is
-stored. No mocks except where a render must fail.
+stored. No mocks: a render that must fail is given a template version no render process ships.
 """
 
 from __future__ import annotations
@@ -205,22 +205,23 @@ def test_a_download_before_the_job_renders_and_stores_it_once(lazy_server: LiveS
     client2.close()
 
 
-def test_a_failed_render_leaves_the_invoice_finalized_and_renderable_later(
-    lazy_server: LiveServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_failed_render_leaves_the_invoice_finalized_and_renderable_later(lazy_server: LiveServer) -> None:
+    """A real failure, no mock: the invoice is frozen with a template version this Quire does not ship
+    (as after a downgrade), so the render process refuses it; once the version is shipped again (the
+    frozen value put back), the first download renders and stores it."""
     client, invoice = finalized(lazy_server, MERCHANT)
 
-    async def broken(*_: Any, **__: Any) -> bytes:
-        raise RuntimeError("the render process died")
+    async def template(session: Any, version: str) -> None:
+        row = await session.get(Invoice, invoice["id"])
+        row.document_snapshot = {**row.document_snapshot, "templateVersion": version}
 
-    with monkeypatch.context() as patch:
-        patch.setattr("quire.invoices.document.render_pdf_async", broken)
-        run_jobs(lazy_server)  # the job fails (a retry is scheduled for later)
+    in_database(lazy_server, lambda session: template(session, "999"))
+    run_jobs(lazy_server)  # the job's render fails (a retry is scheduled for later)
     assert not stored(lazy_server, invoice["id"])
     again = client.get(f"/invoices/{invoice['id']}")
     assert again.json()["status"] == "FINAL" and again.json()["invoiceNumber"] == "INV00001"
 
-    # Later (the render works again): the first download renders and stores it.
+    in_database(lazy_server, lambda session: template(session, "1"))
     pdf = client.get(f"/invoices/{invoice['id']}/download")
     assert pdf.status_code == 200 and "INV00001" in text_of(pdf.content)
     assert [d.content for d in stored(lazy_server, invoice["id"])] == [pdf.content]

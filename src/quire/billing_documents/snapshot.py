@@ -16,10 +16,12 @@ read that are looked up elsewhere (a credit note's ``customerTaxStatus``).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from quire.billing_documents.formatting import LOCALE
-from quire.documents.model import TEMPLATE_VERSION
+from quire.documents import render_pdf_async
+from quire.documents.model import TEMPLATE_VERSION, Builder
 
 #: The status each stored document prints as: an ISSUED copy is the document as issued, whatever
 #: happened to it since (sent, paid, voided); a VOIDED copy carries the VOID mark.
@@ -52,3 +54,15 @@ def as_frozen(doc: dict[str, Any], snapshot: dict[str, Any] | None, stored_kind:
         out["templateVersion"] = snapshot.get("templateVersion", TEMPLATE_VERSION)
         out["locale"] = snapshot.get("locale", LOCALE)
     return out
+
+
+def pdf_render(
+    builder: Builder, parts: tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]],
+    snapshot: dict[str, Any] | None, stored_kind: str | None,
+) -> Callable[[], Awaitable[bytes]]:
+    """The render of a document's PDF from its parts (read beforehand: the render needs no session):
+    as it is now when ``stored_kind`` is None (a draft), else that stored copy from the frozen inputs."""
+    doc, lines, groups = parts
+    if stored_kind is not None:
+        doc = as_frozen(doc, snapshot, stored_kind)
+    return lambda: render_pdf_async(builder, doc, lines, groups)

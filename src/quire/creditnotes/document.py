@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.billing_documents.render_model import Parts, credit_note_model, download, parts_of
-from quire.billing_documents.snapshot import as_frozen, frozen_fields
+from quire.billing_documents.snapshot import frozen_fields, pdf_render
 from quire.core.clock import isoformat_z
 from quire.core.stored_documents import DocumentKind, DocumentStore
 from quire.creditnotes import present
@@ -22,7 +22,6 @@ from quire.creditnotes import repository as repo
 from quire.creditnotes.lifecycle import CreditNoteStatus
 from quire.creditnotes.models import CreditNote, CreditNoteDocument
 from quire.creditnotes.service import get_credit_note, tax_status_of
-from quire.documents import render_pdf_async
 
 
 def filename_of(note: CreditNote) -> str:
@@ -45,10 +44,7 @@ async def prepare_pdf(
     credit note as it stands now (a draft); else its stored copy of that kind, from what was frozen when
     it was numbered. Rendering is CPU-bound: the model is built and rendered in a render process
     (quire.documents), awaited without holding a thread."""
-    doc, lines, groups = await _parts(session, note)
-    if kind is not None:
-        doc = as_frozen(doc, note.document_snapshot, kind.value)
-    return lambda: render_pdf_async(credit_note_model, doc, lines, groups)
+    return pdf_render(credit_note_model, await _parts(session, note), note.document_snapshot, kind and kind.value)
 
 
 async def render_pdf(session: AsyncSession, note: CreditNote, kind: DocumentKind | None = None) -> bytes:

@@ -13,9 +13,8 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.billing_documents.render_model import Parts, download, invoice_model, parts_of
-from quire.billing_documents.snapshot import as_frozen, frozen_fields
+from quire.billing_documents.snapshot import frozen_fields, pdf_render
 from quire.core.stored_documents import DocumentKind, DocumentStore
-from quire.documents import render_pdf_async
 from quire.invoices import present
 from quire.invoices import repository as repo
 from quire.invoices.delivery.models import InvoiceDocument
@@ -44,10 +43,7 @@ async def prepare_pdf(
     invoice as it stands now (a draft); else its stored copy of that kind, from what was frozen when it
     was numbered (``quire.billing_documents.snapshot``). Rendering is CPU-bound: the model is built and
     rendered in a render process (quire.documents), awaited without holding a thread."""
-    doc, lines, groups = await document_parts(session, invoice)
-    if kind is not None:
-        doc = as_frozen(doc, invoice.document_snapshot, kind.value)
-    return lambda: render_pdf_async(invoice_model, doc, lines, groups)
+    return pdf_render(invoice_model, await document_parts(session, invoice), invoice.document_snapshot, kind and kind.value)
 
 
 async def render_pdf(session: AsyncSession, invoice: Invoice, kind: DocumentKind | None = None) -> bytes:

@@ -74,13 +74,3 @@ class Background:
         """Wait for the jobs in flight (app shutdown)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-
-def after_commit_spawn(session: AsyncSession, job: Callable[[Background], Awaitable[None]], name: str) -> bool:
-    """Run ``job`` in the background once the session's transaction commits; False when the session has
-    no background service (scripts, the CLI): the caller then does the work inline."""
-    background = service_of(session, BACKGROUND)
-    if not isinstance(background, Background):
-        return False
-    after_commit(session, lambda: background.spawn(job, name))
-    return True

@@ -38,6 +38,8 @@ from quire.usage.fastpath import EventWriter, UsageEventFastPath
 from quire.usage.router import router as usage_router
 from quire.notifications.extensions import router as notification_extensions_router
 from quire.notifications.router import router as notifications_router
+from quire.portal.router import pages_router as portal_pages_router
+from quire.portal.router import router as portal_router
 from quire.seats.router import router as seats_router
 from quire.schedules.router import router as schedules_router
 from quire.users.router import router as users_router
@@ -88,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers += (billing_router,)
     routers += (notifications_router, notification_extensions_router)
     routers += (users_router,)
+    routers += (portal_router, portal_pages_router)  # the customer portal (docs/portal.md)
     install_routes(app, routers)
     install_docs(app, routers)
 

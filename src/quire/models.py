@@ -13,6 +13,7 @@ from quire.invoices.delivery.models import InvoiceDocument, InvoiceHostedLink
 from quire.invoices.models import Invoice, InvoiceLineItem, InvoiceLineItemGroup, InvoiceSettings
 from quire.notifications.models import Event, NotificationPolicy, WebhookDelivery
 from quire.outbox.models import OutboxEmail
+from quire.portal.models import CustomerPortalLink
 from quire.reminders.models import InvoiceReminder
 from quire.tax.models import TaxRate, TaxRateUse, TaxRegistration
 from quire.seats.models import SeatChange, SeatSnapshot, SeatType
@@ -29,4 +30,5 @@ __all__ = [
     "ListPrice", "Plan", "PlanVersion", "PlanVersionPrice", "Price", "Product",
     "SeatChange", "SeatSnapshot", "SeatType", "UsageEvent", "UsageEventUpload", "UsageMetric",
     "InvoiceReminder", "User", "UserAccount",
+    "CustomerPortalLink",
 ]

@@ -133,6 +133,7 @@ def create_real_objects(client: ApiClient) -> dict[str, str]:
         "notificationTypes": ["QUOTE_PUBLISHED", "QUOTE_ACCEPTED"]}), 201)
 
     [delivery] = _created(client.get("/notifications/deliveries", params={"policyId": hooks["id"]}), 200)["items"]
+    portal = _created(client.post(f"/customers/{customer['id']}/portal-link/rotate"), 200)
 
     return {
         "notification_policy": policy["id"], "webhook_delivery": delivery["id"], "notification_type": "QUOTE_ACCEPTED", "recipient": f"b-{n}@quire.example",
@@ -143,6 +144,7 @@ def create_real_objects(client: ApiClient) -> dict[str, str]:
         "invoice": invoice["id"], "line": line["id"], "group": group["id"], "invoice_settings": invoice_settings["id"],
         "issued_invoice": issued["id"], "issued_line": issued_line["id"], "invoice_email": invoice_email["id"],
         "hosted_token": hosted["url"].rstrip("/").rsplit("/", 1)[1],
+        "portal_token": portal["url"].rstrip("/").rsplit("/", 1)[1],
         "credit_note": note["id"], "credit_line": note_line["id"], "credit_group": note_group["id"],
         "issued_credit_note": issued_note["id"], "credit_note_email": note_email["id"],
         "product": product["id"], "price": price["id"], "plan": plan["id"], "list_price": list_price["id"],
@@ -237,11 +239,18 @@ ROUTE_PARAMS: dict[tuple[str, str], str] = {
     ("/notifications/deliveries/{id}/redeliver", "id"): "webhook_delivery",
     ("/sequence-accounts/{id}", "id"): "merchant",
     ("/users/{id}", "id"): "user",
+    ("/customers/{id}/portal-link", "id"): "customer",
+    ("/customers/{id}/portal-link/rotate", "id"): "customer",
+    ("/customers/{id}/portal-link/disable", "id"): "customer",
+    ("/portal/{token}", "token"): "portal_token",
+    ("/portal/{token}/credits", "token"): "portal_token",
+    ("/portal/{token}/usage", "token"): "portal_token",
 }
 
 #: Routes that are public by design: the path's token is the credential (docs/delivery.md), so any
 #: caller holding it is served. Isolation between accounts does not apply to them.
-PUBLIC_BY_TOKEN = frozenset({"/i/{token}", "/i/{token}/pdf"})
+PUBLIC_BY_TOKEN = frozenset({"/i/{token}", "/i/{token}/pdf", "/portal/{token}", "/portal/{token}/credits",
+                             "/portal/{token}/usage"})
 
 
 def real_id(template: str, name: str, ids: dict[str, str]) -> str:
@@ -345,7 +354,8 @@ def write_body(method: str, template: str, ids: dict[str, str]) -> dict[str, Any
 
 
 #: The last path segments that name an action: a state change, run after the plain reads and writes.
-ACTIONS = frozenset({"finalize", "send", "finalize-and-send", "void", "payment-status", "retry", "rotate", "archive"})
+ACTIONS = frozenset({"finalize", "send", "finalize-and-send", "void", "payment-status", "retry", "rotate", "archive",
+                     "disable"})
 
 
 def call_order(route: tuple[str, str]) -> tuple[int, int, str]:

@@ -113,13 +113,17 @@ def test_one_foreign_id_among_own_ones_is_404(route: tuple[str, str, str], accou
 
 
 def test_the_public_routes_are_served_only_by_their_token(accounts: Accounts) -> None:
-    """``/i/{token}`` is public by design (the token is the credential); an id of the invoice is not a token."""
+    """``/i/{token}`` and ``/portal/{token}`` are public by design (the token is the credential); an id of
+    the invoice or customer is not a token, nor is a token one character off, nor one of the other kind."""
     a_ids, b = accounts.a_ids, accounts.b
+    tokens = ("hosted_token", "portal_token")
     for template in PUBLIC_BY_TOKEN:
         assert b.get(fill_path(template, a_ids)).status_code == 200
-        for wrong in ("issued_invoice", "invoice", "hosted_token"):
-            value = a_ids[wrong] if wrong != "hosted_token" else a_ids[wrong][:-1] + ("A" if a_ids[wrong][-1] != "A" else "B")
+        for wrong in ("issued_invoice", "invoice", "customer", *tokens):
+            value = a_ids[wrong] if wrong not in tokens else a_ids[wrong][:-1] + ("A" if a_ids[wrong][-1] != "A" else "B")
             assert b.get(template.replace("{token}", value)).status_code == 404, (template, wrong)
+        other_kind = a_ids["hosted_token" if template.startswith("/portal/") else "portal_token"]
+        assert b.get(template.replace("{token}", other_kind)).status_code == 404, template
 
 
 def _list_routes() -> list[str]:
@@ -136,7 +140,7 @@ def test_no_list_shows_another_accounts_objects(accounts: Accounts) -> None:
     (but what B itself put in the query, which a page may echo), while A's own answers do show A's
     objects (so the check can see them)."""
     a, a_ids, b = accounts.a, accounts.a_ids, accounts.b
-    secret = {name: value for name, value in a_ids.items() if name != "hosted_token" and name not in VALUES}
+    secret = {name: value for name, value in a_ids.items() if name not in ("hosted_token", "portal_token") and name not in VALUES}
     seen_by_a: set[str] = set()
     for path in _list_routes():
         query = {"customerAlias": a_ids["alias"], "customerAliases": a_ids["alias"], "customerId": a_ids["customer"]}

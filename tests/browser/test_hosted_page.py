@@ -103,6 +103,15 @@ def screenshot(browser: WebDriver, width: int, path: Path, *, mobile: bool = Fal
     return image
 
 
+def write_doc_image(live: LiveServer, image: Image.Image, name: str) -> None:
+    """With QUIRE_WRITE_DOC_IMAGES=1, on the SQLite leg: ``docs/images/<name>``."""
+    if os.environ.get("QUIRE_WRITE_DOC_IMAGES") == "1" and live.name.startswith("sqlite"):
+        DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+        # 128 colours, undithered: a third of the size, no visible difference on a flat page
+        small = image.convert("RGB").quantize(colors=128, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        small.save(DOCS_IMAGES / name, optimize=True)
+
+
 def wait_for_file(folder: Path, suffix: str, timeout: float = 20) -> Path:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -182,12 +191,8 @@ def test_hosted_page_desktop_pdf_and_mobile(mail_server: tuple[LiveServer, SmtpS
     mobile = screenshot(browser, 375, tmp_path / "hosted-page-mobile.png", mobile=True, scale=2)
     browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
-    if os.environ.get("QUIRE_WRITE_DOC_IMAGES") == "1" and live.name.startswith("sqlite"):
-        DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
-        for image, name in ((desktop, "hosted-page.png"), (mobile, "hosted-page-mobile.png")):
-            # 128 colours, undithered: a third of the size, no visible difference on a flat page
-            small = image.convert("RGB").quantize(colors=128, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-            small.save(DOCS_IMAGES / name, optimize=True)
+    for image, name in ((desktop, "hosted-page.png"), (mobile, "hosted-page-mobile.png")):
+        write_doc_image(live, image, name)
 
 
 def test_voided_invoice_shows_void_and_no_payment_details(api: ApiClient, browser: WebDriver) -> None:

@@ -58,6 +58,8 @@ class MerchantSettings(RequestModel):
     credit_note_number_prefix: Annotated[str, Field(max_length=20, pattern=r"^[A-Za-z0-9_\-]*$")] = "CN"
     credit_note_number_width: Annotated[int, Field(ge=1, le=12)] = 5
     payment_reminders: PaymentReminders = PaymentReminders()
+    # The customer portal (docs/portal.md): false answers every /portal/ URL of the account with 404.
+    customer_portal_enabled: bool = True
 
 
 _DETAIL_FIELDS = (

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -86,6 +87,11 @@ async def rotate(session: AsyncSession, account_id: str, invoice_id: str) -> Inv
     link.rotated_at = clock.now()
     await session.flush()
     return link
+
+
+async def paths_of(session: AsyncSession, invoice_ids: Sequence[str]) -> dict[str, str]:
+    """``/i/{token}`` of each of these invoices that has a hosted page (a path on this server)."""
+    return {invoice_id: f"/i/{token}" for invoice_id, token in (await repo.tokens_of(session, invoice_ids)).items()}
 
 
 async def resolve(session: AsyncSession, token: str) -> Invoice | None:

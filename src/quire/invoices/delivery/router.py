@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quire.core.public_pages import TOKEN_PAGE_HEADERS
 from quire.core.http import account_of, api_router, error_response, session_of
 from quire.core.runtime import settings_of
 from quire.core.templates import render
@@ -31,14 +32,9 @@ Account = Annotated[str, Depends(account_of)]
 DELIVERY = ["Delivery (Quire extension)"]
 HOSTED = ["Hosted invoice page (Quire extension)"]
 
-# The hosted page holds a bearer token in its URL: never cached by intermediaries, never sent on as a
-# Referer, never indexed, never framed; no scripts at all.
+# The hosted page holds a bearer token in its URL (core/public_pages.py); no scripts at all.
 PAGE_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Robots-Tag": "noindex, nofollow",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
+    **TOKEN_PAGE_HEADERS,
     "Content-Security-Policy": (
         "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
         "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"

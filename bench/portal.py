@@ -1,0 +1,108 @@
+"""The customer portal's pages on SQLite with 10,000 invoices: latency of each page (docs/portal.md#latency).
+
+    .venv/bin/python bench/portal.py                      # 10,000 invoices, 200 samples per page
+    .venv/bin/python bench/portal.py --invoices 100000 --samples 50
+
+Seeds --invoices invoices over 1,000 customers of one account (bench/suite/seed.py, the seeding of
+`make bench`'s list workload), then makes it the worst case a customer's portal can meet: every numbered
+invoice becomes SENT and belongs to ONE customer, each with a hosted link, so the invoices page lists
+100 unpaid and 24 paid of thousands and counts them all. Through the API it adds that customer a credit
+grant, and 3 usage metrics with 20 events each in each of the last 6 months. Then it starts `quire serve`
+(one uvicorn worker, a separate process, as users run it), issues the customer's portal link and times
+--samples sequential GETs of each page after 10 warm-up ones: p50, p90, p99, max.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.suite import seed, servers  # noqa: E402
+
+
+def worst_case(path: str, account_id: str, customer_id: str) -> int:
+    """Every numbered invoice SENT and the one customer's, with a hosted link each; how many."""
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE invoices SET status = 'SENT', customer_id = ?, sent_date = issue_date, sent_at = created_at "
+                   "WHERE account_id = ? AND invoice_number IS NOT NULL", (customer_id, account_id))
+        db.execute("INSERT INTO invoice_hosted_links (invoice_id, account_id, token, created_at) "
+                   "SELECT id, account_id, hex(randomblob(16)), created_at FROM invoices WHERE status = 'SENT'")
+        db.execute("ANALYZE")
+        return int(db.execute("SELECT count(*) FROM invoices WHERE status = 'SENT'").fetchone()[0])
+
+
+def usage_and_credits(api: httpx.Client, account_id: str, customer_id: str) -> None:
+    response = api.post("/credits", json={"sequenceAccountId": account_id, "customerId": customer_id, "name": "Credit",
+                                          "creditUnitType": "CURRENCY", "currency": "GBP", "amount": 500})
+    assert response.status_code == 201, response.text
+    now = datetime.now(UTC)
+    for n in range(3):
+        metric = api.post("/usage-metrics", json={"name": f"Metric {n}", "metricType": "SIMPLE", "eventType": f"e{n}",
+                                                   "aggregationType": "SUM", "aggregationProperty": "n"})
+        assert metric.status_code == 201, metric.text
+        for month in range(6):
+            for k in range(20):
+                stamp = (now - timedelta(days=30 * month, minutes=k)).strftime("%Y-%m-%dT%H:%M:%SZ")
+                sent = api.post("/usage-events", json={"customerAlias": customer_id, "eventType": f"e{n}",
+                                                        "eventTimestamp": stamp, "eventProperties": {"n": k}})
+                assert sent.status_code == 201, sent.text
+
+
+def timed(client: httpx.Client, path: str, samples: int) -> list[float]:
+    for _ in range(10):
+        assert client.get(path).status_code == 200
+    times = []
+    for _ in range(samples):
+        began = time.perf_counter()
+        response = client.get(path)
+        times.append((time.perf_counter() - began) * 1000)
+        assert response.status_code == 200, response.status_code
+    return sorted(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--invoices", type=int, default=10_000)
+    parser.add_argument("--samples", type=int, default=200)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="quire-portal-bench-"))
+    path = folder / "quire.db"
+    url = f"sqlite:///{path}"
+    seed.migrate(url)
+    account = seed.create_accounts(url, ["portal"])["portal"]
+    seeded = seed.seed_invoices(url, account["sequenceAccountId"], args.invoices)
+    customer = seeded.customer_ids[0]
+    sent = worst_case(str(path), account["sequenceAccountId"], customer)
+    server = servers.quire_server("uvicorn", 1, url, folder, secrets.token_hex(16)).start()
+    try:
+        base = f"http://127.0.0.1:{server.port}"
+        with httpx.Client(base_url=base, auth=(account["clientId"], account["clientSecret"]), timeout=60) as api:
+            usage_and_credits(api, account["sequenceAccountId"], customer)
+            token = api.post(f"/customers/{customer}/portal-link/rotate").json()["url"].rsplit("/", 1)[1]
+        print(f"SQLite, {seeded.count:,} invoices of which {sent:,} SENT to one customer; "
+              f"{args.samples} sequential requests per page (ms):")
+        print(f"{'page':<28} {'p50':>7} {'p90':>7} {'p99':>7} {'max':>7}")
+        with httpx.Client(base_url=base, headers={"Accept": "text/html"}, timeout=60) as browser:
+            for suffix in ("", "/credits", "/usage"):
+                times = timed(browser, f"/portal/{token}{suffix}", args.samples)
+                p = statistics.quantiles(times, n=100)
+                print(f"{'/portal/{token}' + suffix:<28} {statistics.median(times):7.1f} {p[89]:7.1f} {p[98]:7.1f} "
+                      f"{times[-1]:7.1f}")
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

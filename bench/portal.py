@@ -9,7 +9,8 @@ invoice becomes SENT and belongs to ONE customer, each with a hosted link, so th
 100 unpaid and 24 paid of thousands and counts them all. Through the API it adds that customer a credit
 grant, and 3 usage metrics with 20 events each in each of the last 6 months. Then it starts `quire serve`
 (one uvicorn worker, a separate process, as users run it), issues the customer's portal link and times
---samples sequential GETs of each page after 10 warm-up ones: p50, p90, p99, max.
+--samples sequential GETs of each page after 10 warm-up ones: p50, p90, p99, max, and the server's CPU time
+per request (which the load of a shared machine changes little).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -60,6 +62,15 @@ def usage_and_credits(api: httpx.Client, account_id: str, customer_id: str) -> N
                 assert sent.status_code == 201, sent.text
 
 
+def _cpu(process: psutil.Process) -> float:
+    """User + system CPU seconds of the server and its children (the load on the machine changes it little)."""
+    total = 0.0
+    for p in (process, *process.children(recursive=True)):
+        times = p.cpu_times()
+        total += times.user + times.system
+    return total
+
+
 def timed(client: httpx.Client, path: str, samples: int) -> list[float]:
     for _ in range(10):
         assert client.get(path).status_code == 200
@@ -93,13 +104,16 @@ def main() -> None:
             token = api.post(f"/customers/{customer}/portal-link/rotate").json()["url"].rsplit("/", 1)[1]
         print(f"SQLite, {seeded.count:,} invoices of which {sent:,} SENT to one customer; "
               f"{args.samples} sequential requests per page (ms):")
-        print(f"{'page':<28} {'p50':>7} {'p90':>7} {'p99':>7} {'max':>7}")
+        print(f"{'page':<28} {'p50':>7} {'p90':>7} {'p99':>7} {'max':>7} {'server CPU/req':>15}")
+        worker = psutil.Process(server.proc.pid if server.proc else 0)
         with httpx.Client(base_url=base, headers={"Accept": "text/html"}, timeout=60) as browser:
             for suffix in ("", "/credits", "/usage"):
+                cpu = _cpu(worker)
                 times = timed(browser, f"/portal/{token}{suffix}", args.samples)
+                per_request = (_cpu(worker) - cpu) / (args.samples + 10) * 1000
                 p = statistics.quantiles(times, n=100)
                 print(f"{'/portal/{token}' + suffix:<28} {statistics.median(times):7.1f} {p[89]:7.1f} {p[98]:7.1f} "
-                      f"{times[-1]:7.1f}")
+                      f"{times[-1]:7.1f} {per_request:15.1f}")
     finally:
         server.stop()
 

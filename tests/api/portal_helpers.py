@@ -41,7 +41,7 @@ def portal_world(client: ApiClient, name: str = "Globex Corporation") -> dict[st
     credit grant of which nothing is drawn, and 3 API calls this month and 2 five weeks ago; a second
     customer of the account with a sent invoice, a grant and usage of its own."""
     today = datetime.now(UTC).date()
-    customer = new_customer(client, legalName=name, billingEmails=["ap@globex.example"])
+    customer = new_customer(client, legalName=name, billingEmails=["portal-tests@globex.example"])
     other = new_customer(client, legalName="Initech Ltd")
     future, past = (today + timedelta(days=20)).isoformat(), (today - timedelta(days=40)).isoformat()
     invoices = {

@@ -38,7 +38,7 @@ def test_the_link_is_issued_rotated_and_disabled(server: LiveServer, client: Api
     assert first.json() == {"customerId": cid, "enabled": False, "customerPortalEnabled": True}
 
     issued = client.post(f"/customers/{cid}/portal-link/rotate").json()
-    assert issued["enabled"] is True and issued["customerPortalEnabled"] is True and "rotatedAt" not in issued
+    assert issued["enabled"] is True and issued["customerPortalEnabled"] is True and "changedAt" not in issued
     assert re.fullmatch(r"http://127\.0\.0\.1:8000/portal/[A-Za-z0-9_-]{32}", issued["url"]), issued["url"]
     shown = client.get(f"/customers/{cid}/portal-link").json()
     assert "url" not in shown  # never again: only its hash is stored
@@ -46,21 +46,23 @@ def test_the_link_is_issued_rotated_and_disabled(server: LiveServer, client: Api
     assert page(server, issued["url"]).status_code == 200
 
     rotated = client.post(f"/customers/{cid}/portal-link/rotate").json()
-    assert rotated["url"] != issued["url"] and rotated["createdAt"] == issued["createdAt"] and "rotatedAt" in rotated
+    assert rotated["url"] != issued["url"] and rotated["createdAt"] == issued["createdAt"]
+    assert rotated["changedAt"] >= rotated["createdAt"]
     for suffix in ("", "/credits", "/usage"):
         assert page(server, issued["url"], suffix).status_code == 404, suffix  # the old link dies at once
         assert page(server, rotated["url"], suffix).status_code == 200, suffix
 
     disabled = client.post(f"/customers/{cid}/portal-link/disable")
     assert disabled.status_code == 200
-    assert disabled.json()["enabled"] is False and "disabledAt" in disabled.json() and "url" not in disabled.json()
+    assert disabled.json()["enabled"] is False and "url" not in disabled.json()
+    assert disabled.json()["changedAt"] >= rotated["changedAt"]
     assert page(server, rotated["url"]).status_code == 404
     again = client.post(f"/customers/{cid}/portal-link/disable").json()  # idempotent
-    assert again["disabledAt"] == disabled.json()["disabledAt"]
+    assert again == disabled.json()
     assert client.get(f"/customers/{cid}/portal-link").json()["enabled"] is False
 
     revived = client.post(f"/customers/{cid}/portal-link/rotate").json()
-    assert revived["enabled"] is True and "disabledAt" not in revived
+    assert revived["enabled"] is True and revived["changedAt"] >= disabled.json()["changedAt"]
     assert page(server, revived["url"]).status_code == 200 and page(server, rotated["url"]).status_code == 404
 
 
@@ -188,3 +190,32 @@ def test_the_pages_are_not_in_the_openapi_document(server: LiveServer) -> None:
     assert not [p for p in paths if p.startswith("/portal")]
     assert {"/customers/{id}/portal-link", "/customers/{id}/portal-link/rotate",
             "/customers/{id}/portal-link/disable"} <= set(paths)
+
+
+def test_usage_per_month_is_what_the_api_calculates(server: LiveServer, client: ApiClient) -> None:
+    """A SUM of decimals (SQLite sums them in parts, PostgreSQL as numeric): each month the portal shows
+    is the figure ``GET /usage-metrics/{id}/calculate`` gives for that month."""
+    from datetime import UTC, datetime, timedelta
+
+    from quire.billing_documents.formatting import format_number
+    from quire.portal.pages import USAGE_MONTHS, months_back
+
+    customer = new_customer(client)
+    metric = client.post("/usage-metrics", json={"name": "Data", "metricType": "SIMPLE", "eventType": "data",
+                                                  "aggregationType": "SUM", "aggregationProperty": "gb", "unit": "GB"})
+    assert metric.status_code == 201, metric.text
+    now = datetime.now(UTC).replace(microsecond=0)
+    for when, gb in ((now, "1.25"), (now, "0.005"), (now - timedelta(days=35), "12.5"), (now - timedelta(days=70), "7")):
+        assert client.post("/usage-events", json={"customerAlias": customer["id"], "eventType": "data",
+                                                   "eventTimestamp": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                                   "eventProperties": {"gb": gb}}).status_code == 201
+    url = rotate(client, customer["id"])
+    html = page(server, url, "/usage").text
+    shown = [v for _, v in re.findall(r"<tr><td>([A-Z][a-z]{2} \d{4})</td><td class=\"num\">([^<]*)</td></tr>", html)]
+    expected = []
+    for start, end in months_back(datetime.now(UTC).date(), USAGE_MONTHS):
+        answer = client.get(f"/usage-metrics/{metric.json()['id']}/calculate", params={
+            "customerAliases": customer["id"], "periodStart": start.isoformat(), "periodEnd": end.isoformat()})
+        assert answer.status_code == 200, answer.text
+        expected.append(format_number(str(answer.json()["value"])))
+    assert shown == expected and expected[-1] == "1.255" and "12.5" in expected

@@ -83,7 +83,7 @@ async def rotate(session: AsyncSession, account_id: str, customer_id: str) -> Li
                                   created_at=now)
         session.add(link)
     else:
-        link.token_sha256, link.rotated_at, link.disabled_at = digest(token), now, None
+        link.token_sha256, link.changed_at = digest(token), now
     await session.flush()
     return LinkState(customer.id, link, await _portal_enabled(session, account_id), token=token)
 
@@ -93,7 +93,7 @@ async def disable(session: AsyncSession, account_id: str, customer_id: str) -> L
     customer = await get_customer(session, account_id, customer_id, lock=True)
     link = await repo.link_of(session, customer.id)
     if link is not None and link.token_sha256 is not None:
-        link.token_sha256, link.disabled_at = None, clock.now()
+        link.token_sha256, link.changed_at = None, clock.now()
         await session.flush()
     return LinkState(customer.id, link, await _portal_enabled(session, account_id))
 

@@ -2,7 +2,7 @@
 
 Read through the services the API uses: ``invoices.service.list_invoices`` (as ``GET /invoices`` with
 ``status=SENT&customerId=…``), ``credits.present.customer_balances`` (``GET /credits/{id}/balances``) and
-``usage.service.calculate_metric`` (``GET /usage-metrics/{id}/calculate``), always with the owner's
+``usage.calculation.calculate_periods`` (the calculation of ``GET /usage-metrics/{id}/calculate``), always with the owner's
 account and customer: nothing of another customer or account can reach a page.
 """
 
@@ -30,9 +30,10 @@ from quire.invoices.schemas import InvoiceSortBy
 from quire.invoices.service import list_invoices
 from quire.portal.chart import bar_chart
 from quire.portal.links import PortalOwner
-from quire.usage.calculation import CalculationOutOfRange, MetricValue
+from quire.usage.calculation import CalculationOutOfRange, MetricSpec, calculate_periods
 from quire.usage.models import UsageMetric
-from quire.usage.service import calculate_metric, list_metrics
+from quire.usage.service import list_metrics
+from quire.usage.values import period_bounds
 
 #: Unpaid invoices listed (all of them, for any real customer); paid ones: the most recent.
 UNPAID_SHOWN = 100
@@ -160,18 +161,19 @@ def months_back(today: date, count: int) -> list[tuple[date, date]]:
 
 async def _monthly(session: AsyncSession, owner: PortalOwner, metric: UsageMetric,
                    months: Sequence[tuple[date, date]]) -> list[Decimal] | None:
-    """The metric's value for the customer in each month; None when no event counts in any of them."""
-    async def value(start: date, end: date) -> MetricValue:
-        calculation = await calculate_metric(session, owner.account_id, metric.id, customer_aliases=owner.customer.id,
-                                             period_start=start, period_end=end)
-        return calculation.result.total
-
+    """The metric's value for the customer in each month; None when no event counts in any of them.
+    The calculation of ``GET /usage-metrics/{id}/calculate`` (``usage.calculation``), given the customer
+    itself rather than names to resolve, the whole window first (one query for a metric never used)."""
+    spec, customer = MetricSpec.of(metric), [owner.customer.id]
+    window = [period_bounds(months[0][0], months[-1][1])]
     try:
-        if (await value(months[0][0], months[-1][1])).event_count == 0:  # one query for a metric never used
+        if (await calculate_periods(session, owner.account_id, spec, customer, window))[0].total.event_count == 0:
             return None
-        return [(await value(start, end)).value for start, end in months]
+        results = await calculate_periods(session, owner.account_id, spec, customer,
+                                          [period_bounds(start, end) for start, end in months])
     except CalculationOutOfRange:  # a SUM SQLite cannot hold exactly: left out rather than wrong
         return None
+    return [result.total.value for result in results]
 
 
 async def usage_page(session: AsyncSession, owner: PortalOwner) -> dict[str, Any]:

@@ -25,40 +25,38 @@ from quire.core.runtime import settings_of
 from quire.core.templates import render
 from quire.portal import links, pages
 from quire.portal.links import LinkState, PortalOwner
-from quire.portal.schemas import PortalLinkRead
+from quire.portal.schemas import PortalLinkIssued, PortalLinkRead
 
 router = api_router(tags=["Customer portal (Quire extension)"])
 pages_router = APIRouter(include_in_schema=False)
 
 
-def _read(session: AsyncSession, state: LinkState) -> PortalLinkRead:
+def _read(state: LinkState) -> PortalLinkRead:
     link = state.link
-    return PortalLinkRead(
-        customer_id=state.customer_id, enabled=state.live, customer_portal_enabled=state.portal_enabled,
-        url=links.url_of(settings_of(session), state.token) if state.token else None,
-        created_at=link.created_at if link else None, rotated_at=link.rotated_at if link else None,
-        disabled_at=link.disabled_at if link else None,
-    )
+    return PortalLinkRead(customer_id=state.customer_id, enabled=state.live, customer_portal_enabled=state.portal_enabled,
+                          created_at=link.created_at if link else None, changed_at=link.changed_at if link else None)
 
 
 @router.get("/customers/{id}/portal-link", response_model=PortalLinkRead, operation_id="getCustomersByIdPortalLink",
             summary="Whether the customer's portal link works (its URL is shown only when rotated)")
 async def get_portal_link(id: str, session: Session, account: Account) -> PortalLinkRead:
-    return _read(session, await links.state(session, account, id))
+    return _read(await links.state(session, account, id))
 
 
-@router.post("/customers/{id}/portal-link/rotate", response_model=PortalLinkRead,
+@router.post("/customers/{id}/portal-link/rotate", response_model=PortalLinkIssued,
              operation_id="postCustomersByIdPortalLinkRotate",
              summary="Issue a new portal URL for the customer; the previous one stops working")
-async def rotate_portal_link(id: str, session: Session, account: Account) -> PortalLinkRead:
-    return _read(session, await links.rotate(session, account, id))
+async def rotate_portal_link(id: str, session: Session, account: Account) -> PortalLinkIssued:
+    state = await links.rotate(session, account, id)
+    assert state.token is not None
+    return PortalLinkIssued(**dict(_read(state)), url=links.url_of(settings_of(session), state.token))
 
 
 @router.post("/customers/{id}/portal-link/disable", response_model=PortalLinkRead,
              operation_id="postCustomersByIdPortalLinkDisable",
              summary="Turn the customer's portal link off; rotating issues a new one")
 async def disable_portal_link(id: str, session: Session, account: Account) -> PortalLinkRead:
-    return _read(session, await links.disable(session, account, id))
+    return _read(await links.disable(session, account, id))
 
 
 # --- the pages ------------------------------------------------------------------------------------

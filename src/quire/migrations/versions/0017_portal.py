@@ -5,7 +5,7 @@ Revises: 0001
 Create Date: 2026-12-07
 
 ``customer_portal_links``: one row per customer that was given a portal link; ``token_sha256`` is NULL
-while the link is disabled (docs/portal.md). The account-level switch is a merchant setting
+while the link is disabled, ``changed_at`` is its last rotation or disable (docs/portal.md). The account-level switch is a merchant setting
 (``customerPortalEnabled``, stored in ``accounts.merchant_settings``): no column.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from quire.migrations.columns import at, cascade_fk, index, key
+from quire.migrations.columns import at, cascade_fk, key
 
 revision = "0017"
 down_revision = "0001"
@@ -25,15 +25,13 @@ def upgrade() -> None:
         "customer_portal_links",
         key("customer_id"),
         key("account_id"),
-        sa.Column("token_sha256", sa.String(length=64), nullable=True),
         at("created_at"),
-        at("rotated_at", nullable=True),
-        at("disabled_at", nullable=True),
-        cascade_fk("customer_id", "customers"),
+        at("changed_at", nullable=True),
+        sa.Column("token_sha256", sa.String(length=64), nullable=True),
         sa.PrimaryKeyConstraint("customer_id"),
+        cascade_fk("customer_id", "customers"),
         sa.UniqueConstraint("token_sha256", name="uq_customer_portal_links_token_sha256"),
     )
-    index("customer_portal_links", "account_customer", "account_id", "customer_id")
 
 
 def downgrade() -> None:

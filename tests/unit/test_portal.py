@@ -48,7 +48,8 @@ def test_months_back_are_calendar_months_ending_today() -> None:
 
 def test_tokens_have_192_bits_and_only_their_hash_is_kept() -> None:
     tokens = {new_token() for _ in range(200)}
-    assert len(tokens) == 200 and all(TOKEN_SHAPE.match(t) for t in tokens)
+    assert len(tokens) == 200 and all(TOKEN_SHAPE.fullmatch(t) for t in tokens)
     token = next(iter(tokens))
     assert digest(token) == hashlib.sha256(token.encode()).hexdigest() and len(digest(token)) == 64
-    assert not TOKEN_SHAPE.match(token + "A") and not TOKEN_SHAPE.match(token[:-1] + "/")
+    for wrong in (token + "A", token[:-1] + "/", token + "\n", token[:-1]):
+        assert not TOKEN_SHAPE.fullmatch(wrong), wrong

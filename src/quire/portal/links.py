@@ -33,7 +33,7 @@ from quire.portal.models import CustomerPortalLink
 
 TOKEN_BYTES = 24
 #: What ``token_urlsafe(24)`` produces; anything else is answered 404 without a query.
-TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{32}$")
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{32}")
 
 
 def new_token() -> str:
@@ -111,7 +111,7 @@ class PortalOwner:
 async def resolve(session: AsyncSession, token: str) -> PortalOwner | None:
     """The owner of a live token of a portal that is on, or None. No account scope: the token is the
     credential; every read of the portal is then scoped by this account and customer."""
-    if not TOKEN_SHAPE.match(token):
+    if not TOKEN_SHAPE.fullmatch(token):
         return None
     wanted = digest(token)
     link = await repo.link_by_digest(session, wanted)

@@ -133,7 +133,7 @@ def test_every_404_is_the_same_and_says_nothing(server: LiveServer, client: ApiC
         page(server, disabled),  # disabled
         page(server, new[:-1] + ("A" if token[-1] != "A" else "B")),  # one character off
         page(server, new + "x"),  # not a token's shape: no query at all
-        httpx.get(f"{server.base_url}/portal/{customer['id']}", headers=HTML),  # an id is not a token
+        httpx.get(f"{server.base_url}/portal/{customer['id']}", headers=HTML, timeout=30),  # an id is not a token
     ]
     assert {a.status_code for a in answers} == {404}
     assert len({a.text for a in answers}) == 1
@@ -143,7 +143,7 @@ def test_every_404_is_the_same_and_says_nothing(server: LiveServer, client: ApiC
         assert word not in body.casefold(), word
     for answer in answers:
         assert answer.headers["cache-control"] == "no-store" and answer.headers["referrer-policy"] == "no-referrer"
-    as_json = httpx.get(f"{server.base_url}/portal/{old.rsplit('/', 1)[1]}")
+    as_json = httpx.get(f"{server.base_url}/portal/{old.rsplit('/', 1)[1]}", timeout=30)
     assert as_json.status_code == 404 and as_json.json() == {"error": {"type": "NotFound", "message": "Not found"}}
 
 
@@ -186,7 +186,7 @@ def test_headers_escape_and_the_strict_csp(server: LiveServer, client: ApiClient
 
 
 def test_the_pages_are_not_in_the_openapi_document(server: LiveServer) -> None:
-    paths = httpx.get(f"{server.base_url}/openapi.json").json()["paths"]
+    paths = httpx.get(f"{server.base_url}/openapi.json", timeout=60).json()["paths"]
     assert not [p for p in paths if p.startswith("/portal")]
     assert {"/customers/{id}/portal-link", "/customers/{id}/portal-link/rotate",
             "/customers/{id}/portal-link/disable"} <= set(paths)
@@ -219,3 +219,43 @@ def test_usage_per_month_is_what_the_api_calculates(server: LiveServer, client: 
         assert answer.status_code == 200, answer.text
         expected.append(format_number(str(answer.json()["value"])))
     assert shown == expected and expected[-1] == "1.255" and "12.5" in expected
+
+
+def test_calculate_periods_equals_calculate_of_each_period(server: LiveServer, client: ApiClient) -> None:
+    """The portal's one query per metric (``calculate_periods``) gives, for every aggregation, what
+    ``calculate`` (the API's calculation) gives for each period alone, groups included."""
+    from datetime import UTC, datetime, timedelta
+
+    from quire.usage.calculation import MetricSpec, calculate, calculate_periods
+    from quire.usage.models import UsageMetric
+
+    customer = new_customer(client)
+    bodies = [{"aggregationType": "COUNT"}, {"aggregationType": "SUM", "aggregationProperty": "gb"},
+              {"aggregationType": "UNIQUE", "aggregationProperty": "user"},
+              {"aggregationType": "SUM", "aggregationProperty": "gb", "metricType": "GROUPED", "groupingProperty": "region"}]
+    ids = []
+    for n, body in enumerate(bodies):
+        made = client.post("/usage-metrics", json={"name": f"M{n}", "metricType": "SIMPLE", "eventType": "use", **body})
+        assert made.status_code == 201, made.text
+        ids.append(made.json()["id"])
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    edges = [start + timedelta(days=10 * k) for k in range(5)]  # four periods of 10 days
+    for k, (gb, user, region) in enumerate([("1.5", "a", "eu"), ("2", "b", "us"), ("0.25", "a", "eu"), ("4", "c", None),
+                                            ("8", "a", "us"), ("16", "b", "eu")]):
+        when = start + timedelta(days=9 * k, hours=k)  # the last one (day 45) falls after the last period
+        props = {"gb": gb, "user": user, **({"region": region} if region else {})}
+        assert client.post("/usage-events", json={"customerAlias": customer["id"], "eventType": "use",
+                                                   "eventTimestamp": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                                   "eventProperties": props}).status_code == 201
+    periods = list(zip(edges, edges[1:]))
+    account = client.credential.account_id if client.credential else ""
+
+    async def compare(session: Any) -> None:
+        for metric_id in ids:
+            spec = MetricSpec.of(await session.get(UsageMetric, metric_id))
+            together = await calculate_periods(session, account, spec, [customer["id"]], periods)
+            alone = [await calculate(session, account, spec, [customer["id"]], a, b) for a, b in periods]
+            assert together == alone, (metric_id, together, alone)
+            assert sum(r.total.event_count for r in together) == 5
+
+    in_database(server, compare)

@@ -161,17 +161,14 @@ def months_back(today: date, count: int) -> list[tuple[date, date]]:
 
 async def _monthly(session: AsyncSession, owner: PortalOwner, metric: UsageMetric,
                    months: Sequence[tuple[date, date]]) -> list[Decimal] | None:
-    """The metric's value for the customer in each month; None when no event counts in any of them.
-    The calculation of ``GET /usage-metrics/{id}/calculate`` (``usage.calculation``), given the customer
-    itself rather than names to resolve, the whole window first (one query for a metric never used)."""
-    spec, customer = MetricSpec.of(metric), [owner.customer.id]
-    window = [period_bounds(months[0][0], months[-1][1])]
+    """The metric's value for the customer in each month, in one query (the calculation of
+    ``GET /usage-metrics/{id}/calculate``, per period); None when no event counts in any month."""
     try:
-        if (await calculate_periods(session, owner.account_id, spec, customer, window))[0].total.event_count == 0:
-            return None
-        results = await calculate_periods(session, owner.account_id, spec, customer,
+        results = await calculate_periods(session, owner.account_id, MetricSpec.of(metric), [owner.customer.id],
                                           [period_bounds(start, end) for start, end in months])
     except CalculationOutOfRange:  # a SUM SQLite cannot hold exactly: left out rather than wrong
+        return None
+    if all(result.total.event_count == 0 for result in results):
         return None
     return [result.total.value for result in results]
 

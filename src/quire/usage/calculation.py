@@ -29,7 +29,6 @@ from sqlalchemy import (
     Numeric,
     String,
     and_,
-    bindparam,
     case,
     cast,
     distinct,
@@ -44,7 +43,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import BindParameter, ColumnElement
+from sqlalchemy.sql.elements import ColumnElement
 
 from quire.core.errors import QuireError
 from quire.core.textfold import casefold, fold
@@ -239,12 +238,14 @@ def _statement(
     props: _PostgresProps | _SqliteProps,
     spec: MetricSpec,
     account_id: str,
-    start: datetime | BindParameter[datetime],
-    end: datetime | BindParameter[datetime],
+    start: datetime,
+    end: datetime,
     *,
     customer_ids: Sequence[str] | None,
+    boundaries: Sequence[datetime] = (),
 ) -> Any:
-    """One aggregate row per key: (customer_id if all customers) and (group if GROUPED)."""
+    """One aggregate row per key: (customer_id if all customers), (the period, numbered from 0, if
+    ``boundaries`` split ``[start, end)``) and (group if GROUPED)."""
     events = UsageEvent.__table__.c
     where: list[ColumnElement[bool]] = [
         events.account_id == account_id,
@@ -263,6 +264,11 @@ def _statement(
         keys.append("customer_id")
     else:
         where.append(events.customer_alias.in_(_aliases_of(account_id, customer_ids)))
+    if boundaries:
+        period = case(*((events.event_timestamp < bound, index) for index, bound in enumerate(boundaries)),
+                      else_=len(boundaries))
+        columns.append(period.label("period"))
+        keys.append("period")
     if spec.grouping_property is not None:
         columns.append(props.text(spec.grouping_property).label("grp"))
         keys.append("grp")
@@ -342,9 +348,9 @@ def _combine(values: Sequence[MetricValue]) -> MetricValue:
     )
 
 
-async def _rows(session: AsyncSession, stmt: Any, params: dict[str, Any] | None = None) -> list[Any]:
+async def _rows(session: AsyncSession, stmt: Any) -> list[Any]:
     try:
-        return list((await session.execute(stmt, params)).all())
+        return list((await session.execute(stmt)).all())
     except OperationalError as exc:
         if "integer overflow" in str(exc):
             raise CalculationOutOfRange("The sum is out of SQLite's 64-bit integer range (use PostgreSQL)") from None
@@ -395,14 +401,18 @@ async def calculate_periods(
     customer_ids: Sequence[str],
     periods: Sequence[tuple[datetime, datetime]],
 ) -> list[MetricResult]:
-    """``calculate`` for each ``[start, end)`` of ``periods``, in order: one statement, built once (building
-    it costs more than running it for one customer) and run once per period."""
-    if not customer_ids:
+    """``calculate`` for each of ``periods``, consecutive ``[start, end)`` intervals (each starts where the
+    one before it ends), in one query: the events of the whole span, each counted in its own period."""
+    if any(before[1] != after[0] for before, after in zip(periods, periods[1:])):
+        raise ValueError("periods must be consecutive")
+    if not customer_ids or not periods:
         return [MetricResult(total=ZERO, groups=() if spec.grouping_property else None) for _ in periods]
-    stmt = _statement(_props(session), spec, account_id, bindparam("period_start"), bindparam("period_end"),
-                      customer_ids=list(customer_ids))
-    return [_result(spec, await _rows(session, stmt, {"period_start": start, "period_end": end}))
-            for start, end in periods]
+    stmt = _statement(_props(session), spec, account_id, periods[0][0], periods[-1][1], customer_ids=list(customer_ids),
+                      boundaries=[end for _, end in periods[:-1]])
+    by_period: dict[int, list[Any]] = {}
+    for row in await _rows(session, stmt):
+        by_period.setdefault(int(row.period), []).append(row)
+    return [_result(spec, by_period.get(index, [])) for index in range(len(periods))]
 
 
 async def calculate_all(

@@ -43,6 +43,7 @@ from quire.portal.router import router as portal_router
 from quire.seats.router import router as seats_router
 from quire.schedules.router import router as schedules_router
 from quire.users.router import router as users_router
+from quire.console.pages import install as install_console
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers += (portal_router, portal_pages_router)  # the customer portal (docs/portal.md)
     install_routes(app, routers)
     install_docs(app, routers)
+    install_console(app)  # /console: server-rendered pages, not in /openapi.json (docs/console.md)
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict[str, str]:

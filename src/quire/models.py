@@ -3,6 +3,7 @@
 from quire.accounts.models import Account, ApiCredential
 from quire.billing.models import BillingRun, ScheduleInvoice  # noqa: F401
 from quire.catalogue.models import ListPrice, Plan, PlanVersion, PlanVersionPrice, Price, Product
+from quire.console.models import ConsoleSession, ConsoleSignInFailure
 from quire.core.db import Base
 from quire.core.idempotency import IdempotencyRecord
 from quire.core.numbering import DocumentCounter
@@ -30,5 +31,5 @@ __all__ = [
     "ListPrice", "Plan", "PlanVersion", "PlanVersionPrice", "Price", "Product",
     "SeatChange", "SeatSnapshot", "SeatType", "UsageEvent", "UsageEventUpload", "UsageMetric",
     "InvoiceReminder", "User", "UserAccount",
-    "CustomerPortalLink",
+    "CustomerPortalLink", "ConsoleSession", "ConsoleSignInFailure",
 ]

@@ -1,0 +1,121 @@
+"""The overview's figures: invoiced, collected and outstanding per month, overdue invoices, the billing
+runs. Read-only aggregates over the same tables the API lists (docs/console.md#overview says exactly
+what each figure counts).
+
+- **invoiced** (a month): gross totals of FINAL and SENT invoices issued that month (voided ones are not);
+- **collected**: of those, the ones whose payment status is PAID (Quire records no payment date: an
+  invoice counts as collected in the month it was issued);
+- **outstanding**: of those, the ones neither PAID nor UNCOLLECTIBLE (PARTIALLY_PAID counts in full: no
+  partial amount is recorded);
+- **overdue**: outstanding invoices whose due date is before today (UTC).
+
+Amounts are per currency, in minor units, never added across currencies.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, UTC
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quire.billing.models import BillingRun
+from quire.core import clock
+from quire.invoices.models import Invoice
+from quire.schedules.models import BillingSchedule
+
+ISSUED = ("FINAL", "SENT")
+NOT_OWED = ("PAID", "UNCOLLECTIBLE")
+MONTHS = 12
+#: The daily billing run's time (quire.billing.jobs: cron "0 2 * * *").
+DAILY_RUN = time(2, 0, tzinfo=UTC)
+
+
+def month_starts(today: date, count: int = MONTHS) -> list[date]:
+    first = today.replace(day=1)
+    months = []
+    for _ in range(count):
+        months.append(first)
+        first = (first - timedelta(days=1)).replace(day=1)
+    return months[::-1]
+
+
+@dataclass
+class Series:
+    currency: str
+    months: list[date]
+    invoiced: dict[date, int] = field(default_factory=lambda: defaultdict(int))
+    collected: dict[date, int] = field(default_factory=lambda: defaultdict(int))
+    outstanding: dict[date, int] = field(default_factory=lambda: defaultdict(int))
+
+    def total(self, name: str) -> int:
+        return sum(getattr(self, name).values())
+
+
+@dataclass
+class Overview:
+    today: date
+    series: list[Series]
+    overdue: list[Invoice]
+    overdue_totals: dict[str, tuple[int, int]]  # currency → (count, gross minor)
+    active_schedules: int
+    last_run: BillingRun | None
+    next_run: datetime
+
+
+async def overview(session: AsyncSession, account_id: str, *, overdue_limit: int = 10) -> Overview:
+    today = clock.today()
+    months = month_starts(today)
+    rows = await session.execute(
+        select(Invoice.currency, Invoice.issue_date, Invoice.payment_status, func.sum(Invoice.gross_total_minor))
+        .where(Invoice.account_id == account_id, Invoice.status.in_(ISSUED), Invoice.issue_date >= months[0])
+        .group_by(Invoice.currency, Invoice.issue_date, Invoice.payment_status))
+    by_currency: dict[str, Series] = {}
+    for currency, issued, payment_status, gross in rows:
+        series = by_currency.setdefault(currency, Series(currency, months))
+        month = issued.replace(day=1)
+        series.invoiced[month] += int(gross or 0)
+        if payment_status == "PAID":
+            series.collected[month] += int(gross or 0)
+        elif payment_status not in NOT_OWED:
+            series.outstanding[month] += int(gross or 0)
+    ordered = sorted(by_currency.values(), key=lambda s: (-s.total("invoiced"), s.currency))
+
+    owed = (Invoice.account_id == account_id, Invoice.status.in_(ISSUED), Invoice.payment_status.not_in(NOT_OWED),
+            Invoice.due_date < today)
+    overdue = list(await session.scalars(select(Invoice).where(*owed).order_by(Invoice.due_date, Invoice.id)
+                                         .limit(overdue_limit)))
+    totals = {c: (int(n), int(g or 0)) for c, n, g in await session.execute(
+        select(Invoice.currency, func.count(), func.sum(Invoice.gross_total_minor)).where(*owed)
+        .group_by(Invoice.currency))}
+    active = int(await session.scalar(select(func.count()).select_from(BillingSchedule).where(
+        BillingSchedule.account_id == account_id, BillingSchedule.status == "ACTIVE",
+        BillingSchedule.archived_at.is_(None))) or 0)
+    last_run = (await session.scalars(select(BillingRun).where(BillingRun.account_id == account_id)
+                                      .order_by(BillingRun.started_at.desc(), BillingRun.id.desc()).limit(1))).first()
+    now = clock.now()
+    next_run = datetime.combine(now.date(), DAILY_RUN)
+    if next_run <= now:
+        next_run += timedelta(days=1)
+    return Overview(today, ordered, overdue, totals, active, last_run, next_run)
+
+
+def chart(series: Series, width: int = 720, height: int = 240) -> dict[str, object]:
+    """A grouped bar chart as SVG geometry (drawn by the template; no script, no library)."""
+    pad_left, pad_bottom, pad_top = 8, 28, 10
+    names = ("invoiced", "collected", "outstanding")
+    peak = max([max(getattr(series, n).values(), default=0) for n in names] + [1])
+    slot = (width - pad_left) / len(series.months)
+    bar = slot / (len(names) + 1)
+    plot = height - pad_bottom - pad_top
+    bars = []
+    for i, month in enumerate(series.months):
+        for j, name in enumerate(names):
+            value = getattr(series, name).get(month, 0)
+            h = round(plot * value / peak, 1)
+            bars.append({"x": round(pad_left + i * slot + (j + 0.5) * bar, 1), "y": round(pad_top + plot - h, 1),
+                         "w": round(bar, 1), "h": h, "name": name, "month": month, "value": value})
+    labels = [{"x": round(pad_left + (i + 0.5) * slot, 1), "month": m} for i, m in enumerate(series.months)]
+    return {"width": width, "height": height, "bars": bars, "labels": labels, "baseline": height - pad_bottom}

@@ -1,0 +1,529 @@
+"""The console's pages (docs/console.md). Each calls the service its API route calls; none has a rule of
+its own beyond what to show."""
+
+from __future__ import annotations
+
+import urllib.parse
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+
+from quire.billing_documents.formatting import address_lines, format_date, format_money, format_number, format_percent
+from quire.billing_documents.routes import listed
+from quire.console import auth
+from quire.console import overview as figures
+from quire.console.forms import FormErrors, from_error, many, text, validate
+from quire.console.web import HEADERS, PREFIX, ConsoleRoutes, Ctx, client_ip, read_form, render, same_origin, transaction
+from quire.core import money
+from quire.core.contract_enums import CREDIT_NOTE_STATUS, CURRENCY, INVOICE_PAYMENT_STATUS, INVOICE_STATUS
+from quire.core.errors import NotFound, QuireError, ValidationFailed
+from quire.core.pagination import PageParams, SortOrder
+from quire.core.runtime import settings_of
+from quire.core.templates import render as render_shared
+from quire.creditnotes import actions as note_actions
+from quire.creditnotes import lines as note_lines
+from quire.creditnotes import present as note_present
+from quire.creditnotes import repository as note_repo
+from quire.creditnotes import service as notes
+from quire.creditnotes.document import credit_note_download
+from quire.creditnotes.lifecycle import Action as NoteAction
+from quire.creditnotes.lifecycle import allowed_actions as note_allowed
+from quire.creditnotes.repository import CreditNoteFilters
+from quire.creditnotes.schemas import CreditLineCreate, CreditNoteCreate, CreditNoteSortBy
+from quire.credits.service import grant_states
+from quire.customers import service as customers
+from quire.customers.schemas import CustomerCreate, CustomerSortBy, CustomerUpdate
+from quire.invoices import actions as invoice_actions
+from quire.invoices import lines as invoice_lines
+from quire.invoices import repository as invoice_repo
+from quire.invoices import service as invoices
+from quire.invoices.delivery import hosted
+from quire.invoices.delivery import repository as hosted_repo
+from quire.invoices.document import invoice_download
+from quire.invoices.lifecycle import Action as InvoiceAction
+from quire.invoices.lifecycle import allowed_actions as invoice_allowed
+from quire.invoices.repository import InvoiceFilters
+from quire.invoices.schemas import InvoiceCreate, InvoiceSortBy, LineItemWrite
+from quire.schedules.service import list_schedules
+
+routes = ConsoleRoutes()
+PAGE_SIZE = 25
+FORMATS = ("pdf", "ubl", "facturx")
+
+
+def money_of(minor: int, currency: str) -> str:
+    return format_money(money.from_minor(minor, currency), currency)
+
+
+def _params(ctx: Ctx, limit: int = PAGE_SIZE) -> PageParams:
+    after, before = text(ctx.query, "after"), text(ctx.query, "before")
+    if after and before:
+        raise ValidationFailed("Pass either 'after' or 'before', not both", field="after")
+    return PageParams(limit=limit, after=after, before=before, sort_order=SortOrder.DESC,
+                      issuer=f"GET {ctx.request.url.path}")
+
+
+def _day(query: dict[str, str], name: str) -> date | None:
+    value = text(query, name)
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed(f"{name}: {value!r} is not a date (YYYY-MM-DD)", field=name) from None
+
+
+# --- sign-in, sign-out, the account switch -------------------------------------------------------------
+
+
+def _next(value: str | None) -> str:
+    """Where to go after signing in: a console path only (never another site)."""
+    if value and value.startswith(PREFIX + "/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return PREFIX + "/"
+
+
+def _cookie(response: Response, name: str, value: str, max_age: int | None, path: str = PREFIX) -> None:
+    response.set_cookie(name, value, max_age=max_age, path=path, secure=True, httponly=True, samesite="lax")
+
+
+def _sign_in_page(request: Request, *, status: int = 200, error: str = "", email: str = "") -> Response:
+    token = auth.new_token()
+    response = render("sign_in.html", status, title="Sign in", error=error, email=email, csrf=token,
+                      next=_next(request.query_params.get("next")), signed=None)
+    _cookie(response, auth.SIGN_IN_COOKIE, token, 3600, path=PREFIX + "/sign-in")
+    return response
+
+
+async def sign_in_form(request: Request) -> Response:
+    return _sign_in_page(request)
+
+
+async def sign_in(request: Request) -> Response:
+    form = await read_form(request)
+    if not same_origin(request) or not auth.same_token(form.get("csrf"), request.cookies.get(auth.SIGN_IN_COOKIE)):
+        return _sign_in_page(request, status=403, error="The sign-in form expired; please try again.")
+    email, password = form.get("email", ""), form.get("password", "")
+    async with transaction(request, write=True) as session:
+        try:
+            token, _ = await auth.sign_in(session, email, password, client_ip(request))
+        except auth.SignInRefused as refused:
+            await session.commit()  # the failure counts towards the limit
+            return _sign_in_page(request, status=refused.status, error=refused.message, email=email)
+        await session.commit()
+    response = RedirectResponse(_next(form.get("next")), status_code=303, headers=HEADERS)
+    _cookie(response, auth.COOKIE, token, int(auth.ABSOLUTE.total_seconds()))
+    response.delete_cookie(auth.SIGN_IN_COOKIE, path=PREFIX + "/sign-in")
+    return response
+
+
+@routes.post("/sign-out")
+async def sign_out(ctx: Ctx) -> Response:
+    await auth.sign_out(ctx.session, ctx.signed.session.id)
+    response = RedirectResponse(PREFIX + "/sign-in", status_code=303, headers=HEADERS)
+    response.delete_cookie(auth.COOKIE, path=PREFIX, secure=True, httponly=True, samesite="lax")
+    return response
+
+
+@routes.get("/")
+async def home(ctx: Ctx) -> Response:
+    if not ctx.account_id:
+        return render("error.html", 200, title="No account", signed=ctx.signed,
+                      message="Your user belongs to no account any more. Ask an account to add you.")
+    return ctx.redirect("/")
+
+
+@routes.get("/switch")
+async def switch(ctx: Ctx) -> Response:
+    wanted = ctx.query.get("account", "")
+    if not ctx.signed.member_of(wanted):
+        raise NotFound("No such account", resource="Account")
+    ctx.account_id = wanted
+    return ctx.redirect("/")
+
+
+# --- overview -------------------------------------------------------------------------------------------
+
+
+@routes.get("/a/{account}/")
+async def overview_page(ctx: Ctx) -> Response:
+    data = await figures.overview(ctx.session, ctx.account_id)
+    charts = [(s, figures.chart(s)) for s in data.series]
+    return ctx.page("overview.html", "Overview", data=data, charts=charts, money=money_of)
+
+
+# --- invoices -------------------------------------------------------------------------------------------
+
+INVOICE_FILTERS = ("invoiceStatus", "invoicePaymentStatus", "customerId", "dueAfter", "dueBefore", "invoiceAfter",
+                   "invoiceBefore", "invoiceCurrency", "sortBy")
+
+
+@routes.get("/a/{account}/invoices")
+async def invoice_list(ctx: Ctx) -> Response:
+    q = ctx.query
+    kept = {k: q.get(k, "") for k in INVOICE_FILTERS}
+    error, page = "", None
+    try:
+        filters = InvoiceFilters(
+            statuses=listed(q.get("invoiceStatus"), INVOICE_STATUS, "invoiceStatus"),
+            payment_statuses=listed(q.get("invoicePaymentStatus"), INVOICE_PAYMENT_STATUS, "invoicePaymentStatus"),
+            customer_id=text(q, "customerId"), billing_schedule_id=None,
+            due_before=_day(q, "dueBefore"), due_after=_day(q, "dueAfter"), sent_before=None, sent_after=None,
+            invoice_before=_day(q, "invoiceBefore"), invoice_after=_day(q, "invoiceAfter"),
+            currencies=listed(q.get("invoiceCurrency"), CURRENCY, "invoiceCurrency"), exclude_zero_quantity=False)
+        sort = InvoiceSortBy(q.get("sortBy") or InvoiceSortBy.CREATED_AT.value)
+        page = await invoices.list_invoices(ctx.session, ctx.account_id, params=_params(ctx), sort_by=sort,
+                                            filters=filters)
+    except ValueError:
+        error = "sortBy: not one of " + ", ".join(s.value for s in InvoiceSortBy)
+    except QuireError as exc:
+        error = exc.message
+    return ctx.page("invoices.html", "Invoices", page=page, error=error, kept=kept, money=money_of,
+                    statuses=INVOICE_STATUS, payment_statuses=INVOICE_PAYMENT_STATUS,
+                    sorts=[s.value for s in InvoiceSortBy], status=400 if error else 200)
+
+
+@routes.get("/a/{account}/invoices/new")
+async def invoice_new(ctx: Ctx) -> Response:
+    return ctx.page("invoice_new.html", "New invoice", form=ctx.query, errors=FormErrors("", {}),
+                    currencies=CURRENCY)
+
+
+@routes.post("/a/{account}/invoices")
+async def invoice_create(ctx: Ctx) -> Response:
+    form = ctx.form
+    try:
+        data = validate(InvoiceCreate, {"customerId": text(form, "customerId"), "currency": text(form, "currency"),
+                                        **({"memo": form["memo"]} if text(form, "memo") else {})})
+        invoice = await invoices.create_invoice(ctx.session, ctx.account_id, data)
+    except FormErrors as errors:
+        return ctx.page("invoice_new.html", "New invoice", 400, form=form, errors=errors, currencies=CURRENCY)
+    except QuireError as exc:
+        return ctx.page("invoice_new.html", "New invoice", 400, form=form, errors=from_error(exc), currencies=CURRENCY)
+    return ctx.redirect(f"/invoices/{invoice.id}")
+
+
+async def _invoice_page(ctx: Ctx, invoice_id: str, *, status: int = 200, errors: FormErrors | None = None,
+                        form: dict[str, str] | None = None) -> Response:
+    invoice = await invoices.get_invoice(ctx.session, ctx.account_id, invoice_id)
+    items = await invoice_repo.lines_of(ctx.session, invoice.id)
+    link = await hosted_repo.link_of(ctx.session, invoice.id)
+    allowed = invoice_allowed(invoice.status, invoice.payment_status)
+    actions = [a for a in ("finalize", "send", "void") if a in allowed]
+    if InvoiceAction.SET_PAYMENT_STATUS.value in allowed and invoice.payment_status != "PAID":
+        actions.append("mark-paid")
+    if invoice.status in ("FINAL", "SENT"):
+        actions.append("credit")
+    notes_of = [await notes.get_credit_note(ctx.session, ctx.account_id, i) for i in invoice.credit_note_ids]
+    return ctx.page("invoice.html", f"Invoice {invoice.invoice_number or '(draft)'}", status, invoice=invoice,
+                    items=items, actions=actions, notes=notes_of, money=money_of, fmt_number=format_number,
+                    fmt_percent=format_percent, fmt_date=format_date, formats=FORMATS,
+                    hosted_url=hosted.url_of(settings_of(ctx.session), link.token) if link else "",
+                    editable="EDIT" in allowed or invoice.status in ("DRAFT", "IN_PROGRESS"),
+                    errors=errors or FormErrors("", {}), form=form or {})
+
+
+@routes.get("/a/{account}/invoices/{id}")
+async def invoice_detail(ctx: Ctx) -> Response:
+    return await _invoice_page(ctx, ctx.params["id"])
+
+
+@routes.get("/a/{account}/invoices/{id}/preview")
+async def invoice_preview(ctx: Ctx) -> Response:
+    """The invoice as its hosted page renders it (the same template and context), framed by the detail."""
+    invoice = await invoices.get_invoice(ctx.session, ctx.account_id, ctx.params["id"])
+    context = await hosted.page(ctx.session, invoice, "")
+    context["pdf_url"] = ctx.url(f"/invoices/{invoice.id}/download/pdf")
+    return Response(render_shared("hosted_invoice.html.j2", **context), media_type="text/html",
+                    headers={**HEADERS, "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                             "img-src https: data:; frame-ancestors 'self'"})
+
+
+@routes.post("/a/{account}/invoices/{id}/lines")
+async def invoice_add_line(ctx: Ctx) -> Response:
+    form, invoice_id = ctx.form, ctx.params["id"]
+    body = {"title": text(form, "title"), "quantity": text(form, "quantity"), "rate": text(form, "rate"),
+            "taxRate": text(form, "taxRate"), "externalIds": []}
+    if text(form, "description"):
+        body["description"] = form["description"]
+    try:
+        await invoice_lines.add_line(ctx.session, ctx.account_id, invoice_id, validate(LineItemWrite, body))
+    except FormErrors as errors:
+        return await _invoice_page(ctx, invoice_id, status=400, errors=errors, form=form)
+    except NotFound:
+        raise
+    except QuireError as exc:
+        return await _invoice_page(ctx, invoice_id, status=400, errors=from_error(exc), form=form)
+    return ctx.redirect(f"/invoices/{invoice_id}")
+
+
+INVOICE_ACTIONS = {
+    "finalize": ("Finalize", "The invoice gets its number and issue date and can no longer be edited."),
+    "send": ("Send", "The invoice is emailed to the customer's billing addresses."),
+    "void": ("Void", "The invoice is cancelled for good; its number stays used."),
+    "mark-paid": ("Mark as paid", "The invoice's payment status becomes PAID."),
+    "credit": ("Credit", "A draft credit note for the whole invoice is created, one line per invoice line; "
+                         "review it, then finalize it."),
+}
+
+
+@routes.get("/a/{account}/invoices/{id}/confirm/{action}")
+async def invoice_confirm(ctx: Ctx) -> Response:
+    action = ctx.params["action"]
+    invoice = await invoices.get_invoice(ctx.session, ctx.account_id, ctx.params["id"])
+    if action not in INVOICE_ACTIONS:
+        raise NotFound("No such action", resource="Action")
+    label, explanation = INVOICE_ACTIONS[action]
+    what = f"invoice {invoice.invoice_number or '(draft)'} to {invoice.customer_legal_company_name}"
+    return ctx.page("confirm.html", f"{label} {what}?", label=label, explanation=explanation, what=what,
+                    action_url=ctx.url(f"/invoices/{invoice.id}/{action}"), back=ctx.url(f"/invoices/{invoice.id}"),
+                    danger=action == "void")
+
+
+@routes.post("/a/{account}/invoices/{id}/{action}")
+async def invoice_act(ctx: Ctx) -> Response:
+    action, invoice_id = ctx.params["action"], ctx.params["id"]
+    if action not in INVOICE_ACTIONS:
+        raise NotFound("No such action", resource="Action")
+    try:
+        if action == "mark-paid":
+            await invoice_actions.set_payment_status(ctx.session, ctx.account_id, invoice_id, "PAID")
+        elif action == "credit":
+            note = await _credit_whole(ctx, invoice_id)
+            return ctx.redirect(f"/credit-notes/{note.id}")
+        else:
+            await invoice_actions.transition(ctx.session, ctx.account_id, invoice_id, InvoiceAction(action))
+    except NotFound:
+        raise
+    except QuireError as exc:
+        await ctx.session.rollback()
+        return await _invoice_page(ctx, invoice_id, status=400, errors=from_error(exc))
+    return ctx.redirect(f"/invoices/{invoice_id}")
+
+
+async def _credit_whole(ctx: Ctx, invoice_id: str) -> Any:
+    invoice = await invoices.get_invoice(ctx.session, ctx.account_id, invoice_id)
+    note = await notes.create_credit_note(ctx.session, ctx.account_id, CreditNoteCreate.model_validate(
+        {"invoiceId": invoice.id, "customerId": invoice.customer_id, "currency": invoice.currency}))
+    for item in await invoice_repo.lines_of(ctx.session, invoice.id):
+        body = {"creditNoteId": note.id, "title": item.title, "quantity": money.decimal_str(item.quantity),
+                "rate": money.decimal_str(item.rate), "taxRate": money.decimal_str(item.tax_rate),
+                "lineItemId": item.id, "externalIds": [], "rateDisplay": item.rate_display}
+        if item.description:
+            body["description"] = item.description
+        await note_lines.add_line(ctx.session, ctx.account_id, note.id, CreditLineCreate.model_validate(body))
+    return note
+
+
+@routes.get("/a/{account}/invoices/{id}/download/{format}")
+async def invoice_file(ctx: Ctx) -> Response:
+    return await _download(ctx, invoice_download)
+
+
+async def _download(ctx: Ctx, download: Any) -> Response:
+    fmt = ctx.params["format"]
+    if fmt not in FORMATS:
+        raise NotFound("No such format", resource="Format")
+    try:
+        filename, media_type, content = await download(ctx.session, ctx.account_id, ctx.params["id"], fmt)
+    except NotFound:
+        raise
+    except QuireError as exc:
+        return render("error.html", 400, title="Cannot download", signed=ctx.signed, message=exc.message)
+    disposition = "inline" if ctx.query.get("inline") and fmt == "pdf" else "attachment"
+    quoted = urllib.parse.quote(filename)
+    return Response(content, media_type=media_type, headers={
+        "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+        "Content-Disposition": f"{disposition}; filename=\"{filename}\"; filename*=UTF-8''{quoted}"})
+
+
+# --- credit notes ---------------------------------------------------------------------------------------
+
+
+@routes.get("/a/{account}/credit-notes")
+async def credit_note_list(ctx: Ctx) -> Response:
+    q = ctx.query
+    kept = {k: q.get(k, "") for k in ("creditNoteStatus", "customerId")}
+    error, page = "", None
+    try:
+        filters = CreditNoteFilters(statuses=listed(q.get("creditNoteStatus"), CREDIT_NOTE_STATUS, "creditNoteStatus"),
+                                    customer_id=text(q, "customerId"), sent_before=None, sent_after=None)
+        page = await notes.list_credit_notes(ctx.session, ctx.account_id, params=_params(ctx),
+                                             sort_by=CreditNoteSortBy.CREATED_AT, filters=filters)
+    except QuireError as exc:
+        error = exc.message
+    return ctx.page("credit_notes.html", "Credit notes", 400 if error else 200, page=page, error=error, kept=kept,
+                    money=money_of, statuses=CREDIT_NOTE_STATUS)
+
+
+async def _credit_note_page(ctx: Ctx, note_id: str, *, status: int = 200, errors: FormErrors | None = None) -> Response:
+    note = await notes.get_credit_note(ctx.session, ctx.account_id, note_id)
+    items = [note_present.line(i, note.currency) for i in await note_repo.lines_of(ctx.session, note.id)]
+    allowed = note_allowed(note.status)
+    return ctx.page("credit_note.html", f"Credit note {note.credit_note_number or '(draft)'}", status, note=note,
+                    items=items, actions=[a for a in ("finalize", "send", "void") if a in allowed], money=money_of,
+                    fmt_number=format_number, fmt_percent=format_percent, fmt_date=format_date,
+                    fmt_money=format_money, formats=FORMATS, errors=errors or FormErrors("", {}),
+                    address=address_lines(note.customer_billing_address))
+
+
+@routes.get("/a/{account}/credit-notes/{id}")
+async def credit_note_detail(ctx: Ctx) -> Response:
+    return await _credit_note_page(ctx, ctx.params["id"])
+
+
+NOTE_ACTIONS = {
+    "finalize": ("Finalize", "The credit note gets its number and can no longer be edited."),
+    "send": ("Send", "The credit note is emailed to the customer."),
+    "void": ("Void", "The credit note is cancelled for good; its amounts stop counting against the invoice."),
+}
+
+
+@routes.get("/a/{account}/credit-notes/{id}/confirm/{action}")
+async def credit_note_confirm(ctx: Ctx) -> Response:
+    action = ctx.params["action"]
+    note = await notes.get_credit_note(ctx.session, ctx.account_id, ctx.params["id"])
+    if action not in NOTE_ACTIONS:
+        raise NotFound("No such action", resource="Action")
+    label, explanation = NOTE_ACTIONS[action]
+    what = f"credit note {note.credit_note_number or '(draft)'} to {note.customer_legal_company_name}"
+    return ctx.page("confirm.html", f"{label} {what}?", label=label, explanation=explanation, what=what,
+                    action_url=ctx.url(f"/credit-notes/{note.id}/{action}"),
+                    back=ctx.url(f"/credit-notes/{note.id}"), danger=action == "void")
+
+
+@routes.post("/a/{account}/credit-notes/{id}/{action}")
+async def credit_note_act(ctx: Ctx) -> Response:
+    action, note_id = ctx.params["action"], ctx.params["id"]
+    if action not in NOTE_ACTIONS:
+        raise NotFound("No such action", resource="Action")
+    try:
+        await note_actions.transition(ctx.session, ctx.account_id, note_id, NoteAction(action))
+    except NotFound:
+        raise
+    except QuireError as exc:
+        await ctx.session.rollback()
+        return await _credit_note_page(ctx, note_id, status=400, errors=from_error(exc))
+    return ctx.redirect(f"/credit-notes/{note_id}")
+
+
+@routes.get("/a/{account}/credit-notes/{id}/download/{format}")
+async def credit_note_file(ctx: Ctx) -> Response:
+    return await _download(ctx, credit_note_download)
+
+
+# --- customers ------------------------------------------------------------------------------------------
+
+
+@routes.get("/a/{account}/customers")
+async def customer_list(ctx: Ctx) -> Response:
+    q = ctx.query
+    error, page = "", None
+    try:
+        page = await customers.list_customers(
+            ctx.session, ctx.account_id, params=_params(ctx), sort_by=CustomerSortBy.CREATED_AT,
+            legal_name=text(q, "q"), email=text(q, "email"), alias=None,
+            include_archived=bool(q.get("includeArchived")))
+    except QuireError as exc:
+        error = exc.message
+    partial = ctx.request.headers.get("hx-request") == "true"
+    return ctx.page("customers_rows.html" if partial else "customers.html", "Customers", 400 if error else 200,
+                    page=page, error=error, kept={k: q.get(k, "") for k in ("q", "email", "includeArchived")})
+
+
+CUSTOMER_FIELDS = ("legalName", "contactName", "email", "billingEmails", "telephone", "url", "label", "taxStatus",
+                   "line1", "line2", "town", "state", "postcode", "country")
+
+
+def _customer_body(form: dict[str, str]) -> dict[str, Any]:
+    address = {k: text(form, k) for k in ("line1", "line2", "town", "state", "postcode", "country")}
+    body: dict[str, Any] = {"legalName": text(form, "legalName") or "", "email": text(form, "email") or "",
+                            "billingEmails": many(form, "billingEmails"), "taxStatus": form.get("taxStatus") or "TAXED",
+                            "address": {k: v for k, v in address.items() if v is not None}}
+    for name in ("contactName", "telephone", "url", "label"):
+        if text(form, name) is not None:
+            body[name] = text(form, name)
+    return body
+
+
+def _customer_form_values(customer: Any) -> dict[str, str]:
+    address = customer.address or {}
+    return {"legalName": customer.legal_name, "contactName": customer.contact_name or "", "email": customer.email,
+            "billingEmails": "\n".join(customer.billing_emails), "telephone": customer.telephone or "",
+            "url": customer.url or "", "label": customer.label or "", "taxStatus": customer.tax_status,
+            **{k: str(address.get(k, "") or "") for k in ("line1", "line2", "town", "state", "postcode", "country")}}
+
+
+@routes.get("/a/{account}/customers/new")
+async def customer_new(ctx: Ctx) -> Response:
+    return ctx.page("customer_form.html", "New customer", form={"taxStatus": "TAXED"}, errors=FormErrors("", {}),
+                    action=ctx.url("/customers"), customer=None)
+
+
+@routes.post("/a/{account}/customers")
+async def customer_create(ctx: Ctx) -> Response:
+    try:
+        customer = await customers.create_customer(ctx.session, ctx.account_id,
+                                                   validate(CustomerCreate, _customer_body(ctx.form)))
+    except (FormErrors, QuireError) as exc:
+        errors = exc if isinstance(exc, FormErrors) else from_error(exc)
+        return ctx.page("customer_form.html", "New customer", 400, form=ctx.form, errors=errors,
+                        action=ctx.url("/customers"), customer=None)
+    return ctx.redirect(f"/customers/{customer.id}")
+
+
+@routes.get("/a/{account}/customers/{id}")
+async def customer_detail(ctx: Ctx) -> Response:
+    customer = await customers.get_customer(ctx.session, ctx.account_id, ctx.params["id"])
+    params = PageParams(limit=10, after=None, before=None, sort_order=SortOrder.DESC, issuer="console")
+    invoice_page = await invoices.list_invoices(
+        ctx.session, ctx.account_id, params=params, sort_by=InvoiceSortBy.CREATED_AT,
+        filters=InvoiceFilters(statuses=[], payment_statuses=[], customer_id=customer.id, billing_schedule_id=None,
+                               due_before=None, due_after=None, sent_before=None, sent_after=None,
+                               invoice_before=None, invoice_after=None, currencies=[], exclude_zero_quantity=False))
+    note_page = await notes.list_credit_notes(
+        ctx.session, ctx.account_id, params=params, sort_by=CreditNoteSortBy.CREATED_AT,
+        filters=CreditNoteFilters(statuses=[], customer_id=customer.id, sent_before=None, sent_after=None))
+    schedule_page = await list_schedules(ctx.session, ctx.account_id, params=params, label=None, plan_id=None,
+                                         customer_id=customer.id, status=None, auto_send=None, include_archived=True)
+    grants = await grant_states(ctx.session, ctx.account_id, customer.id)
+    return ctx.page("customer.html", customer.legal_name, customer=customer, invoices=invoice_page,
+                    notes=note_page, schedules=schedule_page, grants=grants, money=money_of,
+                    fmt_number=format_number, address=address_lines(customer.address))
+
+
+@routes.get("/a/{account}/customers/{id}/edit")
+async def customer_edit(ctx: Ctx) -> Response:
+    customer = await customers.get_customer(ctx.session, ctx.account_id, ctx.params["id"])
+    return ctx.page("customer_form.html", f"Edit {customer.legal_name}", form=_customer_form_values(customer),
+                    errors=FormErrors("", {}), action=ctx.url(f"/customers/{customer.id}"), customer=customer)
+
+
+@routes.post("/a/{account}/customers/{id}")
+async def customer_update(ctx: Ctx) -> Response:
+    customer = await customers.get_customer(ctx.session, ctx.account_id, ctx.params["id"])
+    try:
+        await customers.update_customer(ctx.session, ctx.account_id, customer.id,
+                                        validate(CustomerUpdate, _customer_body(ctx.form)))
+    except NotFound:
+        raise
+    except (FormErrors, QuireError) as exc:
+        errors = exc if isinstance(exc, FormErrors) else from_error(exc)
+        return ctx.page("customer_form.html", f"Edit {customer.legal_name}", 400, form=ctx.form, errors=errors,
+                        action=ctx.url(f"/customers/{customer.id}"), customer=customer)
+    return ctx.redirect(f"/customers/{customer.id}")
+
+
+def install(app: Any) -> None:
+    """Serve the console at ``/console`` (kept out of ``/openapi.json``) with its static files."""
+    from importlib.resources import files
+
+    from fastapi.staticfiles import StaticFiles
+
+    app.add_api_route(PREFIX + "/sign-in", sign_in_form, methods=["GET"], include_in_schema=False)
+    app.add_api_route(PREFIX + "/sign-in", sign_in, methods=["POST"], include_in_schema=False)
+    app.include_router(routes.router)
+    app.mount(PREFIX + "/static", StaticFiles(directory=str(files("quire.console") / "static")), name="console-static")

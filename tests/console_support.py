@@ -1,0 +1,94 @@
+"""Test support for the console (tests/console, tests/browser/test_console.py): users who can sign in, and a
+plain HTTP client that signs in and posts the console's forms with their CSRF token.
+
+The console's cookies are ``Secure``; Python's cookie jar never sends those over http, so this client keeps
+them itself (a browser treats http://127.0.0.1 as a secure context and does send them).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from http.cookies import SimpleCookie
+from typing import Any
+
+import httpx
+
+from quire.users.passwords import hash_password
+from quire.users.service import create_user
+from tests.support import LiveServer, in_database
+
+PASSWORD = "correct horse battery staple"
+_HASH: dict[str, str] = {}
+
+
+def new_user(live: LiveServer, *account_ids: str, email: str | None = None, password: str = PASSWORD) -> str:
+    """A user of ``account_ids`` (as ``quire users create`` makes one); returns its email."""
+    email = email or f"user-{uuid.uuid4().hex[:10]}@quire.test"
+    if password not in _HASH:  # scrypt costs ~0.3 s: one hash per password for the whole run
+        _HASH[password] = hash_password(password)
+    in_database(live, lambda s: create_user(s, email=email, account_ids=list(account_ids), password_hash=_HASH[password]))
+    return email
+
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+class Console:
+    """A signed-in (or not yet) browser, without the browser."""
+
+    def __init__(self, base_url: str) -> None:
+        self.http = httpx.Client(base_url=base_url, follow_redirects=False, timeout=30)
+        self.cookies: dict[str, str] = {}
+        self.last: httpx.Response | None = None
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> Console:
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self.close()
+
+    def _keep(self, response: httpx.Response) -> httpx.Response:
+        for header in response.headers.get_list("set-cookie"):
+            jar = SimpleCookie()
+            jar.load(header)
+            for name, morsel in jar.items():
+                if morsel["max-age"] == "0" or 'expires=thu, 01 jan 1970' in header.lower():
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = morsel.value
+        self.last = response
+        return response
+
+    def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        return {**({"cookie": cookie} if cookie else {}), **(extra or {})}
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        headers = self._headers(kwargs.pop("headers", None))
+        return self._keep(self.http.get(path, headers=headers, **kwargs))
+
+    def post(self, path: str, data: dict[str, str] | None = None, *, csrf: str | None = None,
+             headers: dict[str, str] | None = None) -> httpx.Response:
+        form = dict(data or {})
+        if "csrf" not in form:
+            form["csrf"] = csrf if csrf is not None else self.csrf()
+        return self._keep(self.http.post(path, data=form, headers=self._headers(headers)))
+
+    def csrf(self) -> str:
+        """The session's CSRF token, as every page's sign-out form carries it."""
+        page = self.get("/console/")
+        if page.status_code == 303:
+            page = self.get(page.headers["location"])
+        found = CSRF.search(page.text)
+        assert found, page.text[:500]
+        return found.group(1)
+
+    def sign_in(self, email: str, password: str = PASSWORD) -> httpx.Response:
+        form = self.get("/console/sign-in")
+        token = CSRF.search(form.text)
+        assert token, form.text[:500]
+        return self.post("/console/sign-in", {"email": email, "password": password}, csrf=token.group(1))

@@ -16,7 +16,8 @@ import httpx
 
 from quire.users.passwords import hash_password
 from quire.users.service import create_user
-from tests.support import LiveServer, in_database
+from tests.api.invoice_helpers import action, add_line, new_customer, new_invoice
+from tests.support import ApiClient, LiveServer, in_database
 
 PASSWORD = "correct horse battery staple"
 _HASH: dict[str, str] = {}
@@ -92,3 +93,35 @@ class Console:
         token = CSRF.search(form.text)
         assert token, form.text[:500]
         return self.post("/console/sign-in", {"email": email, "password": password}, csrf=token.group(1))
+
+
+def objects_of(api: ApiClient) -> dict[str, str]:
+    """One of each object a console URL names, in ``api``'s account: a customer, a finalized invoice, and a
+    draft credit note of it (keyed by the URL segment that names their kind)."""
+    customer = new_customer(api)
+    invoice = new_invoice(api, customer=customer)
+    add_line(api, invoice["id"])
+    assert action(api, invoice["id"], "finalize").status_code == 200
+    note = api.post("/credit-notes", json={"invoiceId": invoice["id"], "customerId": customer["id"], "currency": "GBP"})
+    assert note.status_code == 201, note.text
+    return {"customers": customer["id"], "invoices": invoice["id"], "credit-notes": note.json()["id"]}
+
+
+def account_urls(mine: str, theirs: str, their_ids: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(method, route path, URL) for every console route under ``/console/a/{account}``: with their account in
+    the URL (the user is no member of it), and, where the route names an object, their object under the
+    user's own account. Each must answer 404."""
+    from quire.console.pages import routes
+
+    out = []
+    for route in routes.router.routes:
+        path, method = route.path, next(iter(route.methods))  # type: ignore[attr-defined]
+        if "{account}" not in path:
+            continue
+        kind = path.split("/")[4] if path.count("/") >= 4 else ""
+        accounts = [theirs, mine] if "{id}" in path else [theirs]
+        for account in accounts:
+            url = (path.replace("{account}", account).replace("{id}", their_ids.get(kind, "x"))
+                   .replace("{action}", "void").replace("{format}", "pdf"))
+            out.append((method, path, url))
+    return out

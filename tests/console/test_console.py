@@ -1,0 +1,176 @@
+"""The console over plain HTTP, on SQLite and PostgreSQL: sign-in and its cookie, sign-out and revocation, the
+rate limits, CSRF, the API's validation messages, and that no console URL opens another account's data.
+
+(tests/browser/test_console.py drives the same pages in Chromium.)
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, func, select
+
+from quire.console import auth
+from quire.console.models import ConsoleSession, ConsoleSignInFailure
+from quire.console.pages import routes
+from quire.users.models import UserAccount
+from tests.api.invoice_helpers import add_line, new_invoice
+from tests.console_support import PASSWORD, Console, account_urls, new_user, objects_of
+from tests.support import ApiClient, LiveServer, in_database
+
+
+@pytest.fixture
+def console(server: LiveServer) -> Iterator[Console]:
+    with Console(server.base_url) as browser:
+        yield browser
+
+
+def _clear_failures(server: LiveServer) -> None:
+    async def clear(session: Any) -> None:
+        await session.execute(delete(ConsoleSignInFailure))
+
+    in_database(server, clear)
+
+
+def _alert(response: Any) -> str:
+    found = re.search(r'role="alert"[^>]*>(?:<p>)?(.*?)</', response.text, re.S)
+    return html.unescape(found.group(1).strip()) if found else ""
+
+
+def test_sign_in_sets_a_secure_http_only_same_site_cookie_and_sign_out_ends_the_session(
+        server: LiveServer, client: ApiClient, console: Console) -> None:
+    email = new_user(server, client.credential.account_id)
+    assert console.get("/console/").headers["location"].startswith("/console/sign-in")
+    refused = console.sign_in(email, "not the password")
+    assert refused.status_code == 401 and _alert(refused) == "Wrong email or password"
+    signed = console.sign_in(email.upper())  # emails are matched case-insensitively, as users are stored
+    assert signed.status_code == 303, signed.text
+    cookie = next(h for h in signed.headers.get_list("set-cookie") if h.startswith(auth.COOKIE + "="))
+    assert all(flag in cookie.lower() for flag in ("secure", "httponly", "samesite=lax", "path=/console"))
+    token = console.cookies[auth.COOKIE]
+    overview = console.get(f"/console/a/{client.credential.account_id}/")
+    assert overview.status_code == 200 and "<title>Overview · Quire console</title>" in overview.text
+
+    assert console.post("/console/sign-out").status_code == 303
+    assert auth.COOKIE not in console.cookies
+    gone = in_database(server, lambda s: s.get(ConsoleSession, auth.token_hash(token)))
+    assert gone is None
+    console.cookies[auth.COOKIE] = token  # the old cookie, replayed: the row is gone, so is the session
+    assert console.get(f"/console/a/{client.credential.account_id}/").status_code == 303
+
+
+def test_removing_a_user_from_an_account_closes_it_at_once(server: LiveServer, client: ApiClient,
+                                                           other_client: ApiClient, console: Console) -> None:
+    mine, other = client.credential.account_id, other_client.credential.account_id
+    console.sign_in(new_user(server, mine, other))
+    assert console.get(f"/console/a/{other}/").status_code == 200
+    switched = console.get(f"/console/switch?account={other}")
+    assert switched.status_code == 303 and switched.headers["location"] == f"/console/a/{other}/"
+
+    async def leave(session: Any) -> None:
+        await session.execute(delete(UserAccount).where(UserAccount.account_id == other))
+
+    in_database(server, leave)
+    assert console.get(f"/console/a/{other}/").status_code == 404
+    assert console.get(f"/console/switch?account={other}").status_code == 404
+    assert console.get(f"/console/a/{mine}/").status_code == 200
+
+
+def test_sign_in_is_rate_limited_per_email_and_per_address(server: LiveServer, client: ApiClient,
+                                                          console: Console) -> None:
+    _clear_failures(server)
+    email = new_user(server, client.credential.account_id)
+    try:
+        for _ in range(auth.PER_EMAIL):
+            assert console.sign_in(email, "wrong password!").status_code == 401
+        limited = console.sign_in(email)  # the right password, but too late
+        assert limited.status_code == 429 and "Too many failed sign-ins" in _alert(limited)
+        _clear_failures(server)
+        assert console.sign_in(email).status_code == 303
+        # Per address: many emails, one client.
+        for n in range(auth.PER_IP):
+            assert console.sign_in(f"nobody{n}@example.com", "wrong password!").status_code == 401
+        assert console.sign_in(email).status_code == 429
+    finally:
+        _clear_failures(server)
+
+
+def test_every_form_needs_the_session_csrf_token_and_a_same_site_origin(server: LiveServer, client: ApiClient,
+                                                                        console: Console) -> None:
+    account = client.credential.account_id
+    console.sign_in(new_user(server, account))
+    invoice = new_invoice(client)
+    add_line(client, invoice["id"])
+    url = f"/console/a/{account}/invoices/{invoice['id']}/finalize"
+    assert console.post(url, csrf="").status_code == 403
+    assert console.post(url, csrf="forged").status_code == 403
+    assert console.post(url, headers={"origin": "https://evil.example"}).status_code == 403
+    assert client.get(f"/invoices/{invoice['id']}").json()["status"] == "DRAFT"
+    assert console.post(url).status_code == 303
+    assert client.get(f"/invoices/{invoice['id']}").json()["status"] == "FINAL"
+    # The sign-in form's own token (double-submit cookie) is checked as well.
+    with Console(server.base_url) as stranger:
+        assert stranger.post("/console/sign-in", {"email": "x@example.com", "password": PASSWORD},
+                             csrf="guess").status_code == 403
+
+
+def test_customer_forms_answer_with_the_apis_validation_messages(server: LiveServer, client: ApiClient,
+                                                                 console: Console) -> None:
+    account = client.credential.account_id
+    console.sign_in(new_user(server, account))
+    form = {"legalName": "Initech", "email": "not-an-email", "line1": "1 Main St", "town": "Austin",
+            "postcode": "73301", "country": "US"}
+    page = console.post(f"/console/a/{account}/customers", form)
+    api = client.post("/customers", json={"legalName": "Initech", "email": "not-an-email", "billingEmails": [],
+                                          "address": {"line1": "1 Main St", "town": "Austin", "postcode": "73301",
+                                                      "country": "US"}}, )
+    assert page.status_code == api.status_code == 400
+    assert _alert(page) == api.json()["error"]["message"]
+    form["email"] = "ap@initech.example.com"
+    page = console.post(f"/console/a/{account}/customers", form)  # a US address needs its state
+    api = client.post("/customers", json={"legalName": "Initech", "email": "ap@initech.example.com",
+                                          "billingEmails": [], "address": {"line1": "1 Main St", "town": "Austin",
+                                                                           "postcode": "73301", "country": "US"}})
+    assert page.status_code == api.status_code == 400 and _alert(page) == api.json()["error"]["message"]
+    form["state"] = "TX"
+    created = console.post(f"/console/a/{account}/customers", form)
+    assert created.status_code == 303
+    customer_id = created.headers["location"].rsplit("/", 1)[1]
+    assert client.get(f"/customers/{customer_id}").json()["address"]["state"] == "TX"
+
+
+def test_the_console_is_not_in_the_openapi_document(anonymous: ApiClient) -> None:
+    paths = anonymous.get("/openapi.json").json()["paths"]
+    assert paths and not [p for p in paths if p.startswith("/console")]
+
+
+def test_no_console_url_opens_another_accounts_page_or_action(server: LiveServer, client: ApiClient,
+                                                              other_client: ApiClient, console: Console) -> None:
+    mine, theirs = client.credential.account_id, other_client.credential.account_id
+    their_ids = objects_of(other_client)
+    console.sign_in(new_user(server, mine))
+    tried = set()
+    for method, path, url in account_urls(mine, theirs, their_ids):
+        response = console.get(url) if method == "GET" else console.post(url, {"legalName": "Hijacked"})
+        assert response.status_code == 404, (method, url, response.status_code)
+        tried.add((method, path))
+    expected = {(next(iter(r.methods)), r.path) for r in routes.router.routes if "{account}" in r.path}  # type: ignore[attr-defined]
+    assert tried == expected and len(tried) >= 20
+    assert console.get(f"/console/switch?account={theirs}").status_code == 404
+    # Nothing of theirs moved.
+    assert other_client.get(f"/invoices/{their_ids['invoices']}").json()["status"] == "FINAL"
+    assert other_client.get(f"/credit-notes/{their_ids['credit-notes']}").json()["status"] == "DRAFT"
+    assert other_client.get(f"/customers/{their_ids['customers']}").json()["legalName"] != "Hijacked"
+
+
+def test_sessions_are_stored_hashed(server: LiveServer, client: ApiClient, console: Console) -> None:
+    console.sign_in(new_user(server, client.credential.account_id))
+    token = console.cookies[auth.COOKIE]
+    stored = in_database(server, lambda s: s.scalar(select(func.count()).select_from(ConsoleSession)
+                                                    .where(ConsoleSession.id == token)))
+    assert stored == 0
+    assert in_database(server, lambda s: s.get(ConsoleSession, auth.token_hash(token))) is not None

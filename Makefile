@@ -8,7 +8,7 @@ export QUIRE_DATABASE_URL ?= sqlite:///./quire.db
 # Hosted invoice pages (/i/{token}) and the links in emails point here; set it to the URL customers reach.
 export QUIRE_PUBLIC_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run install install-test install-bench test test-sqlite bench bench-billing lock clean
+.PHONY: run install install-test install-bench test test-sqlite bench bench-billing bench-console lock clean
 
 # Every install is held to the versions in constraints.txt (the set CI last passed with), so a release
 # upstream cannot change a fresh clone's behaviour under it; `make lock` moves them forward on purpose.
@@ -59,6 +59,10 @@ bench: install-bench
 # A billing run over 100,000 schedules on PostgreSQL with two workers, then again (docs/billing-engine.md#scale).
 bench-billing: install-bench
 	$(BIN)/python bench/billing_run.py $(BILLING_ARGS)
+
+# Console page latency (p50/p90/p99 and CPU per page) with 10,000 invoices on SQLite (docs/console.md#latency).
+bench-console: install-bench
+	$(BIN)/python bench/console.py $(CONSOLE_ARGS)
 
 # Newest versions pyproject.toml allows, resolved in a scratch virtualenv, written to constraints.txt.
 # Then `make clean test` and commit both if it passes.

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, UTC
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +32,14 @@ NOT_OWED = ("PAID", "UNCOLLECTIBLE")
 MONTHS = 12
 #: The daily billing run's time (quire.billing.jobs: cron "0 2 * * *").
 DAILY_RUN = time(2, 0, tzinfo=UTC)
+
+
+def _month_sql(dialect: str) -> Any:
+    """``YYYY-MM`` of the issue date, in the database's own spelling (grouping by month there returns a
+    dozen rows per currency instead of one per day)."""
+    if dialect == "postgresql":
+        return func.to_char(Invoice.issue_date, "YYYY-MM")
+    return func.strftime("%Y-%m", Invoice.issue_date)
 
 
 def month_starts(today: date, count: int = MONTHS) -> list[date]:
@@ -68,14 +77,15 @@ class Overview:
 async def overview(session: AsyncSession, account_id: str, *, overdue_limit: int = 10) -> Overview:
     today = clock.today()
     months = month_starts(today)
+    month_of = _month_sql(session.get_bind().dialect.name)
     rows = await session.execute(
-        select(Invoice.currency, Invoice.issue_date, Invoice.payment_status, func.sum(Invoice.gross_total_minor))
+        select(Invoice.currency, month_of, Invoice.payment_status, func.sum(Invoice.gross_total_minor))
         .where(Invoice.account_id == account_id, Invoice.status.in_(ISSUED), Invoice.issue_date >= months[0])
-        .group_by(Invoice.currency, Invoice.issue_date, Invoice.payment_status))
+        .group_by(Invoice.currency, month_of, Invoice.payment_status))
     by_currency: dict[str, Series] = {}
-    for currency, issued, payment_status, gross in rows:
+    for currency, issued_month, payment_status, gross in rows:
         series = by_currency.setdefault(currency, Series(currency, months))
-        month = issued.replace(day=1)
+        month = date.fromisoformat(f"{issued_month}-01")
         series.invoiced[month] += int(gross or 0)
         if payment_status == "PAID":
             series.collected[month] += int(gross or 0)

@@ -255,6 +255,31 @@ def users_create(
     _print_json(_run(get_settings(), work))
 
 
+@users_app.command("sign-out")
+def users_sign_out(
+    email: Annotated[str, typer.Option("--email", help="The user's email address.")],
+) -> None:
+    """End every console session of the user at once (docs/console.md#sessions): each browser it signed in
+    with must sign in again. Prints the number of sessions ended."""
+    from sqlalchemy import select
+
+    from quire.console.auth import revoke_user_sessions
+    from quire.core.textfold import fold
+    from quire.users.models import User
+
+    async def work(session: Any) -> dict[str, Any] | None:
+        user = (await session.scalars(select(User).where(User.email_key == fold(email.strip())))).one_or_none()
+        if user is None:
+            return None
+        return {"id": user.id, "email": user.email, "sessionsEnded": await revoke_user_sessions(session, user.id)}
+
+    result = _with_session(get_settings(), work)
+    if result is None:
+        typer.echo(f"No user with the email {email!r}", err=True)
+        raise typer.Exit(1)
+    _print_json(result)
+
+
 @app.command()
 def demo(
     host: Annotated[str, typer.Option()] = "127.0.0.1",

@@ -174,3 +174,19 @@ def test_sessions_are_stored_hashed(server: LiveServer, client: ApiClient, conso
                                                     .where(ConsoleSession.id == token)))
     assert stored == 0
     assert in_database(server, lambda s: s.get(ConsoleSession, auth.token_hash(token))) is not None
+
+
+def test_quire_users_sign_out_ends_every_session_of_the_user(server: LiveServer, client: ApiClient) -> None:
+    account = client.credential.account_id
+    email = new_user(server, account)
+    with Console(server.base_url) as laptop, Console(server.base_url) as phone:
+        for browser in (laptop, phone):
+            assert browser.sign_in(email).status_code == 303
+            assert browser.get(f"/console/a/{account}/").status_code == 200
+        done = server.cli("users", "sign-out", "--email", email.upper())
+        assert done.returncode == 0, done.stderr
+        assert '"sessionsEnded": 2' in done.stdout
+        for browser in (laptop, phone):
+            assert browser.get(f"/console/a/{account}/").headers["location"].startswith("/console/sign-in")
+    missing = server.cli("users", "sign-out", "--email", "nobody@example.com")
+    assert missing.returncode == 1 and "No user" in missing.stderr

@@ -6,6 +6,7 @@ from __future__ import annotations
 import urllib.parse
 from datetime import date
 from decimal import Decimal
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import Request
@@ -270,38 +271,54 @@ INVOICE_ACTIONS = {
 }
 
 
-@routes.get("/a/{account}/invoices/{id}/confirm/{action}")
-async def invoice_confirm(ctx: Ctx) -> Response:
-    action = ctx.params["action"]
-    invoice = await invoices.get_invoice(ctx.session, ctx.account_id, ctx.params["id"])
-    if action not in INVOICE_ACTIONS:
+def _known(action: str, table: dict[str, tuple[str, str]]) -> str:
+    if action not in table:
         raise NotFound("No such action", resource="Action")
-    label, explanation = INVOICE_ACTIONS[action]
-    what = f"invoice {invoice.invoice_number or '(draft)'} to {invoice.customer_legal_company_name}"
+    return action
+
+
+def _confirm(ctx: Ctx, table: dict[str, tuple[str, str]], path: str, what: str) -> Response:
+    """The page that asks before an action is posted: what it does, the button, and the way back."""
+    action = _known(ctx.params["action"], table)
+    label, explanation = table[action]
     return ctx.page("confirm.html", f"{label} {what}?", label=label, explanation=explanation, what=what,
-                    action_url=ctx.url(f"/invoices/{invoice.id}/{action}"), back=ctx.url(f"/invoices/{invoice.id}"),
-                    danger=action == "void")
+                    action_url=ctx.url(f"{path}/{action}"), back=ctx.url(path), danger=action == "void")
 
 
-@routes.post("/a/{account}/invoices/{id}/{action}")
-async def invoice_act(ctx: Ctx) -> Response:
-    action, invoice_id = ctx.params["action"], ctx.params["id"]
-    if action not in INVOICE_ACTIONS:
-        raise NotFound("No such action", resource="Action")
+async def _act(ctx: Ctx, table: dict[str, tuple[str, str]], path: str,
+               run: Callable[[str, str], Awaitable[Response | None]], page: Callable[..., Awaitable[Response]]) -> Response:
+    """Post ``action`` (a key of ``table``) on the document ``{id}``; a refusal (the state machine's own
+    message) shows the document again with it."""
+    action, ident = _known(ctx.params["action"], table), ctx.params["id"]
     try:
-        if action == "mark-paid":
-            await invoice_actions.set_payment_status(ctx.session, ctx.account_id, invoice_id, "PAID")
-        elif action == "credit":
-            note = await _credit_whole(ctx, invoice_id)
-            return ctx.redirect(f"/credit-notes/{note.id}")
-        else:
-            await invoice_actions.transition(ctx.session, ctx.account_id, invoice_id, InvoiceAction(action))
+        answer = await run(action, ident)
     except NotFound:
         raise
     except QuireError as exc:
         await ctx.session.rollback()
-        return await _invoice_page(ctx, invoice_id, status=400, errors=from_error(exc))
-    return ctx.redirect(f"/invoices/{invoice_id}")
+        return await page(ctx, ident, status=400, errors=from_error(exc))
+    return answer or ctx.redirect(f"{path}/{ident}")
+
+
+@routes.get("/a/{account}/invoices/{id}/confirm/{action}")
+async def invoice_confirm(ctx: Ctx) -> Response:
+    invoice = await invoices.get_invoice(ctx.session, ctx.account_id, ctx.params["id"])
+    return _confirm(ctx, INVOICE_ACTIONS, f"/invoices/{invoice.id}",
+                    f"invoice {invoice.invoice_number or '(draft)'} to {invoice.customer_legal_company_name}")
+
+
+@routes.post("/a/{account}/invoices/{id}/{action}")
+async def invoice_act(ctx: Ctx) -> Response:
+    async def run(action: str, invoice_id: str) -> Response | None:
+        if action == "mark-paid":
+            await invoice_actions.set_payment_status(ctx.session, ctx.account_id, invoice_id, "PAID")
+        elif action == "credit":
+            return ctx.redirect(f"/credit-notes/{(await _credit_whole(ctx, invoice_id)).id}")
+        else:
+            await invoice_actions.transition(ctx.session, ctx.account_id, invoice_id, InvoiceAction(action))
+        return None
+
+    return await _act(ctx, INVOICE_ACTIONS, "/invoices", run, _invoice_page)
 
 
 async def _credit_whole(ctx: Ctx, invoice_id: str) -> Any:
@@ -382,32 +399,19 @@ NOTE_ACTIONS = {
 }
 
 
-@routes.get("/a/{account}/credit-notes/{id}/confirm/{action}")
-async def credit_note_confirm(ctx: Ctx) -> Response:
-    action = ctx.params["action"]
-    note = await notes.get_credit_note(ctx.session, ctx.account_id, ctx.params["id"])
-    if action not in NOTE_ACTIONS:
-        raise NotFound("No such action", resource="Action")
-    label, explanation = NOTE_ACTIONS[action]
-    what = f"credit note {note.credit_note_number or '(draft)'} to {note.customer_legal_company_name}"
-    return ctx.page("confirm.html", f"{label} {what}?", label=label, explanation=explanation, what=what,
-                    action_url=ctx.url(f"/credit-notes/{note.id}/{action}"),
-                    back=ctx.url(f"/credit-notes/{note.id}"), danger=action == "void")
-
-
 @routes.post("/a/{account}/credit-notes/{id}/{action}")
 async def credit_note_act(ctx: Ctx) -> Response:
-    action, note_id = ctx.params["action"], ctx.params["id"]
-    if action not in NOTE_ACTIONS:
-        raise NotFound("No such action", resource="Action")
-    try:
+    async def run(action: str, note_id: str) -> None:
         await note_actions.transition(ctx.session, ctx.account_id, note_id, NoteAction(action))
-    except NotFound:
-        raise
-    except QuireError as exc:
-        await ctx.session.rollback()
-        return await _credit_note_page(ctx, note_id, status=400, errors=from_error(exc))
-    return ctx.redirect(f"/credit-notes/{note_id}")
+
+    return await _act(ctx, NOTE_ACTIONS, "/credit-notes", run, _credit_note_page)
+
+
+@routes.get("/a/{account}/credit-notes/{id}/confirm/{action}")
+async def credit_note_confirm(ctx: Ctx) -> Response:
+    note = await notes.get_credit_note(ctx.session, ctx.account_id, ctx.params["id"])
+    what = f"credit note {note.credit_note_number or '(draft)'} to {note.customer_legal_company_name}"
+    return _confirm(ctx, NOTE_ACTIONS, f"/credit-notes/{note.id}", what)
 
 
 @routes.get("/a/{account}/credit-notes/{id}/download/{format}")

@@ -17,12 +17,14 @@ from quire.migrations.columns import at, cascade_fk, index, key
 
 revision = "0018"
 down_revision = "0015"
+#: The hex SHA-256 of a session cookie's token: the session's key (the token itself is never stored).
+TOKEN_HASH = sa.String(length=64)
 
 
 def upgrade() -> None:
     op.create_table(
         "console_sessions",
-        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("id", TOKEN_HASH, nullable=False),
         key("user_id"),
         sa.Column("csrf_token", sa.String(length=64), nullable=False),
         at("created_at"),

@@ -3,6 +3,7 @@ its own beyond what to show."""
 
 from __future__ import annotations
 
+import functools
 import urllib.parse
 from datetime import date
 from decimal import Decimal
@@ -153,7 +154,8 @@ async def switch(ctx: Ctx) -> Response:
 async def overview_page(ctx: Ctx) -> Response:
     data = await figures.overview(ctx.session, ctx.account_id)
     charts = [(s, figures.chart(s)) for s in data.series]
-    return ctx.page("overview.html", "Overview", data=data, charts=charts, money=money_of)
+    # Each amount is printed twice (a bar's tooltip, the table): Babel formats it once.
+    return ctx.page("overview.html", "Overview", data=data, charts=charts, money=functools.cache(money_of))
 
 
 # --- invoices -------------------------------------------------------------------------------------------

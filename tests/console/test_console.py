@@ -190,3 +190,24 @@ def test_quire_users_sign_out_ends_every_session_of_the_user(server: LiveServer,
             assert browser.get(f"/console/a/{account}/").headers["location"].startswith("/console/sign-in")
     missing = server.cli("users", "sign-out", "--email", "nobody@example.com")
     assert missing.returncode == 1 and "No user" in missing.stderr
+
+
+def test_the_overview_mrr_is_the_active_schedules_fixed_prices_per_month(server: LiveServer, client: ApiClient,
+                                                                         console: Console) -> None:
+    from tests.api.catalogue_helpers import new_price, new_product, structure
+    from tests.api.schedule_helpers import day, new_schedule
+
+    account = client.credential.account_id
+    product = new_product(client)["id"]
+    monthly = new_price(client, product, structure=structure("FIXED", price="100.00"))
+    yearly = new_price(client, product, structure=structure("FIXED", price="1000.00"), billingFrequency="YEARLY")
+    quarterly = new_price(client, product, structure=structure("FIXED", price="30.00"), billingFrequency="QUARTERLY")
+    active = new_schedule(client, price_ids=[monthly["id"], yearly["id"], quarterly["id"]])
+    assert active["status"] == "ACTIVE"
+    later = new_schedule(client, price_ids=[monthly["id"]], startDate=day(30))  # PENDING: not counted
+    assert later["status"] == "PENDING"
+    console.sign_in(new_user(server, account))
+    page = console.get(f"/console/a/{account}/").text
+    # 100 + 1000 / 12 + 30 / 3 = 193.333…, to the penny
+    assert re.search(r'data-figure="mrr" data-currency="GBP" data-amount="193.33">£193.33<', page), page[-3000:]
+    assert 'data-figure="active-schedules">1<' in page

@@ -7,7 +7,10 @@ what each figure counts).
   invoice counts as collected in the month it was issued);
 - **outstanding**: of those, the ones neither PAID nor UNCOLLECTIBLE (PARTIALLY_PAID counts in full: no
   partial amount is recorded);
-- **overdue**: outstanding invoices whose due date is before today (UTC).
+- **overdue**: outstanding invoices whose due date is before today (UTC);
+- **MRR**: the FIXED prices of the current phase of every ACTIVE schedule, each divided by the months of its
+  billing frequency (a YEARLY 1,200.00 is 100.00 a month). Usage, seats, one-time fees and discounts are
+  not in it: it is the recurring fixed revenue the schedules promise, not a forecast.
 
 Amounts are per currency, in minor units, never added across currencies.
 """
@@ -17,15 +20,21 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.billing.models import BillingRun
+from quire.billing.periods import FREQUENCY_MONTHS
+from quire.catalogue.models import Price
+from quire.catalogue.structures import Fixed, Flavour, parse_structure
 from quire.core import clock
+from quire.core.money import quantize
 from quire.invoices.models import Invoice
-from quire.schedules.models import BillingSchedule
+from quire.schedules.models import BillingSchedule, BillingSchedulePhase
+from quire.schedules.service import current_phase
 
 ISSUED = ("FINAL", "SENT")
 NOT_OWED = ("PAID", "UNCOLLECTIBLE")
@@ -70,6 +79,7 @@ class Overview:
     overdue: list[Invoice]
     overdue_totals: dict[str, tuple[int, int]]  # currency → (count, gross minor)
     active_schedules: int
+    mrr: dict[str, Decimal]  # currency → monthly recurring fixed revenue
     last_run: BillingRun | None
     next_run: datetime
 
@@ -100,16 +110,42 @@ async def overview(session: AsyncSession, account_id: str, *, overdue_limit: int
     totals = {c: (int(n), int(g or 0)) for c, n, g in await session.execute(
         select(Invoice.currency, func.count(), func.sum(Invoice.gross_total_minor)).where(*owed)
         .group_by(Invoice.currency))}
-    active = int(await session.scalar(select(func.count()).select_from(BillingSchedule).where(
-        BillingSchedule.account_id == account_id, BillingSchedule.status == "ACTIVE",
-        BillingSchedule.archived_at.is_(None))) or 0)
+    active, mrr = await recurring(session, account_id)
     last_run = (await session.scalars(select(BillingRun).where(BillingRun.account_id == account_id)
                                       .order_by(BillingRun.started_at.desc(), BillingRun.id.desc()).limit(1))).first()
     now = clock.now()
     next_run = datetime.combine(now.date(), DAILY_RUN)
     if next_run <= now:
         next_run += timedelta(days=1)
-    return Overview(today, ordered, overdue, totals, active, last_run, next_run)
+    return Overview(today, ordered, overdue, totals, active, mrr, last_run, next_run)
+
+
+async def recurring(session: AsyncSession, account_id: str) -> tuple[int, dict[str, Decimal]]:
+    """The number of ACTIVE schedules, and their MRR per currency (the module's docstring says what counts)."""
+    schedules = {s.id: s for s in await session.scalars(select(BillingSchedule).where(
+        BillingSchedule.account_id == account_id, BillingSchedule.status == "ACTIVE",
+        BillingSchedule.archived_at.is_(None)))}
+    phases: dict[str, list[BillingSchedulePhase]] = defaultdict(list)
+    if schedules:
+        for phase in await session.scalars(select(BillingSchedulePhase).where(
+                BillingSchedulePhase.account_id == account_id,
+                BillingSchedulePhase.billing_schedule_id.in_(list(schedules)))):
+            phases[phase.billing_schedule_id].append(phase)
+    current = {sid: current_phase(found).price_ids for sid, found in phases.items() if found}
+    wanted = sorted({p for ids in current.values() for p in ids})
+    prices = {p.id: p for p in await session.scalars(
+        select(Price).where(Price.account_id == account_id, Price.id.in_(wanted)))} if wanted else {}
+    mrr: dict[str, Decimal] = defaultdict(Decimal)
+    for sid, price_ids in current.items():
+        for price_id in price_ids:
+            price = prices.get(price_id)
+            months = FREQUENCY_MONTHS.get(price.billing_frequency) if price is not None else None
+            if price is None or not months:
+                continue
+            structure = parse_structure(price.structure, Flavour.PRICE)
+            if isinstance(structure, Fixed):
+                mrr[schedules[sid].currency] += structure.price / months
+    return len(schedules), {c: quantize(v, c) for c, v in sorted(mrr.items())}
 
 
 def chart(series: Series, width: int = 720, height: int = 240) -> dict[str, object]:

@@ -155,7 +155,8 @@ async def overview_page(ctx: Ctx) -> Response:
     data = await figures.overview(ctx.session, ctx.account_id)
     charts = [(s, figures.chart(s)) for s in data.series]
     # Each amount is printed twice (a bar's tooltip, the table): Babel formats it once.
-    return ctx.page("overview.html", "Overview", data=data, charts=charts, money=functools.cache(money_of))
+    return ctx.page("overview.html", "Overview", data=data, charts=charts, money=functools.cache(money_of),
+                    fmt_money=format_money)
 
 
 # --- invoices -------------------------------------------------------------------------------------------

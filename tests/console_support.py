@@ -16,6 +16,7 @@ import httpx
 
 from quire.users.passwords import hash_password
 from quire.users.service import create_user
+from tests.api.catalogue_helpers import new_price
 from tests.api.invoice_helpers import action, add_line, new_customer, new_invoice
 from tests.support import ApiClient, LiveServer, in_database
 
@@ -96,15 +97,17 @@ class Console:
 
 
 def objects_of(api: ApiClient) -> dict[str, str]:
-    """One of each object a console URL names, in ``api``'s account: a customer, a finalized invoice, and a
-    draft credit note of it (keyed by the URL segment that names their kind)."""
+    """One of each object a console URL names, in ``api``'s account: a customer, a finalized invoice, a draft
+    credit note of it, and a price (keyed by the URL segment that names their kind)."""
     customer = new_customer(api)
     invoice = new_invoice(api, customer=customer)
     add_line(api, invoice["id"])
     assert action(api, invoice["id"], "finalize").status_code == 200
     note = api.post("/credit-notes", json={"invoiceId": invoice["id"], "customerId": customer["id"], "currency": "GBP"})
     assert note.status_code == 201, note.text
-    return {"customers": customer["id"], "invoices": invoice["id"], "credit-notes": note.json()["id"]}
+    price = new_price(api)
+    return {"customers": customer["id"], "invoices": invoice["id"], "credit-notes": note.json()["id"],
+            "prices": price["id"]}
 
 
 def account_urls(mine: str, theirs: str, their_ids: dict[str, str]) -> list[tuple[str, str, str]]:

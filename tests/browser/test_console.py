@@ -288,3 +288,21 @@ def test_another_accounts_pages_and_actions_are_404_in_the_browser(server: LiveS
         assert other.get(f"/invoices/{their_ids['invoices']}").json()["status"] == "FINAL"
         assert other.get(f"/credit-notes/{their_ids['credit-notes']}").json()["status"] == "DRAFT"
         assert other.get(f"/customers/{their_ids['customers']}").json()["legalName"] != "Hijacked"
+
+
+def test_a_price_previews_its_cost_as_the_quantity_is_typed(server: LiveServer, api: ApiClient, browser: WebDriver) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.api.catalogue_helpers import new_price, structure
+
+    price = new_price(api, kind="GRADUATED", structure=structure("GRADUATED"))
+    viewport(browser, 1280, 900)
+    sign_in(browser, server.base_url, new_user(server, api.credential.account_id))
+    assert open_page(browser, f"{server.base_url}/console/a/{api.credential.account_id}/prices/{price['id']}") == 200
+    assert browser.find_element(By.ID, "preview-total").text == "£21.00"  # 1 × £1.00 + the first tier's £20.00 fee
+    field = browser.find_element(By.ID, "quantity")
+    field.clear()
+    field.send_keys("150")  # htmx asks the server as it is typed; no page load
+    WebDriverWait(browser, 20).until(lambda b: b.find_element(By.ID, "preview-total").text == "£207.50")
+    assert browser.title == f"{price['name']} · Quire console"

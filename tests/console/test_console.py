@@ -211,3 +211,21 @@ def test_the_overview_mrr_is_the_active_schedules_fixed_prices_per_month(server:
     # 100 + 1000 / 12 + 30 / 3 = 193.333…, to the penny
     assert re.search(r'data-figure="mrr" data-currency="GBP" data-amount="193.33">£193.33<', page), page[-3000:]
     assert 'data-figure="active-schedules">1<' in page
+
+
+def test_a_price_page_previews_what_a_quantity_costs_with_the_pricing_module(server: LiveServer, client: ApiClient,
+                                                                            console: Console) -> None:
+    from tests.api.catalogue_helpers import new_price, structure
+
+    account = client.credential.account_id
+    price = new_price(client, kind="GRADUATED", structure=structure("GRADUATED"))
+    console.sign_in(new_user(server, account))
+    listed = console.get(f"/console/a/{account}/prices")
+    assert listed.status_code == 200 and f'data-price="{price["id"]}"' in listed.text
+    page = console.get(f"/console/a/{account}/prices/{price['id']}?quantity=150")
+    # 100 × £1.00 + £20.00 fee, then 50 × £0.75 + £50.00 fee
+    assert page.status_code == 200 and 'id="preview-total">£207.50<' in page.text
+    fragment = console.get(f"/console/a/{account}/prices/{price['id']}?quantity=10", headers={"hx-request": "true"})
+    assert fragment.text.lstrip().startswith("<div") and 'id="preview-total">£30.00<' in fragment.text
+    refused = console.get(f"/console/a/{account}/prices/{price['id']}?quantity=lots", headers={"hx-request": "true"})
+    assert 'role="alert"' in refused.text and "quantity" in refused.text

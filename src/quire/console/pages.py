@@ -15,6 +15,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from quire.billing_documents.formatting import address_lines, format_date, format_money, format_number, format_percent
 from quire.billing_documents.routes import listed
+from quire.catalogue import pricing
+from quire.catalogue import service as catalogue
+from quire.catalogue.structures import FIXED_FEE_TYPES, Flavour, SeatBased, parse_structure, to_wire
 from quire.console import auth
 from quire.console import overview as figures
 from quire.console.forms import FormErrors, from_error, many, text, validate
@@ -522,6 +525,59 @@ async def customer_update(ctx: Ctx) -> Response:
         return ctx.page("customer_form.html", f"Edit {customer.legal_name}", 400, form=ctx.form, errors=errors,
                         action=ctx.url(f"/customers/{customer.id}"), customer=customer)
     return ctx.redirect(f"/customers/{customer.id}")
+
+
+# --- catalogue: prices and a live preview of what a quantity costs ----------------------------------------
+
+
+@routes.get("/a/{account}/prices")
+async def price_list(ctx: Ctx) -> Response:
+    q = ctx.query
+    kept = {k: q.get(k, "") for k in ("name", "currency")}
+    error, page, products = "", None, {}
+    try:
+        page = await catalogue.list_prices(ctx.session, ctx.account_id, params=_params(ctx), currency=text(q, "currency"),
+                                           name=text(q, "name"), billing_frequency=None, product_id=None)
+        for product_id in {p.product_id for p in page.items}:
+            products[product_id] = (await catalogue.get_product(ctx.session, ctx.account_id, product_id)).name
+    except QuireError as exc:
+        error = exc.message
+    return ctx.page("prices.html", "Prices", 400 if error else 200, page=page, error=error, kept=kept,
+                    products=products)
+
+
+def _preview(price_row: Any, query: dict[str, str]) -> dict[str, Any]:
+    """What ``quantity`` units (usage) or ``seats`` seats would cost for one full period: the pricing
+    module's own lines (``quire.catalogue.pricing``), or why it cannot say."""
+    structure = parse_structure(price_row.structure, Flavour.PRICE)
+    quantity, seats = query.get("quantity", "1").strip() or "0", query.get("seats", "1").strip() or "0"
+    try:
+        usage = pricing.Usage(money.parse_decimal(quantity, field="quantity"))
+        seat_count = int(seats) if seats.isdigit() else None
+        if seat_count is None:
+            raise ValidationFailed("seats: a whole number of seats", field="seats")
+        priced = pricing.price(structure, currency=price_row.currency, usage=usage,
+                               seats=pricing.Seats(opening=seat_count))
+    except (QuireError, ValueError, ArithmeticError) as exc:  # InvalidDecimal and PricingError are ValueErrors
+        return {"error": getattr(exc, "message", str(exc)), "quantity": quantity, "seats": seats}
+    currency = price_row.currency
+    return {"error": "", "quantity": quantity, "seats": seats, "total": format_money(priced.total, currency),
+            "lines": [{"title": li.title, "quantity": format_number(li.quantity),
+                       "rate": format_money(li.rate, currency, exact=True), "amount": format_money(li.amount, currency)}
+                      for li in priced.lines]}
+
+
+@routes.get("/a/{account}/prices/{id}")
+async def price_detail(ctx: Ctx) -> Response:
+    row = await catalogue.get_price(ctx.session, ctx.account_id, ctx.params["id"])
+    product = await catalogue.get_product(ctx.session, ctx.account_id, row.product_id)
+    structure = parse_structure(row.structure, Flavour.PRICE)
+    preview = _preview(row, ctx.query)
+    if ctx.request.headers.get("hx-request") == "true":
+        return ctx.page("price_preview.html", row.name, preview=preview, price=row)
+    return ctx.page("price.html", row.name, price=row, product=product, preview=preview,
+                    structure=to_wire(structure, Flavour.PRICE), pricing_type=structure.pricing_type,
+                    usage_based=structure.pricing_type not in FIXED_FEE_TYPES, seat_based=isinstance(structure, SeatBased))
 
 
 def install(app: Any) -> None:

@@ -60,7 +60,9 @@ def test_demo_account_has_a_complete_fictional_seller_and_saves_what_the_readme_
     first = demo(db, tmp_path)
     assert first.returncode == 0, first.stderr
     saved = json.loads((tmp_path / ".quire-demo.json").read_text())
-    assert set(saved) == {"sequenceAccountId", "clientId", "clientSecret", "url"}
+    assert set(saved) == {"sequenceAccountId", "clientId", "clientSecret", "url", "consoleEmail", "consolePassword"}
+    assert f"/console/  (sign in as {saved['consoleEmail']}, password {saved['consolePassword']})" in first.stdout
+    assert _opens_console(db, saved["consoleEmail"], saved["consolePassword"], saved["sequenceAccountId"])
     assert saved["url"] == "http://127.0.0.1:8123"
     assert (tmp_path / ".quire-demo.json").stat().st_mode & 0o077 == 0  # a secret: the owner's only
     assert saved["clientSecret"] in first.stdout and "/invoices/{id}/hosted-link" in first.stdout
@@ -73,7 +75,25 @@ def test_demo_account_has_a_complete_fictional_seller_and_saves_what_the_readme_
     again = demo(db, tmp_path, port="8124")
     assert again.returncode == 0, again.stderr
     resaved = json.loads((tmp_path / ".quire-demo.json").read_text())
-    assert resaved == {**saved, "url": "http://127.0.0.1:8124"}  # the same credential, the new address
+    assert resaved == {**saved, "url": "http://127.0.0.1:8124"}  # the same credentials, the new address
+
+    (tmp_path / ".quire-demo.json").unlink()  # lost: a new API secret and a new console password that works
+    third = json.loads((demo(db, tmp_path), (tmp_path / ".quire-demo.json").read_text())[1])
+    assert third["consolePassword"] != saved["consolePassword"]
+    assert _opens_console(db, third["consoleEmail"], third["consolePassword"], saved["sequenceAccountId"])
+    assert not _opens_console(db, saved["consoleEmail"], saved["consolePassword"], saved["sequenceAccountId"])
+
+
+def _opens_console(db: Path, email: str, password: str, account_id: str) -> bool:
+    """The user's stored scrypt hash takes ``password`` and the user is a member of ``account_id``."""
+    import sqlite3
+
+    from quire.users.passwords import verify_password
+
+    with sqlite3.connect(db) as conn:
+        row = conn.execute("SELECT u.password_hash FROM users u JOIN user_accounts m ON m.user_id = u.id "
+                           "WHERE u.email = ? AND m.account_id = ? AND u.state = 'active'", (email, account_id)).fetchone()
+    return row is not None and verify_password(row[0], password)
 
 
 def test_demo_leaves_a_seller_someone_set_alone(tmp_path: Path) -> None:

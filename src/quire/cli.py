@@ -20,6 +20,7 @@ app.add_typer(accounts_app, name="accounts")
 T = TypeVar("T")
 DEMO_FILE = Path(".quire-demo.json")
 DEMO_NAME = "Quire demo"
+DEMO_USER = "demo@quire-demo.example"  # the console's demo user (docs/console.md)
 #: The demo account's seller (docs/merchant-settings.md), complete enough for the PDF, the hosted page and
 #: UBL/Factur-X, and fictional: ``.example`` addresses, Ofcom's drama phone range, the IBAN standard's own
 #: example account, and a VAT number that is valid in form only (the one the test-suite uses).
@@ -315,7 +316,7 @@ def demo(
             current = None
         if current is not None and current.legal_company_name is None:
             await merchant.replace(session, credential["sequenceAccountId"], merchant.parse_settings(DEMO_MERCHANT))
-        return credential
+        return {**credential, **await _demo_user(session, credential["sequenceAccountId"], stored)}
 
     credential = _with_session(settings, ensure)
     base = f"http://{host}:{port}"
@@ -333,9 +334,34 @@ def demo(
         f"  curl -s -u '{credential['clientId']}:{credential['clientSecret']}' -H 'Sequence-Version: 2024-01-01' "
         f"{base}/customers"
     )
+    typer.echo(f"Console:     {base}/console/  (sign in as {credential['consoleEmail']}, password "
+               f"{credential['consolePassword']})")
     typer.echo(f"API docs:    {base}/docs")
     typer.echo(f"Invoice pages: each finalized invoice's public page is at the URL that GET {base}/invoices/{{id}}/hosted-link returns")
     typer.echo("")
+
+
+async def _demo_user(session: Any, account_id: str, stored: dict[str, str] | None) -> dict[str, str]:
+    """The demo account's console user: the password saved in .quire-demo.json while it still opens the
+    console, else a new one (the demo user's password is replaced; no other user is touched)."""
+    from sqlalchemy import select
+
+    from quire.core.textfold import fold
+    from quire.users import passwords
+    from quire.users.models import User
+    from quire.users.service import ACTIVE, create_user
+
+    user = (await session.scalars(select(User).where(User.email_key == fold(DEMO_USER)))).one_or_none()
+    password = (stored or {}).get("consolePassword")
+    if user is not None and password and user.state == ACTIVE and passwords.verify_password(user.password_hash, password):
+        await create_user(session, email=DEMO_USER, account_ids=[account_id], password_hash=None)  # a member still
+        return {"consoleEmail": DEMO_USER, "consolePassword": password}
+    password = passwords.new_password()
+    hashed = passwords.hash_password(password)
+    user, created = await create_user(session, email=DEMO_USER, account_ids=[account_id], password_hash=hashed)
+    if not created:
+        user.password_hash = hashed
+    return {"consoleEmail": DEMO_USER, "consolePassword": password}
 
 
 billing_app = typer.Typer(help="The billing engine: invoices from billing schedules (docs/billing-engine.md).", no_args_is_help=True)

@@ -64,6 +64,10 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--no-peer", action="store_true", help="skip django-silver")
     p.add_argument("--peer-workers", type=int, default=2 * (os.cpu_count() or 1) + 1,
                    help="gunicorn sync workers for the peer (default 2 x CPUs + 1, gunicorn's advice)")
+    p.add_argument("--jobs", choices=("recommended", "app"), default="recommended",
+                   help="where deferred jobs (a finalized document's render) run: 'recommended' = in the API "
+                        "processes on SQLite, one `nice -n 10 quire worker` beside them on PostgreSQL "
+                        "(QUIRE_JOBS_IN_APP=false, docs/jobs.md); 'app' = in the API processes on both")
     p.add_argument("--production", default="uvicorn-2", help="the configuration the targets are checked against")
     p.add_argument("--profile", metavar="WORKLOAD", choices=WORKLOADS,
                    help="record a py-spy profile of the production server during this workload (slows it; "
@@ -165,10 +169,15 @@ class Run:
         a = self.args
         kind, workers = config.split("-")
         name = f"{kind}-{workers}w"
+        separate = database == "postgresql" and a.jobs == "recommended"
+        worker = servers.quire_worker(url, self.dir, self.secret) if separate else None
         try:
-            server = servers.quire_server(kind, int(workers), url, self.dir, self.secret).start()
+            server = servers.quire_server(kind, int(workers), url, self.dir, self.secret,
+                                          jobs_in_app=not separate).start()
         except (RuntimeError, FileNotFoundError) as exc:
             self.comment(f"{database} {name}: could not start: {exc}")
+            if worker is not None:
+                servers.stop_group(worker)
             return
         t = qw.Target(server, database, url, name)
         try:
@@ -193,6 +202,10 @@ class Run:
                     self.stop_profile(*profile)
         finally:
             server.stop()
+            if worker is not None:
+                cpu = servers.stop_group(worker)
+                self.comment(f"{database} {name}: jobs ran in one `nice -n 10 quire worker` beside the server "
+                             f"({cpu:.1f} s of its CPU over all workloads, not in the server CPU column)")
 
     def start_profile(self, t: qw.Target, workload: str) -> tuple[subprocess.Popen[bytes], Path] | None:
         spy = Path(sys.executable).with_name("py-spy")

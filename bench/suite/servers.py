@@ -287,11 +287,42 @@ def log_size(log: Path) -> int:
         return 0
 
 
-def quire_server(kind: str, workers: int, database_url: str, log_dir: Path, secret_key: str) -> ServerProcess:
+def quire_worker(database_url: str, log_dir: Path, secret_key: str) -> subprocess.Popen[bytes]:
+    """``nice -n 10 quire worker`` in its own process group: the jobs of a PostgreSQL deployment that runs
+    them beside the API (docs/jobs.md), at a lower priority than the API's requests."""
+    env = {**os.environ, "QUIRE_DATABASE_URL": database_url, "QUIRE_SECRET_KEY": secret_key}
+    log = (log_dir / f"quire-worker-{free_port()}.log").open("ab")
+    return subprocess.Popen(["nice", "-n", "10", str(BIN / "quire"), "worker"], env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop_group(proc: subprocess.Popen[bytes]) -> float:
+    """Stop a process started in its own group (SIGTERM, then SIGKILL); its CPU seconds until then."""
+    try:
+        cpu = sum(p.cpu_times().user + p.cpu_times().system
+                  for p in [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)])
+    except psutil.Error:
+        cpu = 0.0
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
+    except ProcessLookupError:
+        pass
+    return cpu
+
+
+def quire_server(kind: str, workers: int, database_url: str, log_dir: Path, secret_key: str, *,
+                 jobs_in_app: bool = True) -> ServerProcess:
     """``uvicorn``: ``quire serve --workers N`` exactly as users run it; ``granian``: granian's ASGI
-    interface over the same app factory (``quire.app:create_app``)."""
+    interface over the same app factory (``quire.app:create_app``). ``jobs_in_app=False``: the server
+    defers jobs and leaves them to a ``quire_worker``."""
     port = free_port()
     env = {**os.environ, "QUIRE_DATABASE_URL": database_url, "QUIRE_SECRET_KEY": secret_key}
+    if not jobs_in_app:
+        env |= {"QUIRE_JOBS_IN_APP": "false", "QUIRE_PERIODIC_IN_APP": "false"}
     if kind == "uvicorn":
         argv = [str(BIN / "quire"), "serve", "--no-migrate", "--port", str(port), "--workers", str(workers)]
     elif kind == "granian":

@@ -98,7 +98,7 @@ class Console:
 
 def objects_of(api: ApiClient) -> dict[str, str]:
     """One of each object a console URL names, in ``api``'s account: a customer, a finalized invoice, a draft
-    credit note of it, and a price (keyed by the URL segment that names their kind)."""
+    credit note of it, a price, and a billing schedule (keyed by the URL segment that names their kind)."""
     customer = new_customer(api)
     invoice = new_invoice(api, customer=customer)
     add_line(api, invoice["id"])
@@ -106,8 +106,15 @@ def objects_of(api: ApiClient) -> dict[str, str]:
     note = api.post("/credit-notes", json={"invoiceId": invoice["id"], "customerId": customer["id"], "currency": "GBP"})
     assert note.status_code == 201, note.text
     price = new_price(api)
+    from tests.api.schedule_helpers import new_schedule
+
+    schedule = new_schedule(api, customer, [price["id"]])
     return {"customers": customer["id"], "invoices": invoice["id"], "credit-notes": note.json()["id"],
-            "prices": price["id"]}
+            "prices": price["id"], "billing-schedules": schedule["id"]}
+
+
+#: The action the sweep tries on each kind of object (one its state allows, so only the account check refuses it).
+ACTION_OF = {"billing-schedules": "archive"}
 
 
 def account_urls(mine: str, theirs: str, their_ids: dict[str, str]) -> list[tuple[str, str, str]]:
@@ -125,6 +132,6 @@ def account_urls(mine: str, theirs: str, their_ids: dict[str, str]) -> list[tupl
         accounts = [theirs, mine] if "{id}" in path else [theirs]
         for account in accounts:
             url = (path.replace("{account}", account).replace("{id}", their_ids.get(kind, "x"))
-                   .replace("{action}", "void").replace("{format}", "pdf"))
+                   .replace("{action}", ACTION_OF.get(kind, "void")).replace("{format}", "pdf"))
             out.append((method, path, url))
     return out

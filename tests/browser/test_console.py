@@ -288,6 +288,7 @@ def test_another_accounts_pages_and_actions_are_404_in_the_browser(server: LiveS
         assert other.get(f"/invoices/{their_ids['invoices']}").json()["status"] == "FINAL"
         assert other.get(f"/credit-notes/{their_ids['credit-notes']}").json()["status"] == "DRAFT"
         assert other.get(f"/customers/{their_ids['customers']}").json()["legalName"] != "Hijacked"
+        assert other.get(f"/billing-schedules/{their_ids['billing-schedules']}").json()["status"] == "ACTIVE"
 
 
 def test_a_price_previews_its_cost_as_the_quantity_is_typed(server: LiveServer, api: ApiClient, browser: WebDriver) -> None:
@@ -306,3 +307,38 @@ def test_a_price_previews_its_cost_as_the_quantity_is_typed(server: LiveServer, 
     field.send_keys("150")  # htmx asks the server as it is typed; no page load
     WebDriverWait(browser, 20).until(lambda b: b.find_element(By.ID, "preview-total").text == "£207.50")
     assert browser.title == f"{price['name']} · Quire console"
+
+
+def fits_a_phone(browser: WebDriver, url: str) -> str:
+    """Open ``url`` at 375 px: it answers 200, does not scroll sideways, and every form field has a label."""
+    from selenium.webdriver.common.by import By
+
+    viewport(browser, 375, 812, mobile=True, scale=2)
+    try:
+        assert open_page(browser, url) == 200, url
+        width, inner = browser.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+        assert width <= inner, f"{url} scrolls sideways at 375 px: {width} > {inner}"
+        for field in browser.find_elements(By.CSS_SELECTOR, "main input:not([type=hidden]), main select"):
+            labelled = browser.execute_script("return arguments[0].labels.length", field)
+            assert labelled, (url, field.get_attribute("name"))
+        return browser.title
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_a_billing_schedule_is_archived_from_its_page_and_the_pages_fit_a_phone(
+        server: LiveServer, api: ApiClient, browser: WebDriver) -> None:
+    from tests.api.schedule_helpers import new_schedule
+
+    schedule = new_schedule(api)
+    base = f"{server.base_url}/console/a/{api.credential.account_id}"
+    viewport(browser, 1280, 900)
+    sign_in(browser, server.base_url, new_user(server, api.credential.account_id))
+    assert fits_a_phone(browser, f"{base}/billing-schedules") == "Billing schedules · Quire console"
+    assert fits_a_phone(browser, f"{base}/billing-schedules/{schedule['id']}").startswith("Billing schedule ")
+    viewport(browser, 1280, 900)
+    assert open_page(browser, f"{base}/billing-schedules/{schedule['id']}") == 200
+    assert actions_shown(browser) == ["archive"]
+    confirm(browser, "archive")
+    assert actions_shown(browser) == []
+    assert api.get(f"/billing-schedules/{schedule['id']}").json()["status"] == "CANCELLED"

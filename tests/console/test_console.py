@@ -165,6 +165,7 @@ def test_no_console_url_opens_another_accounts_page_or_action(server: LiveServer
     assert other_client.get(f"/invoices/{their_ids['invoices']}").json()["status"] == "FINAL"
     assert other_client.get(f"/credit-notes/{their_ids['credit-notes']}").json()["status"] == "DRAFT"
     assert other_client.get(f"/customers/{their_ids['customers']}").json()["legalName"] != "Hijacked"
+    assert other_client.get(f"/billing-schedules/{their_ids['billing-schedules']}").json()["status"] == "ACTIVE"
 
 
 def test_sessions_are_stored_hashed(server: LiveServer, client: ApiClient, console: Console) -> None:
@@ -229,3 +230,43 @@ def test_a_price_page_previews_what_a_quantity_costs_with_the_pricing_module(ser
     assert fragment.text.lstrip().startswith("<div") and 'id="preview-total">£30.00<' in fragment.text
     refused = console.get(f"/console/a/{account}/prices/{price['id']}?quantity=lots", headers={"hx-request": "true"})
     assert 'role="alert"' in refused.text and "quantity" in refused.text
+
+
+def test_a_billing_schedule_page_shows_its_periods_and_activates_and_archives_through_the_service(
+        server: LiveServer, client: ApiClient, console: Console) -> None:
+    from tests.api.catalogue_helpers import new_price, structure
+    from tests.api.schedule_helpers import new_schedule
+
+    account = client.credential.account_id
+    fee = new_price(client, structure=structure("FIXED", price="12.00"))
+    billed = new_schedule(client, price_ids=[fee["id"]], startDate="2026-01-01")
+    done = server.cli("billing", "run", "--as-of", "2026-03-01", "--account", account)
+    assert done.returncode == 0, done.stderr
+    draft = new_schedule(client, price_ids=[fee["id"]], createAsDraft=True)
+    assert draft["status"] == "DRAFT"
+    console.sign_in(new_user(server, account))
+    listed = console.get(f"/console/a/{account}/billing-schedules?status=DRAFT")
+    assert listed.status_code == 200 and f'data-schedule="{draft["id"]}"' in listed.text
+    assert f'data-schedule="{billed["id"]}"' not in listed.text
+    assert console.get(f"/console/a/{account}/billing-schedules?status=NOPE").status_code == 400
+
+    page = console.get(f"/console/a/{account}/billing-schedules/{billed['id']}").text
+    periods = re.findall(r'data-period="([0-9-]+)"', page)
+    assert periods == ["2026-03-01", "2026-02-01", "2026-01-01"], periods
+    assert page.count("£12.00") >= 3 and f'data-price="{fee["id"]}"' in page
+    assert re.search(r'id="last-run">as of 2026-03-01: <span class="badge badge-completed">completed</span>, 3 created',
+                     page), page
+    assert 'data-action="archive"' in page and 'data-action="activate"' not in page
+
+    base = f"/console/a/{account}/billing-schedules/{draft['id']}"
+    assert 'data-action="activate"' in console.get(base).text
+    confirm = console.get(f"{base}/confirm/activate")
+    assert confirm.status_code == 200 and f"Activate billing schedule {draft['id']}?" in confirm.text
+    assert console.post(f"{base}/activate", {}).status_code == 303
+    assert client.get(f"/billing-schedules/{draft['id']}").json()["status"] == "ACTIVE"
+    refused = console.post(f"{base}/activate", {})  # the service's own rule, not the console's
+    assert refused.status_code == 400 and "Only a DRAFT billing schedule can be activated" in _alert(refused)
+    assert console.post(f"{base}/archive", {}).status_code == 303
+    after = client.get(f"/billing-schedules/{draft['id']}").json()
+    assert after["status"] == "CANCELLED" and after["archivedAt"]
+    assert 'data-action="archive"' not in console.get(base).text

@@ -12,7 +12,10 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
 
+from quire.billing.models import BillingRun, ScheduleInvoice
+from quire.billing.router import get_run
 from quire.billing_documents.formatting import address_lines, format_date, format_money, format_number, format_percent
 from quire.billing_documents.routes import listed
 from quire.catalogue import pricing
@@ -49,9 +52,11 @@ from quire.invoices.delivery import hosted
 from quire.invoices.delivery import repository as hosted_repo
 from quire.invoices.document import invoice_download
 from quire.invoices.lifecycle import Action as InvoiceAction
+from quire.invoices.models import Invoice
 from quire.invoices.lifecycle import allowed_actions as invoice_allowed
 from quire.invoices.repository import InvoiceFilters
 from quire.invoices.schemas import InvoiceCreate, InvoiceSortBy, LineItemWrite
+from quire.schedules import service as schedules
 from quire.schedules.service import list_schedules
 
 routes = ConsoleRoutes()
@@ -288,7 +293,7 @@ def _confirm(ctx: Ctx, table: dict[str, tuple[str, str]], path: str, what: str) 
     action = _known(ctx.params["action"], table)
     label, explanation = table[action]
     return ctx.page("confirm.html", f"{label} {what}?", label=label, explanation=explanation, what=what,
-                    action_url=ctx.url(f"{path}/{action}"), back=ctx.url(path), danger=action == "void")
+                    action_url=ctx.url(f"{path}/{action}"), back=ctx.url(path), danger=action in ("void", "archive"))
 
 
 async def _act(ctx: Ctx, table: dict[str, tuple[str, str]], path: str,
@@ -578,6 +583,83 @@ async def price_detail(ctx: Ctx) -> Response:
     return ctx.page("price.html", row.name, price=row, product=product, preview=preview,
                     structure=to_wire(structure, Flavour.PRICE), pricing_type=structure.pricing_type,
                     usage_based=structure.pricing_type not in FIXED_FEE_TYPES, seat_based=isinstance(structure, SeatBased))
+
+
+# --- billing schedules ------------------------------------------------------------------------------------
+
+SCHEDULE_STATUSES = ("DRAFT", "PENDING", "ACTIVE", "SUSPENDED", "CANCELLED", "COMPLETED")
+SCHEDULE_ACTIONS = {
+    "activate": ("Activate", "The schedule starts billing: ACTIVE from its start date (PENDING until then)."),
+    "archive": ("Archive", "The schedule is cancelled for good and bills no more; its invoices still in progress "
+                           "are removed, the issued ones stay."),
+}
+
+
+@routes.get("/a/{account}/billing-schedules")
+async def schedule_list(ctx: Ctx) -> Response:
+    q = ctx.query
+    kept = {k: q.get(k, "") for k in ("status", "customerId", "includeArchived")}
+    error, page, names = "", None, {}
+    try:
+        status = text(q, "status")
+        if status is not None and status not in SCHEDULE_STATUSES:
+            raise ValidationFailed("status: not one of " + ", ".join(SCHEDULE_STATUSES), field="status")
+        page = await list_schedules(ctx.session, ctx.account_id, params=_params(ctx), label=None, plan_id=None,
+                                    customer_id=text(q, "customerId"), status=status, auto_send=None,
+                                    include_archived=bool(q.get("includeArchived")))
+        for customer_id in {s.customer_id for s in page.items}:
+            names[customer_id] = (await customers.get_customer(ctx.session, ctx.account_id, customer_id)).legal_name
+    except QuireError as exc:
+        error = exc.message
+    return ctx.page("schedules.html", "Billing schedules", 400 if error else 200, page=page, error=error, kept=kept,
+                    names=names, statuses=SCHEDULE_STATUSES)
+
+
+async def _schedule_periods(ctx: Ctx, schedule_id: str) -> list[tuple[ScheduleInvoice, Invoice | None]]:
+    """The schedule's billing periods, newest first, each with the invoice the engine made for it."""
+    rows = await ctx.session.execute(
+        select(ScheduleInvoice, Invoice).outerjoin(Invoice, Invoice.id == ScheduleInvoice.invoice_id)
+        .where(ScheduleInvoice.account_id == ctx.account_id, ScheduleInvoice.billing_schedule_id == schedule_id)
+        .order_by(ScheduleInvoice.period_start.desc(), ScheduleInvoice.invoice_date.desc()))
+    return [(slot, invoice) for slot, invoice in rows]
+
+
+async def _schedule_page(ctx: Ctx, schedule_id: str, *, status: int = 200, errors: FormErrors | None = None) -> Response:
+    found = await schedules.read_schedule(ctx.session, ctx.account_id, schedule_id)
+    schedule = found.schedule
+    customer = await customers.get_customer(ctx.session, ctx.account_id, schedule.customer_id)
+    periods = await _schedule_periods(ctx, schedule.id)
+    run_ids = sorted({slot.billing_run_id for slot, _ in periods if slot.billing_run_id})
+    last_run = (await ctx.session.scalars(select(BillingRun).where(
+        BillingRun.account_id == ctx.account_id, BillingRun.id.in_(run_ids))
+        .order_by(BillingRun.started_at.desc(), BillingRun.id.desc()).limit(1))).first() if run_ids else None
+    actions = [a for a, allowed in (("activate", schedule.status == "DRAFT"), ("archive", schedule.archived_at is None))
+               if allowed]
+    current = schedules.current_phase(found.phases).id if found.phases else None
+    return ctx.page("schedule.html", f"Billing schedule {schedule.label or schedule.id[:8]}", status, found=found,
+                    schedule=schedule, customer=customer, periods=periods, last_run=last_run, actions=actions,
+                    current=current, money=money_of, errors=errors or FormErrors("", {}))
+
+
+@routes.get("/a/{account}/billing-schedules/{id}")
+async def schedule_detail(ctx: Ctx) -> Response:
+    return await _schedule_page(ctx, ctx.params["id"])
+
+
+@routes.get("/a/{account}/billing-schedules/{id}/confirm/{action}")
+async def schedule_confirm(ctx: Ctx) -> Response:
+    found = await schedules.read_schedule(ctx.session, ctx.account_id, ctx.params["id"])
+    what = f"billing schedule {found.schedule.label or found.schedule.id}"
+    return _confirm(ctx, SCHEDULE_ACTIONS, f"/billing-schedules/{found.schedule.id}", what)
+
+
+@routes.post("/a/{account}/billing-schedules/{id}/{action}")
+async def schedule_act(ctx: Ctx) -> Response:
+    async def run(action: str, schedule_id: str) -> None:
+        act = schedules.activate_schedule if action == "activate" else schedules.archive_schedule
+        await act(ctx.session, ctx.account_id, schedule_id)
+
+    return await _act(ctx, SCHEDULE_ACTIONS, "/billing-schedules", run, _schedule_page)
 
 
 def install(app: Any) -> None:

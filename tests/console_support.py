@@ -98,7 +98,7 @@ class Console:
 
 def objects_of(api: ApiClient) -> dict[str, str]:
     """One of each object a console URL names, in ``api``'s account: a customer, a finalized invoice, a draft
-    credit note of it, a price, and a billing schedule (keyed by the URL segment that names their kind)."""
+    credit note of it, a price, a billing schedule and a usage metric (keyed by the URL segment that names their kind)."""
     customer = new_customer(api)
     invoice = new_invoice(api, customer=customer)
     add_line(api, invoice["id"])
@@ -109,7 +109,10 @@ def objects_of(api: ApiClient) -> dict[str, str]:
     from tests.api.schedule_helpers import new_schedule
 
     schedule = new_schedule(api, customer, [price["id"]])
-    return {"customers": customer["id"], "invoices": invoice["id"], "credit-notes": note.json()["id"],
+    metric = api.post("/usage-metrics", json={"name": "Calls", "metricType": "SIMPLE", "eventType": "call",
+                                              "aggregationType": "COUNT"})
+    assert metric.status_code == 201, metric.text
+    return {"usage-metrics": metric.json()["id"], "customers": customer["id"], "invoices": invoice["id"], "credit-notes": note.json()["id"],
             "prices": price["id"], "billing-schedules": schedule["id"]}
 
 

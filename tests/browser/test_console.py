@@ -342,3 +342,19 @@ def test_a_billing_schedule_is_archived_from_its_page_and_the_pages_fit_a_phone(
     confirm(browser, "archive")
     assert actions_shown(browser) == []
     assert api.get(f"/billing-schedules/{schedule['id']}").json()["status"] == "CANCELLED"
+
+
+def test_a_usage_metrics_chart_fits_a_phone(server: LiveServer, api: ApiClient, browser: WebDriver) -> None:
+    from selenium.webdriver.common.by import By
+
+    metric = api.post("/usage-metrics", json={"name": "Calls", "metricType": "SIMPLE", "eventType": "call",
+                                              "aggregationType": "COUNT"}).json()
+    customer = new_customer(api)
+    assert api.post("/usage-events", json={"customerAlias": customer["id"], "eventType": "call"}).status_code == 201
+    base = f"{server.base_url}/console/a/{api.credential.account_id}"
+    viewport(browser, 1280, 900)
+    sign_in(browser, server.base_url, new_user(server, api.credential.account_id))
+    assert fits_a_phone(browser, f"{base}/usage-metrics") == "Usage metrics · Quire console"
+    assert fits_a_phone(browser, f"{base}/usage-metrics/{metric['id']}?customers={customer['id']}") == "Calls · Quire console"
+    bars = browser.find_elements(By.CSS_SELECTOR, "svg.chart rect")
+    assert len(bars) == 12 and float(bars[-1].get_attribute("height")) > 0  # this month's call

@@ -270,3 +270,39 @@ def test_a_billing_schedule_page_shows_its_periods_and_activates_and_archives_th
     after = client.get(f"/billing-schedules/{draft['id']}").json()
     assert after["status"] == "CANCELLED" and after["archivedAt"]
     assert 'data-action="archive"' not in console.get(base).text
+
+
+def test_a_usage_metric_page_charts_a_customers_usage_per_calendar_month_as_the_api_calculates_it(
+        server: LiveServer, client: ApiClient, console: Console) -> None:
+    from tests.api.invoice_helpers import new_customer
+
+    account = client.credential.account_id
+    metric = client.post("/usage-metrics", json={"name": "Storage", "metricType": "SIMPLE", "eventType": "stored",
+                                                 "aggregationType": "SUM", "aggregationProperty": "gb", "unit": "GB"})
+    assert metric.status_code == 201, metric.text
+    metric_id = metric.json()["id"]
+    mine, someone = new_customer(client), new_customer(client)
+    for who, when, gb in ((mine, "2026-10-03T10:00:00Z", "2.5"), (mine, "2026-10-31T23:59:59Z", "4"),
+                          (mine, "2026-11-01T00:00:00Z", "1"), (mine, "2025-10-15T00:00:00Z", "100"),
+                          (someone, "2026-10-10T00:00:00Z", "7")):
+        sent = client.post("/usage-events", json={"customerAlias": who["id"], "eventType": "stored",
+                                                  "eventTimestamp": when, "eventProperties": {"gb": gb}})
+        assert sent.status_code == 201, sent.text
+    console.sign_in(new_user(server, account))
+    listed = console.get(f"/console/a/{account}/usage-metrics")
+    assert listed.status_code == 200 and f'data-metric="{metric_id}"' in listed.text
+    blank = console.get(f"/console/a/{account}/usage-metrics/{metric_id}")
+    assert blank.status_code == 200 and "<svg" not in blank.text
+    page = console.get(f"/console/a/{account}/usage-metrics/{metric_id}", params={"customers": mine["id"]}).text
+    usage = dict(re.findall(r'data-month="([0-9-]+)"><td>[^<]*</td><td class="num" data-usage="([^"]*)"', page))
+    assert len(usage) == 12 and min(usage) == "2026-01" and max(usage) == "2026-12", usage
+    assert (usage["2026-10"], usage["2026-11"], usage["2026-09"]) == ("6.5", "1", "0"), usage
+    api = client.get(f"/usage-metrics/{metric_id}/calculate", params={
+        "customerAliases": mine["id"], "periodStart": "2026-10-01", "periodEnd": "2026-10-31"}).json()
+    assert str(api["value"]) in ("6.5", "6.50")
+    assert page.count("<rect ") == 12 and "Storage: usage per month" in page
+    both = console.get(f"/console/a/{account}/usage-metrics/{metric_id}",
+                       params={"customers": f"{mine['id']},{someone['id']}"}).text
+    assert 'data-month="2026-10"><td>October 2026</td><td class="num" data-usage="13.5"' in both
+    unknown = console.get(f"/console/a/{account}/usage-metrics/{metric_id}", params={"customers": "nobody"})
+    assert unknown.status_code == 400 and "customerAliases" in _alert(unknown)

@@ -18,6 +18,7 @@ Amounts are per currency, in minor units, never added across currencies.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -58,6 +59,11 @@ def month_starts(today: date, count: int = MONTHS) -> list[date]:
         months.append(first)
         first = (first - timedelta(days=1)).replace(day=1)
     return months[::-1]
+
+
+def month_end(first: date) -> date:
+    """The last day of the month that starts on ``first``."""
+    return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
 @dataclass
@@ -150,18 +156,25 @@ async def recurring(session: AsyncSession, account_id: str) -> tuple[int, dict[s
 
 def chart(series: Series, width: int = 720, height: int = 240) -> dict[str, object]:
     """A grouped bar chart as SVG geometry (drawn by the template; no script, no library)."""
-    pad_left, pad_bottom, pad_top = 8, 28, 10
     names = ("invoiced", "collected", "outstanding")
-    peak = max([max(getattr(series, n).values(), default=0) for n in names] + [1])
-    slot = (width - pad_left) / len(series.months)
-    bar = slot / (len(names) + 1)
+    return bar_chart(series.months, {n: getattr(series, n) for n in names}, width, height)
+
+
+def bar_chart(months: list[date], values: dict[str, Mapping[date, int | Decimal]], width: int = 720,
+              height: int = 240) -> dict[str, object]:
+    """Bars per month, one per name of ``values`` side by side, as SVG geometry (the overview's chart, and
+    a usage metric's usage per month)."""
+    pad_left, pad_bottom, pad_top = 8, 28, 10
+    peak = max([max(v.values(), default=0) for v in values.values()] + [1])
+    slot = (width - pad_left) / len(months)
+    bar = slot / (len(values) + 1)
     plot = height - pad_bottom - pad_top
     bars = []
-    for i, month in enumerate(series.months):
-        for j, name in enumerate(names):
-            value = getattr(series, name).get(month, 0)
-            h = round(plot * value / peak, 1)
+    for i, month in enumerate(months):
+        for j, (name, by_month) in enumerate(values.items()):
+            value = by_month.get(month, 0)
+            h = round(plot * float(value) / float(peak), 1)
             bars.append({"x": round(pad_left + i * slot + (j + 0.5) * bar, 1), "y": round(pad_top + plot - h, 1),
                          "w": round(bar, 1), "h": h, "name": name, "month": month, "value": value})
-    labels = [{"x": round(pad_left + (i + 0.5) * slot, 1), "month": m} for i, m in enumerate(series.months)]
+    labels = [{"x": round(pad_left + (i + 0.5) * slot, 1), "month": m} for i, m in enumerate(months)]
     return {"width": width, "height": height, "bars": bars, "labels": labels, "baseline": height - pad_bottom}

@@ -25,7 +25,7 @@ from quire.console import auth
 from quire.console import overview as figures
 from quire.console.forms import FormErrors, from_error, many, text, validate
 from quire.console.web import HEADERS, PREFIX, ConsoleRoutes, Ctx, client_ip, read_form, render, same_origin, transaction
-from quire.core import money
+from quire.core import clock, money
 from quire.core.contract_enums import CREDIT_NOTE_STATUS, CURRENCY, INVOICE_PAYMENT_STATUS, INVOICE_STATUS
 from quire.core.errors import NotFound, QuireError, ValidationFailed
 from quire.core.pagination import PageParams, SortOrder
@@ -57,6 +57,9 @@ from quire.invoices.lifecycle import allowed_actions as invoice_allowed
 from quire.invoices.repository import InvoiceFilters
 from quire.invoices.schemas import InvoiceCreate, InvoiceSortBy, LineItemWrite
 from quire.schedules import service as schedules
+from quire.usage import service as usage
+from quire.usage.calculation import MetricSpec, calculate_periods
+from quire.usage.values import period_bounds
 from quire.schedules.service import list_schedules
 
 routes = ConsoleRoutes()
@@ -660,6 +663,37 @@ async def schedule_act(ctx: Ctx) -> Response:
         await act(ctx.session, ctx.account_id, schedule_id)
 
     return await _act(ctx, SCHEDULE_ACTIONS, "/billing-schedules", run, _schedule_page)
+
+
+# --- usage metrics: their usage per calendar month -----------------------------------------------------------
+
+
+@routes.get("/a/{account}/usage-metrics")
+async def metric_list(ctx: Ctx) -> Response:
+    kept = {"includeDeleted": ctx.query.get("includeDeleted", "")}
+    page = await usage.list_metrics(ctx.session, ctx.account_id, _params(ctx), include_deleted=bool(kept["includeDeleted"]))
+    return ctx.page("metrics.html", "Usage metrics", page=page, kept=kept)
+
+
+@routes.get("/a/{account}/usage-metrics/{id}")
+async def metric_detail(ctx: Ctx) -> Response:
+    """The metric's definition, and for the customers named (ids or aliases, as ``customerAliases`` of
+    ``GET /usage-metrics/{id}/calculate``) its usage in each of the last twelve calendar months, computed by
+    ``quire.usage.calculation`` in one query."""
+    metric = await usage.get_metric(ctx.session, ctx.account_id, ctx.params["id"])
+    named, error, months, chart, totals = ctx.query.get("customers", "").strip(), "", [], None, {}
+    if named:
+        try:
+            customer_ids = await usage.customers_named(ctx.session, ctx.account_id, named)
+            months = figures.month_starts(clock.today())
+            bounds = [period_bounds(m, figures.month_end(m)) for m in months]
+            results = await calculate_periods(ctx.session, ctx.account_id, MetricSpec.of(metric), customer_ids, bounds)
+            totals = {m: r.total.value for m, r in zip(months, results)}
+            chart = figures.bar_chart(months, {"usage": totals})
+        except QuireError as exc:
+            error = exc.message
+    return ctx.page("metric.html", metric.name, 400 if error else 200, metric=metric, named=named, error=error,
+                    months=months, totals=totals, chart=chart, fmt_number=format_number)
 
 
 def install(app: Any) -> None:

@@ -279,6 +279,22 @@ class Calculation:
     end: datetime
 
 
+async def customers_named(session: AsyncSession, account_id: str, customer_aliases: str) -> list[str]:
+    """The ids of the customers ``customerAliases`` names (comma-separated ids or aliases, each must name a
+    customer of the account, at most 100)."""
+    names = list(dict.fromkeys(a.strip() for a in customer_aliases.split(",") if a.strip()))
+    if not names:
+        raise ValidationFailed("customerAliases must name at least one customer", field="customerAliases")
+    if len(names) > 100:
+        raise ValidationFailed("customerAliases may name at most 100 customers", field="customerAliases")
+    customer_ids: list[str] = []
+    for name in names:
+        customer = await resolve("customerAliases", customers.get_by_alias(session, account_id, name))
+        if customer.id not in customer_ids:
+            customer_ids.append(customer.id)
+    return customer_ids
+
+
 async def calculate_metric(
     session: AsyncSession,
     account_id: str,
@@ -293,16 +309,7 @@ async def calculate_metric(
     metric = await get_metric(session, account_id, metric_id)
     if period_end < period_start:
         raise ValidationFailed("periodEnd must not be before periodStart", field="periodEnd")
-    names = list(dict.fromkeys(a.strip() for a in customer_aliases.split(",") if a.strip()))
-    if not names:
-        raise ValidationFailed("customerAliases must name at least one customer", field="customerAliases")
-    if len(names) > 100:
-        raise ValidationFailed("customerAliases may name at most 100 customers", field="customerAliases")
-    customer_ids: list[str] = []
-    for name in names:
-        customer = await resolve("customerAliases", customers.get_by_alias(session, account_id, name))
-        if customer.id not in customer_ids:
-            customer_ids.append(customer.id)
+    customer_ids = await customers_named(session, account_id, customer_aliases)
     start, end = period_bounds(period_start, period_end)
     result = await calculate(session, account_id, MetricSpec.of(metric), customer_ids, start, end)
     return Calculation(metric=metric, result=result, start=start, end=end)

@@ -358,3 +358,67 @@ def test_a_usage_metrics_chart_fits_a_phone(server: LiveServer, api: ApiClient, 
     assert fits_a_phone(browser, f"{base}/usage-metrics/{metric['id']}?customers={customer['id']}") == "Calls · Quire console"
     bars = browser.find_elements(By.CSS_SELECTOR, "svg.chart rect")
     assert len(bars) == 12 and float(bars[-1].get_attribute("height")) > 0  # this month's call
+
+
+def test_a_billing_run_started_in_the_browser_shows_its_progress_without_a_reload(
+        server: LiveServer, api: ApiClient, browser: WebDriver) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.api.schedule_helpers import new_schedule
+
+    new_schedule(api, startDate="2026-01-01")
+    base = f"{server.base_url}/console/a/{api.credential.account_id}"
+    viewport(browser, 1280, 900)
+    sign_in(browser, server.base_url, new_user(server, api.credential.account_id))
+    assert fits_a_phone(browser, f"{base}/billing-runs") == "Billing runs · Quire console"
+    assert open_page(browser, f"{base}/billing-runs") == 200
+    field = browser.find_element(By.ID, "asOf")
+    browser.execute_script("arguments[0].value = '2026-02-01'", field)
+    submit(browser, browser.find_element(By.ID, "start-run"))
+    assert browser.title == "Billing run · Quire console"
+    browser.execute_script("window.stayed = true")  # gone if the page were reloaded
+    WebDriverWait(browser, 60).until(
+        lambda b: b.find_element(By.ID, "run-progress").get_attribute("data-status") in ("COMPLETED", "FAILED"))
+    assert browser.find_element(By.ID, "run-progress").get_attribute("data-status") == "COMPLETED"
+    assert browser.execute_script("return window.stayed") is True
+    assert browser.find_element(By.CSS_SELECTOR, "[data-count=invoices_created]").text == "2"
+
+
+def test_a_running_billing_runs_page_refreshes_its_counts_as_the_run_writes_them(
+        server: LiveServer, api: ApiClient, browser: WebDriver) -> None:
+    """A run still IN_PROGRESS (a row as a worker leaves it mid-run) is polled by htmx: when the row changes,
+    the page shows the new counts and status without being reloaded."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+    from sqlalchemy import update
+
+    from quire.billing.models import BillingRun
+    from quire.core import clock
+    from quire.core.ids import uuid7
+    from tests.support import in_database
+
+    account, batch_id, run_id, now = api.credential.account_id, uuid7(), uuid7(), clock.now()
+
+    async def start(session: Any) -> None:
+        session.add(BillingRun(id=run_id, account_id=account, batch_id=batch_id, as_of=date(2026, 3, 1),
+                               status="IN_PROGRESS", schedules_seen=4, invoices_created=1, invoices_updated=0,
+                               invoices_unchanged=0, errors=0, started_at=now, created_at=now, updated_at=now))
+
+    async def finish(session: Any) -> None:
+        await session.execute(update(BillingRun).where(BillingRun.id == run_id).values(
+            status="COMPLETED", invoices_created=4, finished_at=clock.now()))
+
+    in_database(server, start)
+    viewport(browser, 1280, 900)
+    sign_in(browser, server.base_url, new_user(server, account))
+    assert open_page(browser, f"{server.base_url}/console/a/{account}/billing-runs/{batch_id}") == 200
+    progress = browser.find_element(By.ID, "run-progress")
+    assert progress.get_attribute("data-status") == "IN_PROGRESS"
+    assert browser.find_element(By.CSS_SELECTOR, "[data-count=invoices_created]").text == "1"
+    browser.execute_script("window.stayed = true")  # gone if the page were reloaded
+    in_database(server, finish)
+    WebDriverWait(browser, 20).until(
+        lambda b: b.find_element(By.ID, "run-progress").get_attribute("data-status") == "COMPLETED")
+    assert browser.find_element(By.CSS_SELECTOR, "[data-count=invoices_created]").text == "4"
+    assert browser.execute_script("return window.stayed") is True

@@ -254,7 +254,7 @@ def test_a_billing_schedule_page_shows_its_periods_and_activates_and_archives_th
     periods = re.findall(r'data-period="([0-9-]+)"', page)
     assert periods == ["2026-03-01", "2026-02-01", "2026-01-01"], periods
     assert page.count("£12.00") >= 3 and f'data-price="{fee["id"]}"' in page
-    assert re.search(r'id="last-run">as of 2026-03-01: <span class="badge badge-completed">completed</span>, 3 created',
+    assert re.search(r'id="last-run"><a href="[^"]+/billing-runs/[0-9a-f-]+">as of 2026-03-01</a>: <span class="badge badge-completed">completed</span>, 3 created',
                      page), page
     assert 'data-action="archive"' in page and 'data-action="activate"' not in page
 
@@ -306,3 +306,43 @@ def test_a_usage_metric_page_charts_a_customers_usage_per_calendar_month_as_the_
     assert 'data-month="2026-10"><td>October 2026</td><td class="num" data-usage="13.5"' in both
     unknown = console.get(f"/console/a/{account}/usage-metrics/{metric_id}", params={"customers": "nobody"})
     assert unknown.status_code == 400 and "customerAliases" in _alert(unknown)
+
+
+def test_a_billing_run_started_from_the_console_is_worked_by_the_job_queue_and_its_page_follows_it(
+        server: LiveServer, client: ApiClient, console: Console) -> None:
+    import time
+
+    from tests.api.catalogue_helpers import new_price, structure
+    from tests.api.schedule_helpers import new_schedule
+
+    account = client.credential.account_id
+    console.sign_in(new_user(server, account))
+    nothing = console.post(f"/console/a/{account}/billing-runs", {"asOf": "2026-03-01"})
+    assert nothing.status_code == 400 and "nothing to run" in _alert(nothing)
+    bad = console.post(f"/console/a/{account}/billing-runs", {"asOf": "March"})
+    assert bad.status_code == 400 and "asOf" in _alert(bad)
+    fee = new_price(client, structure=structure("FIXED", price="12.00"))
+    schedule = new_schedule(client, price_ids=[fee["id"]], startDate="2026-01-01")
+    started = console.post(f"/console/a/{account}/billing-runs", {"asOf": "2026-03-01"})
+    assert started.status_code == 303, started.text
+    run_url = started.headers["location"]
+    batch_id = run_url.rsplit("/", 1)[1]
+    page = console.get(run_url)
+    assert page.status_code == 200 and 'id="run-progress"' in page.text
+    deadline = time.monotonic() + 60
+    while True:  # what htmx does: ask for the fragment until the run is finished
+        fragment = console.get(run_url, headers={"hx-request": "true"})
+        assert fragment.text.lstrip().startswith("<section"), fragment.text[:200]
+        status = re.search(r'data-status="([A-Z_]+)"', fragment.text).group(1)  # type: ignore[union-attr]
+        if status in ("COMPLETED", "FAILED") or time.monotonic() > deadline:
+            break
+        assert 'hx-trigger="every 2s"' in fragment.text
+        time.sleep(0.3)
+    assert status == "COMPLETED" and "hx-trigger" not in fragment.text
+    assert 'data-count="invoices_created">3<' in fragment.text and 'data-count="schedules_seen">1<' in fragment.text
+    runs = [r for r in client.get("/billing-runs").json()["items"] if r["batchId"] == batch_id]
+    assert [(r["status"], r["invoicesCreated"], r["asOf"]) for r in runs] == [("COMPLETED", 3, "2026-03-01")]
+    assert len(client.get("/invoices", params={"billingScheduleId": schedule["id"]}).json()["items"]) == 3
+    listed = console.get(f"/console/a/{account}/billing-runs").text
+    assert f'data-run="{runs[0]["id"]}"' in listed and f"/billing-runs/{batch_id}" in listed
+    assert console.get(f"/console/a/{account}/billing-runs/not-a-batch").status_code == 404

@@ -11,15 +11,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quire.billing.models import BillingRun
 from quire.billing.run import _criteria, run_billing
 from quire.core.ids import uuid7
 from quire.jobs import JobContext, defer, job, periodic
+from quire.jobs.api import jobs_with
 from quire.schedules.models import BillingSchedule
 
 QUEUE = "billing"
@@ -41,6 +44,40 @@ async def defer_run(session: AsyncSession, as_of: date, account_id: str | None =
         await defer(session, "billing.run_chunk", as_of=as_of.isoformat(), schedule_ids=ids, batch_id=batch_id,
                     account_id=account_id)
     return batch_id, len(chunks)
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """How far a batch (a deferred run) has got for one account: its chunks' jobs and the runs they wrote."""
+
+    batch_id: str
+    jobs: int  # this account's chunks (a daily run's chunks are every account's: 0 here)
+    jobs_waiting: int
+    jobs_failed: int
+    runs: list[BillingRun]
+
+    @property
+    def status(self) -> str:
+        """QUEUED (no worker has begun), IN_PROGRESS, FAILED (a chunk failed for good, or an invoice did) or
+        COMPLETED."""
+        if self.jobs_waiting or any(r.status == "IN_PROGRESS" for r in self.runs):
+            return "IN_PROGRESS" if self.runs else "QUEUED"
+        return "FAILED" if self.jobs_failed or any(r.status == "FAILED" for r in self.runs) else "COMPLETED"
+
+    def total(self, name: str) -> int:
+        return sum(getattr(r, name) for r in self.runs)
+
+
+async def batch_progress(session: AsyncSession, account_id: str, batch_id: str) -> BatchProgress | None:
+    """The batch's progress for ``account_id``, or None when the account has neither a job nor a run of it."""
+    jobs = [status for status, args in await jobs_with(session, "billing.run_chunk", "batch_id", batch_id)
+            if args.get("account_id") == account_id]
+    runs = list(await session.scalars(select(BillingRun).where(
+        BillingRun.account_id == account_id, BillingRun.batch_id == batch_id).order_by(BillingRun.started_at)))
+    if not jobs and not runs:
+        return None
+    return BatchProgress(batch_id, len(jobs), sum(s in ("todo", "doing") for s in jobs),
+                         sum(s in ("failed", "aborted", "cancelled") for s in jobs), runs)
 
 
 @job("billing.run_chunk", queue=QUEUE, retry=3, retry_wait=30, retry_exponential=True)

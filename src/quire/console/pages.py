@@ -15,7 +15,8 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from quire.billing.models import BillingRun, ScheduleInvoice
-from quire.billing.router import get_run
+from quire.billing import jobs as billing_jobs
+from quire.core.repository import list_page
 from quire.billing_documents.formatting import address_lines, format_date, format_money, format_number, format_percent
 from quire.billing_documents.routes import listed
 from quire.catalogue import pricing
@@ -694,6 +695,48 @@ async def metric_detail(ctx: Ctx) -> Response:
             error = exc.message
     return ctx.page("metric.html", metric.name, 400 if error else 200, metric=metric, named=named, error=error,
                     months=months, totals=totals, chart=chart, fmt_number=format_number)
+
+
+# --- billing runs: started here, handed to the job queue, their progress polled ----------------------------
+
+
+def _runs_page(ctx: Ctx, page: Any, status: int = 200, *, error: str = "", as_of: str = "") -> Response:
+    return ctx.page("runs.html", "Billing runs", status, page=page, error=error,
+                    as_of=as_of or clock.today().isoformat(), kept={})
+
+
+@routes.get("/a/{account}/billing-runs")
+async def run_list(ctx: Ctx) -> Response:
+    return _runs_page(ctx, await list_page(ctx.session, BillingRun, ctx.account_id, _params(ctx)))
+
+
+@routes.post("/a/{account}/billing-runs")
+async def run_start(ctx: Ctx) -> Response:
+    """Hand a run of the account's schedules as of a date to the workers, as ``quire billing run --defer``
+    does (``billing.jobs.defer_run``: one job per chunk of schedules), then show its progress."""
+    as_of = ctx.form.get("asOf", "").strip()
+    try:
+        day = _day({"asOf": as_of}, "asOf") or clock.today()
+    except QuireError as exc:
+        error = exc.message
+    else:
+        batch_id, chunks = await billing_jobs.defer_run(ctx.session, day, ctx.account_id)
+        if chunks:
+            return ctx.redirect(f"/billing-runs/{batch_id}")
+        error = "No billing schedule of this account is due to bill: nothing to run."
+    page = await list_page(ctx.session, BillingRun, ctx.account_id, _params(ctx))
+    return _runs_page(ctx, page, 400, error=error, as_of=as_of)
+
+
+@routes.get("/a/{account}/billing-runs/{id}")
+async def run_detail(ctx: Ctx) -> Response:
+    """A run's progress; htmx asks for the fragment again every two seconds until it is finished."""
+    progress = await billing_jobs.batch_progress(ctx.session, ctx.account_id, ctx.params["id"])
+    if progress is None:
+        raise NotFound("No such billing run", resource="BillingRun")
+    partial = ctx.request.headers.get("hx-request") == "true"
+    return ctx.page("run_progress.html" if partial else "run.html", "Billing run", progress=progress,
+                    finished=progress.status in ("COMPLETED", "FAILED"))
 
 
 def install(app: Any) -> None:

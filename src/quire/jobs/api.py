@@ -128,6 +128,23 @@ class JobContext:
         return self.sessionmaker()
 
 
+async def jobs_with(session: AsyncSession, name: str, key: str, value: str) -> list[tuple[str, dict[str, Any]]]:
+    """(status, args) of the jobs ``name`` whose argument ``key`` is ``value`` (todo, doing, succeeded,
+    failed, cancelled, aborted): how far a piece of deferred work has got."""
+    if _is_sqlite(session):
+        from sqlalchemy import func, select
+
+        from quire.jobs.sqlite import jobs_table
+
+        rows = await session.execute(select(jobs_table.c.status, jobs_table.c.args).where(
+            jobs_table.c.task_name == name, func.json_extract(jobs_table.c.args, f"$.{key}") == value))
+    else:
+        rows = await session.execute(text("SELECT status::text, args FROM procrastinate_jobs "
+                                          "WHERE task_name = :name AND args ->> :key = :value"),
+                                     {"name": name, "key": key, "value": value})
+    return [(str(status), args if isinstance(args, dict) else json.loads(args)) for status, args in rows]
+
+
 def _is_sqlite(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 

@@ -628,8 +628,10 @@ async def _schedule_periods(ctx: Ctx, schedule_id: str) -> list[tuple[ScheduleIn
     return [(slot, invoice) for slot, invoice in rows]
 
 
-async def _schedule_page(ctx: Ctx, schedule_id: str, *, status: int = 200, errors: FormErrors | None = None) -> Response:
-    found = await schedules.read_schedule(ctx.session, ctx.account_id, schedule_id)
+@routes.get("/a/{account}/billing-schedules/{id}")
+async def schedule_detail(ctx: Ctx, schedule_id: str | None = None, *, status: int = 200,
+                          errors: FormErrors | None = None) -> Response:
+    found = await schedules.read_schedule(ctx.session, ctx.account_id, schedule_id or ctx.params["id"])
     schedule = found.schedule
     customer = await customers.get_customer(ctx.session, ctx.account_id, schedule.customer_id)
     periods = await _schedule_periods(ctx, schedule.id)
@@ -645,16 +647,10 @@ async def _schedule_page(ctx: Ctx, schedule_id: str, *, status: int = 200, error
                     current=current, money=money_of, errors=errors or FormErrors("", {}))
 
 
-@routes.get("/a/{account}/billing-schedules/{id}")
-async def schedule_detail(ctx: Ctx) -> Response:
-    return await _schedule_page(ctx, ctx.params["id"])
-
-
 @routes.get("/a/{account}/billing-schedules/{id}/confirm/{action}")
 async def schedule_confirm(ctx: Ctx) -> Response:
-    found = await schedules.read_schedule(ctx.session, ctx.account_id, ctx.params["id"])
-    what = f"billing schedule {found.schedule.label or found.schedule.id}"
-    return _confirm(ctx, SCHEDULE_ACTIONS, f"/billing-schedules/{found.schedule.id}", what)
+    schedule = await schedules.get_schedule(ctx.session, ctx.account_id, ctx.params["id"])
+    return _confirm(ctx, SCHEDULE_ACTIONS, f"/billing-schedules/{schedule.id}", f"billing schedule {schedule.label or schedule.id}")
 
 
 @routes.post("/a/{account}/billing-schedules/{id}/{action}")
@@ -663,7 +659,7 @@ async def schedule_act(ctx: Ctx) -> Response:
         act = schedules.activate_schedule if action == "activate" else schedules.archive_schedule
         await act(ctx.session, ctx.account_id, schedule_id)
 
-    return await _act(ctx, SCHEDULE_ACTIONS, "/billing-schedules", run, _schedule_page)
+    return await _act(ctx, SCHEDULE_ACTIONS, "/billing-schedules", run, schedule_detail)
 
 
 # --- usage metrics: their usage per calendar month -----------------------------------------------------------

@@ -98,7 +98,7 @@ class Console:
 
 def objects_of(api: ApiClient) -> dict[str, str]:
     """One of each object a console URL names, in ``api``'s account: a customer, a finalized invoice, a draft
-    credit note of it, a price, a billing schedule, a usage metric and a billing run's batch (keyed by the URL segment that names their kind)."""
+    credit note of it, a price, a billing schedule, a usage metric, a billing run's batch and a plan (keyed by the URL segment that names their kind)."""
     customer = new_customer(api)
     invoice = new_invoice(api, customer=customer)
     add_line(api, invoice["id"])
@@ -118,7 +118,10 @@ def objects_of(api: ApiClient) -> dict[str, str]:
 
     ran = LIVE_SERVERS[str(api.base_url).rstrip("/")].cli("billing", "run", "--account", api.credential.account_id)
     assert ran.returncode == 0, ran.stderr
-    return {"billing-runs": json.loads(ran.stdout)["batchId"], "usage-metrics": metric.json()["id"], "customers": customer["id"], "invoices": invoice["id"], "credit-notes": note.json()["id"],
+    from tests.api.catalogue_helpers import new_plan
+
+    plan = new_plan(api, [price["id"]])
+    return {"plans": plan["id"], "billing-runs": json.loads(ran.stdout)["batchId"], "usage-metrics": metric.json()["id"], "customers": customer["id"], "invoices": invoice["id"], "credit-notes": note.json()["id"],
             "prices": price["id"], "billing-schedules": schedule["id"]}
 
 

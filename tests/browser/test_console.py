@@ -326,8 +326,9 @@ def fits_a_phone(browser: WebDriver, url: str) -> str:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
-def test_a_billing_schedule_is_archived_from_its_page_and_the_pages_fit_a_phone(
+def test_a_billing_schedule_is_archived_from_its_page_and_the_schedule_and_plan_pages_fit_a_phone(
         server: LiveServer, api: ApiClient, browser: WebDriver) -> None:
+    from tests.api.catalogue_helpers import new_plan
     from tests.api.schedule_helpers import new_schedule
 
     schedule = new_schedule(api)
@@ -336,6 +337,9 @@ def test_a_billing_schedule_is_archived_from_its_page_and_the_pages_fit_a_phone(
     sign_in(browser, server.base_url, new_user(server, api.credential.account_id))
     assert fits_a_phone(browser, f"{base}/billing-schedules") == "Billing schedules · Quire console"
     assert fits_a_phone(browser, f"{base}/billing-schedules/{schedule['id']}").startswith("Billing schedule ")
+    plan = new_plan(api, name="Growth")
+    assert fits_a_phone(browser, f"{base}/plans") == "Plans · Quire console"
+    assert fits_a_phone(browser, f"{base}/plans/{plan['id']}") == "Growth · Quire console"
     viewport(browser, 1280, 900)
     assert open_page(browser, f"{base}/billing-schedules/{schedule['id']}") == 200
     assert actions_shown(browser) == ["archive"]

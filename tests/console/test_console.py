@@ -346,3 +346,25 @@ def test_a_billing_run_started_from_the_console_is_worked_by_the_job_queue_and_i
     listed = console.get(f"/console/a/{account}/billing-runs").text
     assert f'data-run="{runs[0]["id"]}"' in listed and f"/billing-runs/{batch_id}" in listed
     assert console.get(f"/console/a/{account}/billing-runs/not-a-batch").status_code == 404
+
+
+def test_a_plan_page_shows_each_version_with_its_own_prices(server: LiveServer, client: ApiClient,
+                                                           console: Console) -> None:
+    from tests.api.catalogue_helpers import new_plan, new_price, plan_body
+
+    account = client.credential.account_id
+    first, second = new_price(client), new_price(client)
+    plan = new_plan(client, [first["id"]], name="Starter")
+    put = client.put(f"/plans/{plan['id']}", json=plan_body([first["id"], second["id"]], name="Starter plus"))
+    assert put.status_code == 200, put.text
+    console.sign_in(new_user(server, account))
+    listed = console.get(f"/console/a/{account}/plans", params={"name": "Starter"})
+    assert listed.status_code == 200 and f'data-plan="{plan["id"]}"' in listed.text and "Starter plus" in listed.text
+    assert f'data-plan="{plan["id"]}"' not in console.get(f"/console/a/{account}/plans", params={"name": "Zzz"}).text
+    latest = console.get(f"/console/a/{account}/plans/{plan['id']}").text
+    assert "Version 2 of 2" in latest and re.findall(r'data-price="([^"]+)"', latest) == [first["id"], second["id"]]
+    older = console.get(f"/console/a/{account}/plans/{plan['id']}", params={"version": "1"}).text
+    assert "Version 1 of 2" in older and re.findall(r'data-price="([^"]+)"', older) == [first["id"]]
+    assert "<title>Starter · Quire console</title>" in older
+    for missing in ("3", "0", "99999999999999", "two"):
+        assert console.get(f"/console/a/{account}/plans/{plan['id']}", params={"version": missing}).status_code == 404

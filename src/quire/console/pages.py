@@ -19,8 +19,9 @@ from quire.billing import jobs as billing_jobs
 from quire.core.repository import list_page
 from quire.billing_documents.formatting import address_lines, format_date, format_money, format_number, format_percent
 from quire.billing_documents.routes import listed
-from quire.catalogue import pricing
+from quire.catalogue import plans, pricing
 from quire.catalogue import service as catalogue
+from quire.catalogue.schemas import PlanSortBy
 from quire.catalogue.structures import FIXED_FEE_TYPES, Flavour, SeatBased, parse_structure, to_wire
 from quire.console import auth
 from quire.console import overview as figures
@@ -733,6 +734,32 @@ async def run_detail(ctx: Ctx) -> Response:
     partial = ctx.request.headers.get("hx-request") == "true"
     return ctx.page("run_progress.html" if partial else "run.html", "Billing run", progress=progress,
                     finished=progress.status in ("COMPLETED", "FAILED"))
+
+
+# --- plans: their versions and prices ------------------------------------------------------------------------
+
+
+@routes.get("/a/{account}/plans")
+async def plan_list(ctx: Ctx) -> Response:
+    kept = {"name": ctx.query.get("name", "")}
+    page, views = await plans.list_plans(ctx.session, ctx.account_id, params=_params(ctx), sort_by=PlanSortBy.CREATED_AT,
+                                         name=text(kept, "name"), plan_type=None, created_before=None,
+                                         created_after=None)
+    return ctx.page("plans.html", "Plans", page=page, views=views, kept=kept)
+
+
+@routes.get("/a/{account}/plans/{id}")
+async def plan_detail(ctx: Ctx) -> Response:
+    """The latest version, or ``?version=n`` (as ``GET /plans/{planId}?version=n``), with its prices."""
+    wanted = ctx.query.get("version", "")
+    try:
+        view = await plans.get_plan(ctx.session, ctx.account_id, ctx.params["id"],
+                                    (int(wanted) if wanted.isdigit() and len(wanted) < 10 else 0) if wanted else None)
+    except NotFound:
+        raise
+    except QuireError:  # a version the plan does not have (0 stands for anything that is not a version)
+        raise NotFound("No such version", resource="PlanVersion") from None
+    return ctx.page("plan.html", view.version.name, view=view, versions=range(view.plan.current_version, 0, -1))
 
 
 def install(app: Any) -> None:

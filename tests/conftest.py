@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.support import (
-    ApiClient, LiveServer, SmtpSink, create_pg_database, drop_pg_database, free_port, in_ci, start_server,
+    ApiClient, LiveServer, SmtpSink, create_pg_database, drop_pg_database, free_port, in_ci, required_pg_database,
+    start_server,
 )
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -79,12 +80,7 @@ def mail_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     if request.param == "sqlite":
         url = f"sqlite:///{Path(tmp_path_factory.mktemp('sqlite-mail')) / 'quire.db'}"
     else:
-        try:
-            url = create_pg_database()
-        except Exception as exc:  # noqa: BLE001 - same rule as ``server``
-            if in_ci():
-                pytest.fail(f"CI=true requires the PostgreSQL leg: {exc!r}", pytrace=False)
-            pytest.skip(f"PostgreSQL is not reachable: {exc!r}")
+        url = required_pg_database()
     sink = SmtpSink()
     sink.start()
     port = free_port()
@@ -113,12 +109,7 @@ def webhook_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
     if request.param == "sqlite":
         url = f"sqlite:///{Path(tmp_path_factory.mktemp('sqlite-webhooks')) / 'quire.db'}"
     else:
-        try:
-            url = create_pg_database()
-        except Exception as exc:  # noqa: BLE001 - same rule as ``server``
-            if in_ci():
-                pytest.fail(f"CI=true requires the PostgreSQL leg: {exc!r}", pytrace=False)
-            pytest.skip(f"PostgreSQL is not reachable: {exc!r}")
+        url = required_pg_database()
     live = start_server(f"{request.param}-webhooks", url, **WEBHOOK_SETTINGS)
     yield live
     live.stop()

@@ -38,6 +38,19 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+def required_pg_database() -> str:
+    """A fresh PostgreSQL database for a test's PostgreSQL leg. Unreachable PostgreSQL fails the test under
+    CI=true (that leg must run there) and skips it elsewhere."""
+    import pytest
+
+    try:
+        return create_pg_database()
+    except Exception as exc:  # noqa: BLE001 - any failure to reach PostgreSQL decides the leg's fate
+        if in_ci():
+            pytest.fail(f"CI=true requires the PostgreSQL leg: {exc!r}", pytrace=False)
+        pytest.skip(f"PostgreSQL is not reachable: {exc!r}")
+
+
 async def _pg_exec(url: str, sql: str) -> None:
     import asyncpg
 

@@ -23,7 +23,7 @@ from quire.config import Settings
 from quire.core.db import make_engine, make_sessionmaker, sqlite_write_transaction
 from quire.core.migrate import upgrade
 from quire.jobs import defer, run_pending_inline
-from tests.support import create_pg_database, drop_pg_database, in_ci
+from tests.support import drop_pg_database, required_pg_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,12 +35,7 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         upgrade(settings)
         yield settings
         return
-    try:
-        url = create_pg_database()
-    except Exception as exc:  # noqa: BLE001 - same rule as the API fixtures
-        if in_ci():
-            pytest.fail(f"CI=true requires PostgreSQL: {exc!r}", pytrace=False)
-        pytest.skip(f"PostgreSQL not reachable: {exc!r}")
+    url = required_pg_database()
     settings = Settings(database_url=url)
     upgrade(settings)
     yield settings

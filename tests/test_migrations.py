@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import tempfile
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -14,7 +13,7 @@ import quire.models as models
 from quire.config import Settings
 from quire.core.migrate import upgrade
 from quire.jobs.schema import include_name
-from tests.support import create_pg_database, drop_pg_database, in_ci
+from tests.support import drop_pg_database, required_pg_database
 
 
 def _diff(database_url: str) -> list[object]:
@@ -38,12 +37,7 @@ def test_sqlite_schema_matches_the_models() -> None:
 
 
 def test_postgresql_schema_matches_the_models() -> None:
-    try:
-        url = create_pg_database()
-    except Exception as exc:  # noqa: BLE001 - any failure to reach PostgreSQL decides the test's fate
-        if in_ci():
-            pytest.fail(f"CI=true requires PostgreSQL: {exc!r}", pytrace=False)
-        pytest.skip(f"PostgreSQL not reachable: {exc!r}")
+    url = required_pg_database()
     try:
         upgrade(Settings(database_url=url))
         assert _diff(url) == []

@@ -28,7 +28,7 @@ from pypdf import PdfReader
 
 from quire.cli import DEMO_MERCHANT
 from tests.einvoice_support import NS, fatal, validate_ubl
-from tests.support import create_pg_database, drop_pg_database, free_port, in_ci
+from tests.support import drop_pg_database, free_port, required_pg_database
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 SECTION = "## An invoice, end to end"
@@ -52,12 +52,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'quire.db'}"
         return
-    try:
-        url = create_pg_database()
-    except Exception as exc:  # noqa: BLE001 - any failure to reach PostgreSQL decides the leg's fate
-        if in_ci():
-            pytest.fail(f"CI=true requires the PostgreSQL leg: {exc!r}", pytrace=False)
-        pytest.skip(f"PostgreSQL is not reachable: {exc!r}")
+    url = required_pg_database()
     yield url
     drop_pg_database(url)
 

@@ -421,17 +421,12 @@ def test_a_cli_run_killed_with_sigkill_then_run_again_bills_each_period_once(cli
 @pytest.fixture(params=["sqlite", "postgresql"])
 def server_without_worker(request: pytest.FixtureRequest, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     """A live Quire whose app works no job itself (QUIRE_JOBS_IN_APP=false): only ``quire worker`` does."""
-    from tests.support import create_pg_database, drop_pg_database, in_ci, start_server
+    from tests.support import drop_pg_database, required_pg_database, start_server
 
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'quire.db'}"
     else:
-        try:
-            url = create_pg_database()
-        except Exception as exc:  # noqa: BLE001 - the rule of the ``server`` fixture
-            if in_ci():
-                pytest.fail(f"CI=true requires the PostgreSQL leg: {exc!r}", pytrace=False)
-            pytest.skip(f"PostgreSQL is not reachable: {exc!r}")
+        url = required_pg_database()
     monkeypatch.setenv("QUIRE_JOBS_IN_APP", "false")
     live = start_server(f"{request.param}-no-worker", url)
     yield live

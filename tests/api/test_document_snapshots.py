@@ -32,9 +32,8 @@ from tests.conftest import BACKENDS
 from tests.support import (
     ApiClient,
     LiveServer,
-    create_pg_database,
     drop_pg_database,
-    in_ci,
+    required_pg_database,
     in_database,
     start_server,
 )
@@ -79,12 +78,7 @@ def lazy_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     if request.param == "sqlite":
         url = f"sqlite:///{Path(tmp_path_factory.mktemp('sqlite-lazy')) / 'quire.db'}"
     else:
-        try:
-            url = create_pg_database()
-        except Exception as exc:  # noqa: BLE001 - same rule as ``server``
-            if in_ci():
-                pytest.fail(f"CI=true requires the PostgreSQL leg: {exc!r}", pytrace=False)
-            pytest.skip(f"PostgreSQL is not reachable: {exc!r}")
+        url = required_pg_database()
     previous = os.environ.get("QUIRE_JOBS_IN_APP")
     os.environ["QUIRE_JOBS_IN_APP"] = "false"  # read once, when the app starts
     try:

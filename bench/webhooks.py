@@ -220,22 +220,25 @@ def main() -> None:
         done, elapsed = wait_delivered(settings, total, started)
     finally:
         cpu = sum(cpu_seconds(worker.pid) for worker in workers)
-        for worker in workers:
-            worker.terminate()
-            worker.wait(timeout=30)
-        if api is not None:
-            api.terminate()
-            api.wait(timeout=30)
-        for server, _ in servers:
-            server.shutdown()
-        if args.database == "postgresql":
-            drop_pg_database(url)
+        tear_down([*workers, *([api] if api is not None else [])], servers, args.database, url)
     print(f"{args.database}: {done}/{total} deliveries DELIVERED in {elapsed:.1f} s ({done / elapsed:.0f}/s) by "
           f"{args.workers} worker(s) x concurrency {args.concurrency} (nice {args.worker_nice}), worker start "
           f"included, {cpu:.1f} s of worker "
           f"CPU ({cpu / max(done, 1) * 1000:.2f} ms a delivery); load average {os.getloadavg()[0]:.1f}; "
           f"receivers saw {counter.seen} requests, {counter.bad} with a bad signature")
     print_rates(args.database, rates)
+
+
+def tear_down(processes: list[subprocess.Popen[bytes]], servers: list[tuple[ThreadingHTTPServer, int]],
+              database: str, url: str) -> None:
+    """Stop the bench's processes (workers, API) and receivers; drop its PostgreSQL database."""
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=30)
+    for server, _ in servers:
+        server.shutdown()
+    if database == "postgresql":
+        drop_pg_database(url)
 
 
 def print_rates(database: str, rates: dict[str, dict[str, float]]) -> None:
@@ -272,12 +275,7 @@ def in_app(args: argparse.Namespace, settings: Settings, url: str, urls: list[st
         done, elapsed = wait_delivered(settings, total, started)
         cpu = cpu_seconds(api.pid) - cpu_before
     finally:
-        api.terminate()
-        api.wait(timeout=30)
-        for server, _ in servers:
-            server.shutdown()
-        if args.database == "postgresql":
-            drop_pg_database(url)
+        tear_down([api], servers, args.database, url)
     print(f"{args.database}: {done}/{total} deliveries DELIVERED in {elapsed:.1f} s ({done / elapsed:.0f}/s) by the "
           f"`quire serve` process itself (events recorded meanwhile in {recording:.1f} s, included), {cpu:.1f} s of "
           f"its CPU (API requests included); load average {os.getloadavg()[0]:.1f}; receivers saw {counter.seen} "

@@ -10,10 +10,8 @@ from __future__ import annotations
 import asyncio
 import io
 import os
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +31,9 @@ from tests.support import (
     ApiClient,
     LiveServer,
     drop_pg_database,
-    required_pg_database,
+    files_served,
     in_database,
+    required_pg_database,
     start_server,
 )
 
@@ -48,28 +47,10 @@ def _png(colour: tuple[int, int, int]) -> bytes:
 LOGOS = {"/old.png": _png((10, 123, 131)), "/new.png": _png((200, 30, 30))}
 
 
-class _Logos(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = LOGOS.get(self.path)
-        if body is None:
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "image/png")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def logo_host() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Logos)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with files_served(LOGOS) as base:
+        yield base
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from PIL import Image
@@ -13,7 +11,7 @@ from pypdf import PdfReader
 
 from tests.api.invoice_helpers import action, add_line, new_invoice
 from tests.api.test_merchant_settings import MERCHANT
-from tests.support import ApiClient
+from tests.support import ApiClient, files_served
 
 
 def _png() -> bytes:
@@ -25,29 +23,10 @@ def _png() -> bytes:
 FILES = {"/logo.png": _png(), "/logo.txt": b"this is not an image", "/huge.png": b"\x89PNG\r\n\x1a\n" + b"0" * (2 << 20)}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's hook name
-        body = FILES.get(self.path)
-        if body is None:
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "image/png")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def logo_host() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with files_served(FILES) as base:
+        yield base
 
 
 def _images_on_first_page(client: ApiClient, logo_url: str) -> int:

@@ -20,8 +20,21 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from PIL import Image
 
-from tests.api.invoice_helpers import action, add_example_lines, add_line, new_customer, new_invoice
-from tests.browser.test_hosted_page import DOCS_IMAGES, MERCHANT, open_page, screenshot, viewport, visible_text
+from tests.api.invoice_helpers import (
+    action,
+    add_example_lines,
+    add_line,
+    new_customer,
+    new_invoice,
+)
+from tests.browser.test_hosted_page import (
+    DOCS_IMAGES,
+    MERCHANT,
+    open_page,
+    screenshot,
+    viewport,
+    visible_text,
+)
 from tests.console_support import PASSWORD, account_urls, new_user, objects_of
 from tests.support import ApiClient, LiveServer
 
@@ -192,7 +205,7 @@ def test_sign_in_create_finalize_void_credit_and_overview(server: LiveServer, ap
             small.save(DOCS_IMAGES / name, optimize=True)
 
 
-def WebDriverWait_iframe(browser: WebDriver) -> None:  # noqa: N802 - reads as what it waits for
+def WebDriverWait_iframe(browser: WebDriver) -> None:
     """Wait until the framed document (the invoice as it prints) has rendered its lines."""
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -305,7 +318,8 @@ def test_a_price_previews_its_cost_as_the_quantity_is_typed(server: LiveServer, 
     field = browser.find_element(By.ID, "quantity")
     field.clear()
     field.send_keys("150")  # htmx asks the server as it is typed; no page load
-    WebDriverWait(browser, 20).until(lambda b: b.find_element(By.ID, "preview-total").text == "£207.50")
+    WebDriverWait(browser, 20).until(  # htmx swaps the preview: read it in one script, never a stale element
+        lambda b: b.execute_script("return document.getElementById('preview-total')?.textContent.trim()") == "£207.50")
     assert browser.title == f"{price['name']} · Quire console"
 
 
@@ -364,6 +378,15 @@ def test_a_usage_metrics_chart_fits_a_phone(server: LiveServer, api: ApiClient, 
     assert len(bars) == 12 and float(bars[-1].get_attribute("height")) > 0  # this month's call
 
 
+def run_progress(browser: WebDriver) -> tuple[str | None, str | None]:
+    """The run's status and invoices-created count, read in one script: htmx swaps the progress block while
+    it polls, so an element found by one WebDriver call can be gone (stale) by the next."""
+    return tuple(browser.execute_script(
+        "const p = document.getElementById('run-progress');"
+        "const c = document.querySelector('[data-count=invoices_created]');"
+        "return [p ? p.getAttribute('data-status') : null, c ? c.textContent.trim() : null];"))
+
+
 def test_a_billing_run_started_in_the_browser_shows_its_progress_without_a_reload(
         server: LiveServer, api: ApiClient, browser: WebDriver) -> None:
     from selenium.webdriver.common.by import By
@@ -382,11 +405,9 @@ def test_a_billing_run_started_in_the_browser_shows_its_progress_without_a_reloa
     submit(browser, browser.find_element(By.ID, "start-run"))
     assert browser.title == "Billing run · Quire console"
     browser.execute_script("window.stayed = true")  # gone if the page were reloaded
-    WebDriverWait(browser, 60).until(
-        lambda b: b.find_element(By.ID, "run-progress").get_attribute("data-status") in ("COMPLETED", "FAILED"))
-    assert browser.find_element(By.ID, "run-progress").get_attribute("data-status") == "COMPLETED"
+    WebDriverWait(browser, 60).until(lambda b: run_progress(b)[0] in ("COMPLETED", "FAILED"))
+    assert run_progress(browser) == ("COMPLETED", "2")
     assert browser.execute_script("return window.stayed") is True
-    assert browser.find_element(By.CSS_SELECTOR, "[data-count=invoices_created]").text == "2"
 
 
 def test_a_running_billing_runs_page_refreshes_its_counts_as_the_run_writes_them(
@@ -422,7 +443,6 @@ def test_a_running_billing_runs_page_refreshes_its_counts_as_the_run_writes_them
     assert browser.find_element(By.CSS_SELECTOR, "[data-count=invoices_created]").text == "1"
     browser.execute_script("window.stayed = true")  # gone if the page were reloaded
     in_database(server, finish)
-    WebDriverWait(browser, 20).until(
-        lambda b: b.find_element(By.ID, "run-progress").get_attribute("data-status") == "COMPLETED")
-    assert browser.find_element(By.CSS_SELECTOR, "[data-count=invoices_created]").text == "4"
+    WebDriverWait(browser, 20).until(lambda b: run_progress(b)[0] == "COMPLETED")
+    assert run_progress(browser) == ("COMPLETED", "4")
     assert browser.execute_script("return window.stayed") is True

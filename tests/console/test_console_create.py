@@ -198,7 +198,7 @@ def test_a_schedule_from_a_plan_is_a_draft_of_its_prices_and_minimum_then_activa
     backwards = console.post(url, {"planId": plan["id"], "startDate": "2026-03-01", "endDate": "2026-02-01"})
     assert backwards.status_code == 400 and alert(backwards).startswith("endDate:") and field_error(backwards, "endDate")
     nothing = console.post(url, {"planId": empty["id"], "startDate": "2026-01-01"})
-    assert nothing.status_code == 400 and field_error(nothing, "planId")
+    assert nothing.status_code == 400 and field_error(nothing, "planId") == "phases[0].priceIds: must name at least one price"
     assert count(client, "/billing-schedules", customerId=customer["id"]) == 0
 
     schedule_id = created_id(console.post(url, {"planId": plan["id"], "startDate": "2026-01-01", "autoIssueInvoices": "1",

@@ -48,6 +48,7 @@ def _failed(exc: Exception, fields: dict[str, str] | None = None) -> FormErrors:
     errors = exc if isinstance(exc, FormErrors) else from_error(exc)  # type: ignore[arg-type]
     placed: dict[str, str] = {}
     for path, message in errors.fields.items():
+        message = message.removeprefix(f"{path}: ")  # some services' field messages repeat the field
         inner = path.removeprefix("structure.")
         head = re.match(r"[A-Za-z]*", inner).group(0)  # type: ignore[union-attr]
         name = (fields or {}).get(head, head) or "body"

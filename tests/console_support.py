@@ -98,7 +98,7 @@ class Console:
 
 def objects_of(api: ApiClient) -> dict[str, str]:
     """One of each object a console URL names, in ``api``'s account: a customer, a finalized invoice, a draft
-    credit note of it, a price, a billing schedule, a usage metric, a billing run's batch and a plan (keyed by the URL segment that names their kind)."""
+    credit note of it, a price, a billing schedule, a usage metric, a billing run's batch, a plan and a product (keyed by the URL segment that names their kind)."""
     customer = new_customer(api)
     invoice = new_invoice(api, customer=customer)
     add_line(api, invoice["id"])
@@ -122,7 +122,8 @@ def objects_of(api: ApiClient) -> dict[str, str]:
 
     plan = new_plan(api, [price["id"]])
     return {"plans": plan["id"], "billing-runs": json.loads(ran.stdout)["batchId"], "usage-metrics": metric.json()["id"], "customers": customer["id"], "invoices": invoice["id"], "credit-notes": note.json()["id"],
-            "prices": price["id"], "billing-schedules": schedule["id"]}
+            "prices": price["id"], "billing-schedules": schedule["id"],
+            "products": price["productId"]}
 
 
 #: The action the sweep tries on each kind of object (one its state allows, so only the account check refuses it).

@@ -772,3 +772,7 @@ def install(app: Any) -> None:
     app.add_api_route(PREFIX + "/sign-in", sign_in, methods=["POST"], include_in_schema=False)
     app.include_router(routes.router)
     app.mount(PREFIX + "/static", StaticFiles(directory=str(files("quire.console") / "static")), name="console-static")
+
+
+# The catalogue's forms (products, prices, plans, a schedule from a plan) add their pages to ``routes``.
+from quire.console import catalogue_pages  # noqa: F401

@@ -158,9 +158,16 @@ class ConsoleRoutes:
 
             endpoint.__name__ = f"console_{page.__name__}"
             self.router.add_api_route(PREFIX + path, endpoint, methods=[method], include_in_schema=False)
+            # A literal segment wins over a parameter wherever it is registered: ``/plans/new`` before
+            # ``/plans/{id}`` (the sort is stable, so routes of the same shape keep their order).
+            self.router.routes.sort(key=lambda r: _shape(getattr(r, "path", "")))
             return page
 
         return register
+
+
+def _shape(path: str) -> tuple[bool, ...]:
+    return tuple(segment.startswith("{") for segment in path.split("/"))
 
 
 def sign_in_redirect(request: Request) -> RedirectResponse:

@@ -1,8 +1,8 @@
 """Quire's benchmark suite: `make bench` (everything) or `make bench BENCH_ARGS=--quick` (under 2 minutes).
 
 For each database (SQLite, a fresh file; PostgreSQL, a fresh database next to QUIRE_TEST_DATABASE_URL,
-dropped afterwards) and each server configuration (uvicorn with 1 and 2 workers through `quire serve`,
-granian with 1 and 2 workers), over loopback with N concurrent clients (default 16):
+dropped afterwards) and each server configuration (`quire serve --server uvicorn|granian --workers 1|2`),
+over loopback with N concurrent clients (default 16):
 
   ceiling          GET /health, with the default load generator and with httpx (the client's cost)
   create-invoice   (a) POST /invoices
@@ -75,7 +75,8 @@ def parse_args() -> argparse.Namespace:
                    help="where deferred jobs (a finalized document's render) run: 'recommended' = in the API "
                         "processes on SQLite, one `nice -n 10 quire worker` beside them on PostgreSQL "
                         "(QUIRE_JOBS_IN_APP=false, docs/jobs.md); 'app' = in the API processes on both")
-    p.add_argument("--production", default="uvicorn-2", help="the configuration the targets are checked against")
+    p.add_argument("--production", default="granian-2",
+                   help="the configuration the targets are checked against (`quire serve --workers 2`'s default server)")
     p.add_argument("--profile", metavar="WORKLOAD", choices=HTTP_WORKLOADS,
                    help="record a py-spy profile of the production server during this workload (slows it; "
                         "bench/suite/profile.py summarises it)")

@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/server_choice.py                      # 4 alternated rounds, 5 s per workload
     .venv/bin/python bench/server_choice.py --rounds 2 --seconds 3 --servers uvicorn,granian --workers 2
+    .venv/bin/python bench/server_choice.py --servers granian:1,granian:2,granian:3   # worker layouts
 
 One fresh PostgreSQL database (next to QUIRE_TEST_DATABASE_URL, dropped afterwards) with --invoices seeded
 invoices; then, round after round, each server in turn (the order alternates between rounds, so that a
@@ -142,7 +143,7 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=5)
     p.add_argument("--warmup", type=float, default=1)
     p.add_argument("--concurrency", type=int, default=16)
-    p.add_argument("--servers", default="uvicorn,granian")
+    p.add_argument("--servers", default="uvicorn,granian", help="comma list of uvicorn|granian[:workers]")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--workloads", default="create,list")
     p.add_argument("--invoices", type=int, default=50_000)
@@ -165,8 +166,9 @@ def main() -> None:
               f"list over {seeded.count:,} invoices; load average {os.getloadavg()}", flush=True)
         for n in range(a.rounds):
             for kind in (kinds if n % 2 == 0 else list(reversed(kinds))):
-                for r in one_run(kind, a.workers, url, workdir, secret, opts, accounts, seeded, workloads):
-                    r["round"] = n
+                name, _, count = kind.partition(":")
+                for r in one_run(name, int(count or a.workers), url, workdir, secret, opts, accounts, seeded, workloads):
+                    r["round"], r["server"] = n, kind
                     results.append(r)
                     print(f"round {n} {kind:<8} {r['workload']:<7} {r['rate']:>7.1f} req/s p50 {r['p50_ms']:>6.1f} "
                           f"p99 {r['p99_ms']:>6.1f} ms  CPU/req {r['cpu_ms_per_request']:.3f} ms  srv CPU "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -137,23 +138,26 @@ async def _hold_connections(port: int, n: int) -> list[tuple[asyncio.StreamReade
     return list(await asyncio.gather(*(one() for _ in range(n))))
 
 
-def _established_per_worker(pid: int, port: int) -> list[int]:
-    """For each worker (a direct child of the server's process holding the listening socket; not, say,
-    multiprocessing's resource tracker), its ESTABLISHED sockets on ``port``."""
+def _workers(pid: int, port: int) -> dict[int, int]:
+    """Each worker's pid (a direct child of the server's process holding the listening socket; not, say,
+    multiprocessing's resource tracker) and its ESTABLISHED sockets on ``port``."""
     import psutil
 
     def count(child: psutil.Process, status: str) -> int:
-        return sum(1 for c in child.net_connections(kind="tcp") if c.laddr and c.laddr.port == port and c.status == status)
+        try:
+            return sum(1 for c in child.net_connections(kind="tcp") if c.laddr and c.laddr.port == port and c.status == status)
+        except psutil.NoSuchProcess:
+            return 0
 
-    return [count(child, psutil.CONN_ESTABLISHED) for child in psutil.Process(pid).children()
-            if count(child, psutil.CONN_LISTEN)]
+    return {child.pid: count(child, psutil.CONN_ESTABLISHED) for child in psutil.Process(pid).children()
+            if count(child, psutil.CONN_LISTEN)}
 
 
 @pytest.mark.parametrize("server", ["default", "uvicorn"])
 def test_serve_with_two_workers_serves_from_two_processes(tmp_path: Path, server: str) -> None:
     """`quire serve --workers 2` is two worker processes that both take connections; with the default server
     (granian, docs/performance.md#server-choice) 16 connections opened at once spread over both of them,
-    where uvicorn's first worker to wake up can accept them all."""
+    where uvicorn's first worker to wake up can accept them all. A worker killed is started again."""
     pytest.importorskip("psutil")
     port = free_port()
     env = {**os.environ, "QUIRE_DATABASE_URL": f"sqlite:///{tmp_path / 'quire.db'}"}
@@ -172,18 +176,27 @@ def test_serve_with_two_workers_serves_from_two_processes(tmp_path: Path, server
             time.sleep(0.2)
         time.sleep(1)  # the second worker may answer a moment after the first
 
-        async def check() -> list[int]:
+        async def check() -> dict[int, int]:
             held = await _hold_connections(port, 16)
             try:
-                return _established_per_worker(proc.pid, port)
+                return _workers(proc.pid, port)
             finally:
                 for _, writer in held:
                     writer.close()
 
         per_worker = asyncio.run(check())
-        assert len(per_worker) == 2 and sum(per_worker) == 16, per_worker
+        assert len(per_worker) == 2 and sum(per_worker.values()) == 16, per_worker
         if server == "default":
-            assert min(per_worker) >= 3, per_worker  # both take a fair part, not one all of them
+            assert min(per_worker.values()) >= 3, per_worker  # both take a fair part, not one all of them
+
+        killed = next(iter(per_worker))
+        os.kill(killed, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while len(now := _workers(proc.pid, port)) < 2 or killed in now:
+            assert proc.poll() is None and time.monotonic() < deadline, "the killed worker was not replaced"
+            time.sleep(0.2)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as r:
+            assert r.status == 200
     finally:
         proc.terminate()
         try:

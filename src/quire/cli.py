@@ -89,8 +89,10 @@ def serve(
         from granian.constants import Interfaces
         from granian.server import Server
 
+        # A worker that dies (killed, out of memory) is started again, as uvicorn's supervisor does; granian
+        # alone would stop the whole server.
         Server("quire.app:create_app", factory=True, address=host, port=port, workers=workers,
-               interface=Interfaces.ASGI, websockets=False, log_access=False).serve()
+               interface=Interfaces.ASGI, websockets=False, log_access=False, respawn_failed_workers=True).serve()
         return
     import uvicorn
 

@@ -7,6 +7,7 @@
     .venv/bin/python bench/cpu_per_request.py finalize 300       # finalize alone, of drafts with 3 lines made beforehand
     .venv/bin/python bench/cpu_per_request.py health 3000
     PYSPY=/tmp/x.raw .venv/bin/python bench/cpu_per_request.py event 3000   # + a py-spy profile (raw format)
+    .venv/bin/python bench/cpu_per_request.py create 500 --json  # one JSON object (bench/run.py's "cpu" row)
 
 A fresh PostgreSQL database next to QUIRE_TEST_DATABASE_URL (dropped afterwards), one account, one
 customer; requests go through httpx's ASGI transport one after another, in ten batches. It prints the
@@ -19,6 +20,7 @@ before/after figures of docs/performance.md ("Second round").
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -41,7 +43,8 @@ CUSTOMER = {"legalName": "Acme", "contact": {"name": "a"}, "email": "a@example.c
 LINE = {"title": "Line", "quantity": "2", "rate": "10.50", "taxRate": "0.2", "externalIds": []}
 
 
-async def main(what: str, n: int) -> None:
+async def measure(what: str, n: int) -> dict[str, float | int | str]:
+    """CPU time of this process per ``what`` request: the least loaded of ten batches and the mean, in ms."""
     url = await asyncio.to_thread(create_pg_database)
     try:
         settings = Settings(database_url=url)
@@ -106,11 +109,21 @@ async def main(what: str, n: int) -> None:
                 if spy is not None:
                     spy.send_signal(2)
                     spy.wait()
-                print(f"{what}: {per_batch * 10} requests, CPU per request: least loaded batch "
-                      f"{min(batches) * 1000:.3f} ms, mean {total * 1000:.3f} ms")
+                return {"what": what, "requests": per_batch * 10, "least_ms": min(batches) * 1000,
+                        "mean_ms": total * 1000}
     finally:
         await asyncio.to_thread(drop_pg_database, url)
 
 
+def main() -> None:
+    args = [a for a in sys.argv[1:] if a != "--json"]
+    result = asyncio.run(measure(args[0] if args else "create", int(args[1]) if len(args) > 1 else 1000))
+    if "--json" in sys.argv:
+        print(json.dumps(result))
+    else:
+        print(f"{result['what']}: {result['requests']} requests, CPU per request: least loaded batch "
+              f"{result['least_ms']:.3f} ms, mean {result['mean_ms']:.3f} ms")
+
+
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else "create", int(sys.argv[2]) if len(sys.argv) > 2 else 1000))
+    main()

@@ -1,8 +1,8 @@
 """Quire's benchmark suite: `make bench` (everything) or `make bench BENCH_ARGS=--quick` (under 2 minutes).
 
 For each database (SQLite, a fresh file; PostgreSQL, a fresh database next to QUIRE_TEST_DATABASE_URL,
-dropped afterwards) and each server configuration (uvicorn with 1 and 2 workers through `quire serve`,
-granian with 1 and 2 workers), over loopback with N concurrent clients (default 16):
+dropped afterwards) and each server configuration (`quire serve --server uvicorn|granian --workers 1|2`),
+over loopback with N concurrent clients (default 16):
 
   ceiling          GET /health, with the default load generator and with httpx (the client's cost)
   create-invoice   (a) POST /invoices
@@ -12,9 +12,14 @@ granian with 1 and 2 workers), over loopback with N concurrent clients (default 
                    page at a random depth; over --invoices rows seeded by COPY / Core bulk INSERT
   finalize-storm   (d) 50 drafts of one account finalized at the same instant, --storm-rounds times;
                    0 errors, 0 gaps, 0 duplicates required
+  list, 1 client   (c) again with one client (the "unloaded" p50), production configuration only
+  cpu              server CPU per POST /invoices in process (bench/cpu_per_request.py, PostgreSQL), once
+  pdf              CPU time of a 20-line PDF render (bench/render_split.py), once
 
 Then the peer (bench/peer/: django-silver 0.11.1 under gunicorn, its own virtualenv) runs (b) and (d)
 on each database with the same load generator and concurrency, and Quire/peer ratios are printed.
+At the end, issue 16's table of targets: each row's measured figure beside its target, PASS/MISS and by
+how much (plain text, then the same table in Markdown for the README).
 Server RSS (max of any one process of the server) and CPU are sampled through every workload.
 Results: one table on stdout, and JSON in bench/results/. Method and findings: docs/performance.md.
 """
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import secrets
 import shutil
@@ -43,7 +49,8 @@ from bench.suite import quire_workloads as qw  # noqa: E402
 from bench.suite import report, seed, servers  # noqa: E402
 
 SERVERS = ("uvicorn-1", "uvicorn-2", "granian-1", "granian-2")
-WORKLOADS = ("create", "flow", "list", "storm")
+HTTP_WORKLOADS = ("create", "flow", "list", "storm")
+WORKLOADS = (*HTTP_WORKLOADS, "cpu", "pdf")
 
 
 def parse_args() -> argparse.Namespace:
@@ -68,8 +75,9 @@ def parse_args() -> argparse.Namespace:
                    help="where deferred jobs (a finalized document's render) run: 'recommended' = in the API "
                         "processes on SQLite, one `nice -n 10 quire worker` beside them on PostgreSQL "
                         "(QUIRE_JOBS_IN_APP=false, docs/jobs.md); 'app' = in the API processes on both")
-    p.add_argument("--production", default="uvicorn-2", help="the configuration the targets are checked against")
-    p.add_argument("--profile", metavar="WORKLOAD", choices=WORKLOADS,
+    p.add_argument("--production", default="granian-2",
+                   help="the configuration the targets are checked against (`quire serve --workers 2`'s default server)")
+    p.add_argument("--profile", metavar="WORKLOAD", choices=HTTP_WORKLOADS,
                    help="record a py-spy profile of the production server during this workload (slows it; "
                         "bench/suite/profile.py summarises it)")
     p.add_argument("--out", type=Path, help="JSON results path (default bench/results/bench-<time>.json)")
@@ -85,6 +93,9 @@ def parse_args() -> argparse.Namespace:
     for s in a.servers:
         if s not in SERVERS:
             p.error(f"unknown server configuration {s!r}")
+    for w in a.workloads:
+        if w not in WORKLOADS:
+            p.error(f"unknown workload {w!r}")
     return a
 
 
@@ -195,6 +206,8 @@ class Run:
                     self.timed(qw.full_flow, t, self.opts, fresh)
                 elif workload == "list" and seeded is not None:
                     self.timed(qw.list_invoices, t, self.opts, accounts["bench-list"], seeded)
+                    if config == a.production:  # the "unloaded" p50: one client, one request at a time
+                        self.timed(self.unloaded_list, t, accounts["bench-list"], seeded)
                 elif workload == "storm":
                     fresh = seed.create_accounts(url, [f"storm-{name}"])[f"storm-{name}"]
                     self.timed(qw.finalize_storm, t, self.opts, fresh)
@@ -206,6 +219,45 @@ class Run:
                 cpu = servers.stop_group(worker)
                 self.comment(f"{database} {name}: jobs ran in one `nice -n 10 quire worker` beside the server "
                              f"({cpu:.1f} s of its CPU over all workloads, not in the server CPU column)")
+
+    def unloaded_list(self, t: qw.Target, creds: dict[str, str], seeded: seed.Seeded) -> list[report.Row]:
+        one = qw.Options(**{**vars(self.opts), "concurrency": 1})
+        rows = qw.list_invoices(t, one, creds, seeded)
+        rows[0].workload = report.UNLOADED_LIST
+        return rows
+
+    # --- in process, once: CPU per write request, a stored PDF's render ----------------------------------
+
+    def in_process(self, key: str, argv: list[str], timeout: float) -> None:
+        """Run one of the in-process scripts with ``--json`` in a fresh process (its CPU time is its own) and
+        keep its result in the JSON under ``key``; a failure is noted, not fatal."""
+        try:
+            done = subprocess.run([sys.executable, *argv, "--json"], cwd=ROOT, capture_output=True, text=True,
+                                  timeout=timeout, check=True)
+            self.extra[key] = json.loads(done.stdout.strip().splitlines()[-1])
+        except (subprocess.SubprocessError, OSError, ValueError, IndexError) as exc:
+            tail = getattr(exc, "stderr", None) or ""
+            self.extra[f"{key}_error"] = f"{argv[0]} failed: {str(exc)[:200]} {tail[-300:]}".strip()
+            self.comment(self.extra[f"{key}_error"])
+
+    def cpu_per_request(self) -> None:
+        n = 500 if self.args.quick else 2000
+        with self.phase("cpu per request"):
+            self.in_process("cpu_per_request", ["bench/cpu_per_request.py", "create", str(n)], 600)
+        c = self.extra.get("cpu_per_request")
+        if c:
+            self.comment(f"server CPU per POST /invoices in process (PostgreSQL, bench/cpu_per_request.py): least "
+                         f"loaded batch {c['least_ms']:.3f} ms, mean {c['mean_ms']:.3f} ms over {c['requests']} requests")
+
+    def pdf_render(self) -> None:
+        runs = 15 if self.args.quick else 40
+        with self.phase("pdf render"):
+            self.in_process("pdf_render", ["bench/render_split.py", "--lines", "20", "--runs", str(runs), "--no-variants"], 600)
+        r = self.extra.get("pdf_render")
+        if r:
+            self.comment(f"20-line PDF render (bench/render_split.py, {r['runs']} different invoices): CPU median "
+                         f"{r['total CPU']['median_ms']:.1f} ms, p95 {r['total CPU']['p95_ms']:.1f} ms; wall median "
+                         f"{r['total']['median_ms']:.1f} ms (Typst compile {r['compile']['median_ms']:.1f} ms)")
 
     def start_profile(self, t: qw.Target, workload: str) -> tuple[subprocess.Popen[bytes], Path] | None:
         spy = Path(sys.executable).with_name("py-spy")
@@ -269,27 +321,42 @@ class Run:
         report.print_header(info, args_json)
         began = time.perf_counter()
         try:
-            for database in a.databases:
+            for database in a.databases if set(HTTP_WORKLOADS) & set(a.workloads) else []:
                 self.quire_database(database)
                 if not a.no_peer and ({"flow", "storm"} & set(a.workloads)):
                     self.peer_database(database)
+            if "cpu" in a.workloads:
+                self.cpu_per_request()
+            if "pdf" in a.workloads:
+                self.pdf_render()
         finally:
             print()
             for line in report.ratios(self.rows):
                 print(f"# Quire/peer  {line}")
-            print(f"# targets of issue 6 (PostgreSQL, production configuration = {a.production}):")
-            for line in report.targets(self.rows, a.production + "w"):
-                print(f"#   {line}")
-            lists = [r for r in self.rows if r.workload == "list"]
+            lists = [r for r in self.rows if r.workload in ("list", report.UNLOADED_LIST)]
             if lists:
                 print("# list pages by filter (p50 / p99 ms):")
                 for r in lists:
                     parts = ", ".join(f"{k} {v['p50_ms']:.0f}/{v['p99_ms']:.0f}" for k, v in r.notes.get("by_filter", {}).items())
                     print(f"#   {r.database:<10} {r.server:<12} {parts}")
             total = time.perf_counter() - began
-            print(f"# finished in {total:.0f} s; machine load average now {[round(x, 2) for x in os.getloadavg()]}")
+            load = [round(x, 2) for x in os.getloadavg()]
+            checks = report.targets(self.rows, a.production + "w", self.extra, concurrency=a.concurrency,
+                                    storm_size=a.storm_size)
+            print()
+            print(f"# issue 16's targets (PostgreSQL unless said; production configuration = {a.production}; "
+                  f"{'--quick: 2 s per workload, ' if a.quick else ''}load average {info['load_avg_at_start']} "
+                  f"at start, {load} at the end):")
+            for line in report.target_lines(checks):
+                print(line)
+            print()
+            print("# the same, in Markdown:")
+            print(report.target_markdown(checks))
+            print()
+            print(f"# finished in {total:.0f} s; machine load average now {load}")
             out = a.out or ROOT / "bench" / "results" / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
-            report.write_json(out, info, args_json, self.rows, {**self.extra, "seconds": round(total, 1)})
+            report.write_json(out, info, args_json, self.rows, {**self.extra, "seconds": round(total, 1),
+                                                                "targets": [c.as_json() for c in checks]})
             print(f"# results: {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
             if a.keep:
                 print(f"# kept {self.dir}")

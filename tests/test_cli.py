@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
+
+import pytest
+
+from tests.support import free_port
 
 QUIRE = [sys.executable, "-m", "quire.cli"]
 
@@ -110,3 +118,90 @@ def test_demo_leaves_a_seller_someone_set_alone(tmp_path: Path) -> None:
     assert saved["sequenceAccountId"] == account and saved["clientId"] != json.loads(made.stdout)["clientId"]
     stored = _merchant_settings(db, account)
     assert stored["legalCompanyName"] == "Mine Ltd" and "iban" not in stored
+
+
+async def _hold_connections(port: int, n: int) -> list[tuple[asyncio.StreamReader, asyncio.StreamWriter]]:
+    """``n`` keep-alive connections opened at once (as a load generator's clients do), each answered once."""
+
+    async def one() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /health HTTP/1.1\r\nHost: quire\r\n\r\n")
+        await writer.drain()
+        answer = b""
+        while b'"ok"' not in answer:
+            chunk = await asyncio.wait_for(reader.read(4096), 10)
+            assert chunk, answer
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200"), answer
+        return reader, writer
+
+    return list(await asyncio.gather(*(one() for _ in range(n))))
+
+
+def _workers(pid: int, port: int) -> dict[int, int]:
+    """Each worker's pid (a direct child of the server's process holding the listening socket; not, say,
+    multiprocessing's resource tracker) and its ESTABLISHED sockets on ``port``."""
+    import psutil
+
+    def count(child: psutil.Process, status: str) -> int:
+        try:
+            return sum(1 for c in child.net_connections(kind="tcp") if c.laddr and c.laddr.port == port and c.status == status)
+        except psutil.NoSuchProcess:
+            return 0
+
+    return {child.pid: count(child, psutil.CONN_ESTABLISHED) for child in psutil.Process(pid).children()
+            if count(child, psutil.CONN_LISTEN)}
+
+
+@pytest.mark.parametrize("server", ["default", "uvicorn"])
+def test_serve_with_two_workers_serves_from_two_processes(tmp_path: Path, server: str) -> None:
+    """`quire serve --workers 2` is two worker processes that both take connections; with the default server
+    (granian, docs/performance.md#server-choice) 16 connections opened at once spread over both of them,
+    where uvicorn's first worker to wake up can accept them all. A worker killed is started again."""
+    pytest.importorskip("psutil")
+    port = free_port()
+    env = {**os.environ, "QUIRE_DATABASE_URL": f"sqlite:///{tmp_path / 'quire.db'}"}
+    args = ["serve", "--port", str(port), "--workers", "2"] + ([] if server == "default" else ["--server", server])
+    proc = subprocess.Popen(QUIRE + args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, "quire serve did not start"
+            time.sleep(0.2)
+        time.sleep(1)  # the second worker may answer a moment after the first
+
+        async def check() -> dict[int, int]:
+            held = await _hold_connections(port, 16)
+            try:
+                return _workers(proc.pid, port)
+            finally:
+                for _, writer in held:
+                    writer.close()
+
+        per_worker = asyncio.run(check())
+        assert len(per_worker) == 2 and sum(per_worker.values()) == 16, per_worker
+        if server == "default":
+            assert min(per_worker.values()) >= 3, per_worker  # both take a fair part, not one all of them
+
+        killed = next(iter(per_worker))
+        os.kill(killed, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while len(now := _workers(proc.pid, port)) < 2 or killed in now:
+            assert proc.poll() is None and time.monotonic() < deadline, "the killed worker was not replaced"
+            time.sleep(0.2)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as r:
+            assert r.status == 200
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0 or server == "uvicorn", proc.stderr.read() if proc.stderr else ""

@@ -16,7 +16,7 @@ from pathlib import Path
 
 INTERESTING = re.compile(
     r"(quire/|fpdf/|pydantic|sqlalchemy/(orm/session|engine/base|ext/asyncio/session|sql/compiler)|asyncpg/|aiosqlite/"
-    r"|fastapi/(routing|encoders|_compat)|starlette/|uvicorn/|json/)"
+    r"|fastapi/(routing|encoders|_compat)|starlette/|uvicorn/|granian/|json/)"
 )
 
 

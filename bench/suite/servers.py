@@ -316,19 +316,15 @@ def stop_group(proc: subprocess.Popen[bytes]) -> float:
 
 def quire_server(kind: str, workers: int, database_url: str, log_dir: Path, secret_key: str, *,
                  jobs_in_app: bool = True) -> ServerProcess:
-    """``uvicorn``: ``quire serve --workers N`` exactly as users run it; ``granian``: granian's ASGI
-    interface over the same app factory (``quire.app:create_app``). ``jobs_in_app=False``: the server
-    defers jobs and leaves them to a ``quire_worker``."""
+    """``quire serve --server granian|uvicorn --workers N``, exactly as users run it (granian is the default,
+    docs/performance.md#server-choice). ``jobs_in_app=False``: the server defers jobs and leaves them to a
+    ``quire_worker``."""
     port = free_port()
     env = {**os.environ, "QUIRE_DATABASE_URL": database_url, "QUIRE_SECRET_KEY": secret_key}
     if not jobs_in_app:
         env |= {"QUIRE_JOBS_IN_APP": "false", "QUIRE_PERIODIC_IN_APP": "false"}
-    if kind == "uvicorn":
-        argv = [str(BIN / "quire"), "serve", "--no-migrate", "--port", str(port), "--workers", str(workers)]
-    elif kind == "granian":
-        argv = [str(BIN / "granian"), "--interface", "asgi", "--factory", "--host", "127.0.0.1", "--port", str(port),
-                "--workers", str(workers), "--no-ws", "--log-level", "warning", "quire.app:create_app"]
-    else:
+    if kind not in ("uvicorn", "granian"):
         raise ValueError(kind)
+    argv = [str(BIN / "quire"), "serve", "--server", kind, "--no-migrate", "--port", str(port), "--workers", str(workers)]
     name = f"quire-{kind}-{workers}w"
     return ServerProcess(name, argv, env, port, log_dir / f"{name}-{port}.log")

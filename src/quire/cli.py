@@ -6,6 +6,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -67,18 +68,34 @@ def migrate() -> None:
     typer.echo(f"migrated {settings.database_url}", err=True)
 
 
+class HttpServer(str, Enum):
+    granian = "granian"
+    uvicorn = "uvicorn"
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
     no_migrate: Annotated[bool, typer.Option("--no-migrate", help="Skip migrations at start.")] = False,
+    server: Annotated[HttpServer, typer.Option(help="HTTP server. granian spreads connections evenly over the "
+                                               "workers; uvicorn's workers do not (docs/performance.md#server-choice).")] = HttpServer.granian,
 ) -> None:
-    """Migrate, then serve the API with uvicorn."""
-    import uvicorn
-
+    """Migrate, then serve the API (granian unless --server uvicorn)."""
     if not no_migrate:
         migrate()
+    if server is HttpServer.granian:
+        from granian.constants import Interfaces
+        from granian.server import Server
+
+        # A worker that dies (killed, out of memory) is started again, as uvicorn's supervisor does; granian
+        # alone would stop the whole server.
+        Server("quire.app:create_app", factory=True, address=host, port=port, workers=workers,
+               interface=Interfaces.ASGI, websockets=False, log_access=False, respawn_failed_workers=True).serve()
+        return
+    import uvicorn
+
     uvicorn.run(
         "quire.app:create_app", factory=True, host=host, port=port, workers=workers,
         log_level="info", access_log=False, proxy_headers=False,

@@ -132,7 +132,7 @@ class Killed(BaseException):
 
 def test_an_import_records_its_progress_a_batch_at_a_time_and_a_retry_goes_on_after_the_last_batch_stored(
         server: LiveServer, client: ApiClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Seven rows, a batch of two: the progress moves 0 → 2 → 4 in committed batches; the worker dies before
+    """Seven rows, a batch of two a transaction: the progress moves 0 → 2 → 4 in committed batches; the worker dies before
     the third; a second worker does not take a fresh claim; the job's retry takes it over and stores rows
     5–7 only. The rows have no customerEventId, so a batch stored twice would show as extra events."""
     account = client.credential.account_id
@@ -145,6 +145,7 @@ def test_an_import_records_its_progress_a_batch_at_a_time_and_a_retry_goes_on_af
 
     upload_id = in_database(server, stored)
     monkeypatch.setattr(uploads, "BATCH", 2)
+    monkeypatch.setattr(uploads, "PROGRESS_EVERY", 0)  # a transaction per batch
     seen: list[tuple[int, int]] = []
     real = usage_repo.record_progress
 
@@ -186,7 +187,7 @@ def test_an_import_records_its_progress_a_batch_at_a_time_and_a_retry_goes_on_af
     async def late(session: Any) -> bool:
         from quire.core import clock
 
-        return await real(session, upload_id, 4, usage_repo.UploadProgress(6, 4, []), clock.now())
+        return await real(session, upload_id, 4, usage_repo.UploadProgress(6, 4, [], 7), clock.now())
 
     assert in_database(server, late) is False
     assert in_database(server, state) == ("COMPLETED", 7, 7, 5, 2, [4, 7], 5)

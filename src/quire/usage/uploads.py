@@ -2,8 +2,8 @@
 the response by a background task; ``GET /usage-events/csv/{id}`` shows the outcome (Quire extension).
 
 Processing claims an upload with a conditional UPDATE (so two workers never both take it), then
-inserts its events BATCH rows at a time, each batch in a transaction of its own that also records how
-many rows are done (``row_count``, of ``row_total``), so a reader sees the progress and a crash loses no
+inserts its events BATCH rows a statement, in transactions of PROGRESS_EVERY seconds of batches, each of
+which also records how many rows are done (``row_count``, of ``row_total``), so a reader sees the progress and a crash loses no
 batch and repeats none: a claim whose worker has written nothing for ``STALE_AFTER`` is taken again by
 the next run (every upload and every read of a waiting upload starts one) and goes on after the last
 batch stored. The console's import (``start_import``) is the same upload worked by the job
@@ -17,6 +17,7 @@ import csv
 import io
 import itertools
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -44,7 +45,10 @@ REQUIRED_COLUMNS = ("eventType", "eventTimestamp", "customerAlias")
 PROPERTY_PREFIXES = ("eventProperty#", "eventProperties#")
 STALE_AFTER = timedelta(minutes=10)
 MAX_ERRORS_KEPT = 100
-BATCH = 1000
+BATCH = 1000  # rows a statement
+#: Seconds of batches a transaction, which then records the upload's progress. One update of the upload
+#: row per transaction, not per batch: on SQLite an update rewrites the whole row, the file's text with it.
+PROGRESS_EVERY = 0.5
 
 
 # --- pure parts ------------------------------------------------------------------------------------
@@ -250,7 +254,7 @@ async def process_pending(sessionmaker: async_sessionmaker[AsyncSession], write_
 async def process_upload(sessionmaker: async_sessionmaker[AsyncSession], write_lock: asyncio.Lock | None,
                          upload_id: str, *, take_over: bool = False) -> int:
     """Claim the upload (unless another worker holds it; ``take_over`` takes it from any holder) and insert
-    its rows, BATCH rows a transaction, each recording the progress with its events; 1 if it completed."""
+    its rows, each transaction recording the progress with its events; 1 if it completed."""
     token = sqlite_write_transaction.set(True)
     try:
         async with write_lock or nullcontext(), sessionmaker() as session:
@@ -282,20 +286,24 @@ async def _process(sessionmaker: async_sessionmaker[AsyncSession], write_lock: a
         if upload is None or upload.status != "PROCESSING":
             return 0
         account_id, text = upload.account_id, upload.content or ""
-        done, accepted, errors = upload.row_count, upload.accepted_count, list(upload.errors or [])
-        if upload.row_total is None:
-            upload.row_total = count_rows(text)
-            await session.commit()
+        done, accepted, errors, total = upload.row_count, upload.accepted_count, list(upload.errors or []), upload.row_total
+    if total is None:
+        total = count_rows(text)  # recorded with the first progress (one update of the row, not two)
     rows = itertools.islice(parse_rows(text), done, None)  # a retry goes on after the rows already stored
-    while batch := list(itertools.islice(rows, BATCH)):
-        events = [item for item in batch if not isinstance(item, RowError)]
-        errors.extend({"row": item.row, "message": item.message} for item in batch if isinstance(item, RowError))
-        del errors[MAX_ERRORS_KEPT:]
+    more = True
+    while more:
         async with write_lock or nullcontext(), sessionmaker() as session:
-            progress = repo.UploadProgress(done + len(batch), accepted + len(events), errors)
+            progress, began = repo.UploadProgress(done, accepted, errors, total), time.monotonic()
+            while more and (progress.rows == done or time.monotonic() - began < PROGRESS_EVERY):
+                batch = list(itertools.islice(rows, BATCH))
+                more = len(batch) == BATCH
+                events = [item for item in batch if not isinstance(item, RowError)]
+                errors = [*errors, *({"row": item.row, "message": item.message}
+                                     for item in batch if isinstance(item, RowError))][:MAX_ERRORS_KEPT]
+                progress = repo.UploadProgress(progress.rows + len(batch), progress.accepted + len(events), errors, total)
+                await ingest_events(session, account_id, events)
             if not await repo.record_progress(session, upload_id, done, progress, clock.now()):
-                return 0  # another worker took the upload over and went further
-            await ingest_events(session, account_id, events)
+                return 0  # another worker took the upload over and went further: this transaction rolls back
             await session.commit()
         done, accepted = progress.rows, progress.accepted
     async with write_lock or nullcontext(), sessionmaker() as session:

@@ -7,7 +7,7 @@ and moved so that the last one is today, so the overview's 12 months are full), 
 few documents with lines, starts ``quire serve`` (one uvicorn worker, as ``make run``), signs in like a
 browser (the console's cookie and CSRF token), then requests each page one at a time (after a warm-up) and
 prints the latency percentiles and the server's CPU time per request. Sequential requests: the figures are
-what one person waits, not a throughput.
+what one person waits, not a throughput. ``make bench`` runs ``measure`` too (bench/suite/pages.py).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import os
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -98,59 +99,86 @@ def first_id(html: str, attribute: str) -> str:
     return re.search(rf'{attribute}="([^"]+)"', html).group(1)  # type: ignore[union-attr]
 
 
+def measure(invoices: int = 10_000, requests: int = 200, warmup: int = 20,
+            show: Any = None) -> list[dict[str, Any]]:
+    """Seed, serve, and time each page: one dict per page (``page``, ``p50_ms``, ``p90_ms``, ``p99_ms``,
+    ``cpu_ms_per_request``), each also passed to ``show`` as it is measured. The database is removed after."""
+    folder = Path(tempfile.mkdtemp(prefix="quire-console-bench-"))
+    database_url = f"sqlite:///{folder}/quire.db"
+    results: list[dict[str, Any]] = []
+    try:
+        account, email = prepare(database_url, invoices)
+        port = free_port()
+        env = {**os.environ, "QUIRE_DATABASE_URL": database_url, "QUIRE_PERIODIC_IN_APP": "false"}
+        server = ServerProcess("quire", [str(BIN / "quire"), "serve", "--host", "127.0.0.1", "--port", str(port),
+                                         "--no-migrate"], env, port, folder / "server.log").start()
+        try:
+            browser, pages = _pages(f"http://127.0.0.1:{port}", account, email)
+            for name, path in pages.items():
+                results.append(_timed(server, browser, name, path, requests, warmup))
+                if show is not None:
+                    show(results[-1])
+        finally:
+            server.stop()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return results
+
+
+def _pages(base: str, account: str, email: str) -> tuple[Browser, dict[str, str]]:
+    """A signed-in browser, and the path of each page (the first invoice and customer listed)."""
+    browser = Browser(base)
+    browser.sign_in(email)
+    a = f"/console/a/{account}"
+    invoices_page = browser.get(f"{a}/invoices").text
+    invoice = first_id(invoices_page, "data-invoice")
+    next_page = re.search(r'after=([^&"]+)', invoices_page).group(1)  # type: ignore[union-attr]
+    customer = first_id(browser.get(f"{a}/customers").text, "data-customer")
+    pages = {
+        "overview": f"{a}/",
+        "invoices": f"{a}/invoices",
+        "invoices, filtered": f"{a}/invoices?invoiceStatus=SENT&invoicePaymentStatus=UNPAID&invoiceCurrency=GBP",
+        "invoices, page 2": f"{a}/invoices?after={next_page}",
+        "invoice": f"{a}/invoices/{invoice}",
+        "invoice document": f"{a}/invoices/{invoice}/preview",
+        "credit notes": f"{a}/credit-notes",
+        "customers": f"{a}/customers",
+        "customers, search": f"{a}/customers?q=0042",
+        "customer": f"{a}/customers/{customer}",
+        "customer edit": f"{a}/customers/{customer}/edit",
+        "new invoice": f"{a}/invoices/new",
+    }
+    return browser, pages
+
+
+def _timed(server: ServerProcess, browser: Browser, name: str, path: str, requests: int, warmup: int) -> dict[str, Any]:
+    for _ in range(warmup):
+        assert browser.get(path).status_code == 200, (name, path)
+    server.sampler.begin_window()  # type: ignore[union-attr]
+    window = time.perf_counter()
+    times = []
+    for _ in range(requests):
+        began = time.perf_counter()
+        response = browser.get(path)
+        times.append((time.perf_counter() - began) * 1000)
+        assert response.status_code == 200, (name, response.status_code)
+    sample = server.sampler.end_window()  # type: ignore[union-attr]
+    cpu = sample.cpu_percent / 100 * (time.perf_counter() - window) * 1000 / requests
+    q = statistics.quantiles(times, n=100)
+    return {"page": name, "p50_ms": round(statistics.median(times), 1), "p90_ms": round(q[89], 1),
+            "p99_ms": round(q[98], 1), "cpu_ms_per_request": round(cpu, 1)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--invoices", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=20)
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="quire-console-bench-"))
-    database_url = f"sqlite:///{folder}/quire.db"
-    account, email = prepare(database_url, args.invoices)
-    port = free_port()
-    env = {**os.environ, "QUIRE_DATABASE_URL": database_url, "QUIRE_PERIODIC_IN_APP": "false"}
-    server = ServerProcess("quire", [str(BIN / "quire"), "serve", "--host", "127.0.0.1", "--port", str(port),
-                                     "--no-migrate"], env, port, folder / "server.log").start()
-    try:
-        browser = Browser(f"http://127.0.0.1:{port}")
-        browser.sign_in(email)
-        a = f"/console/a/{account}"
-        invoices_page = browser.get(f"{a}/invoices").text
-        invoice = first_id(invoices_page, "data-invoice")
-        next_page = re.search(r'after=([^&"]+)', invoices_page).group(1)  # type: ignore[union-attr]
-        customer = first_id(browser.get(f"{a}/customers").text, "data-customer")
-        pages = {
-            "overview": f"{a}/",
-            "invoices": f"{a}/invoices",
-            "invoices, filtered": f"{a}/invoices?invoiceStatus=SENT&invoicePaymentStatus=UNPAID&invoiceCurrency=GBP",
-            "invoices, page 2": f"{a}/invoices?after={next_page}",
-            "invoice": f"{a}/invoices/{invoice}",
-            "invoice document": f"{a}/invoices/{invoice}/preview",
-            "credit notes": f"{a}/credit-notes",
-            "customers": f"{a}/customers",
-            "customers, search": f"{a}/customers?q=0042",
-            "customer": f"{a}/customers/{customer}",
-            "customer edit": f"{a}/customers/{customer}/edit",
-            "new invoice": f"{a}/invoices/new",
-        }
-        print(f"{'page':<22} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'CPU ms/req':>11}")
-        for name, path in pages.items():
-            for _ in range(args.warmup):
-                assert browser.get(path).status_code == 200, (name, path)
-            server.sampler.begin_window()  # type: ignore[union-attr]
-            window = time.perf_counter()
-            times = []
-            for _ in range(args.requests):
-                began = time.perf_counter()
-                response = browser.get(path)
-                times.append((time.perf_counter() - began) * 1000)
-                assert response.status_code == 200, (name, response.status_code)
-            sample = server.sampler.end_window()  # type: ignore[union-attr]
-            cpu = sample.cpu_percent / 100 * (time.perf_counter() - window) * 1000 / args.requests
-            q = statistics.quantiles(times, n=100)
-            print(f"{name:<22} {statistics.median(times):8.1f} {q[89]:8.1f} {q[98]:8.1f} {cpu:11.1f}", flush=True)
-    finally:
-        server.stop()
+    print(f"{'page':<22} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'CPU ms/req':>11}")
+    measure(args.invoices, args.requests, args.warmup, show=lambda r: print(
+        f"{r['page']:<22} {r['p50_ms']:8.1f} {r['p90_ms']:8.1f} {r['p99_ms']:8.1f} {r['cpu_ms_per_request']:11.1f}",
+        flush=True))
 
 
 if __name__ == "__main__":

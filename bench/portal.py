@@ -11,13 +11,15 @@ grant, and 3 usage metrics with 20 events each in each of the last 6 months. The
 (one uvicorn worker, a separate process, as users run it), issues the customer's portal link and times
 --samples sequential GETs of each page after 10 warm-up ones (--spread: the seed's customers as they are, about
 8 SENT invoices each, the common case): p50, p90, p99, max, and the server's CPU time
-per request (which the load of a shared machine changes little).
+per request (which the load of a shared machine changes little). ``make bench`` runs ``measure`` too
+(bench/suite/pages.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import secrets
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -25,6 +27,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -85,6 +88,50 @@ def timed(client: httpx.Client, path: str, samples: int) -> list[float]:
     return sorted(times)
 
 
+def measure(invoices: int = 10_000, samples: int = 200, spread: bool = False,
+            show: Any = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Seed, serve, and time each portal page: (what was seeded, one dict per page: ``page``, ``p50_ms``,
+    ``p90_ms``, ``p99_ms``, ``max_ms``, ``cpu_ms_per_request``), each page also passed to ``show``. The
+    database is removed after."""
+    folder = Path(tempfile.mkdtemp(prefix="quire-portal-bench-"))
+    path = folder / "quire.db"
+    url = f"sqlite:///{path}"
+    results: list[dict[str, Any]] = []
+    try:
+        seed.migrate(url)
+        account = seed.create_accounts(url, ["portal"])["portal"]
+        seeded = seed.seed_invoices(url, account["sequenceAccountId"], invoices)
+        customer = seeded.customer_ids[0]
+        all_sent(str(path), account["sequenceAccountId"], None if spread else customer)
+        with sqlite3.connect(path) as db:
+            sent = int(db.execute("SELECT count(*) FROM invoices WHERE status = 'SENT' AND customer_id = ?",
+                                  (customer,)).fetchone()[0])
+        facts = {"invoices": seeded.count, "sent_to_the_customer": sent, "samples": samples}
+        server = servers.quire_server("uvicorn", 1, url, folder, secrets.token_hex(16)).start()
+        try:
+            base = f"http://127.0.0.1:{server.port}"
+            with httpx.Client(base_url=base, auth=(account["clientId"], account["clientSecret"]), timeout=60) as api:
+                usage_and_credits(api, account["sequenceAccountId"], customer)
+                token = api.post(f"/customers/{customer}/portal-link/rotate").json()["url"].rsplit("/", 1)[1]
+            worker = psutil.Process(server.proc.pid if server.proc else 0)
+            with httpx.Client(base_url=base, headers={"Accept": "text/html"}, timeout=60) as browser:
+                for suffix in ("", "/credits", "/usage"):
+                    cpu = _cpu(worker)
+                    times = timed(browser, f"/portal/{token}{suffix}", samples)
+                    per_request = (_cpu(worker) - cpu) / (samples + 10) * 1000
+                    p = statistics.quantiles(times, n=100)
+                    results.append({"page": "/portal/{token}" + suffix, "p50_ms": round(statistics.median(times), 1),
+                                    "p90_ms": round(p[89], 1), "p99_ms": round(p[98], 1), "max_ms": round(times[-1], 1),
+                                    "cpu_ms_per_request": round(per_request, 1)})
+                    if show is not None:
+                        show(results[-1])
+        finally:
+            server.stop()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return facts, results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--invoices", type=int, default=10_000)
@@ -92,37 +139,12 @@ def main() -> None:
     parser.add_argument("--spread", action="store_true",
                         help="keep the seed's 1,000 customers (about 8 SENT invoices each) instead of giving one all")
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="quire-portal-bench-"))
-    path = folder / "quire.db"
-    url = f"sqlite:///{path}"
-    seed.migrate(url)
-    account = seed.create_accounts(url, ["portal"])["portal"]
-    seeded = seed.seed_invoices(url, account["sequenceAccountId"], args.invoices)
-    customer = seeded.customer_ids[0]
-    all_sent(str(path), account["sequenceAccountId"], None if args.spread else customer)
-    with sqlite3.connect(path) as db:
-        sent = int(db.execute("SELECT count(*) FROM invoices WHERE status = 'SENT' AND customer_id = ?",
-                              (customer,)).fetchone()[0])
-    server = servers.quire_server("uvicorn", 1, url, folder, secrets.token_hex(16)).start()
-    try:
-        base = f"http://127.0.0.1:{server.port}"
-        with httpx.Client(base_url=base, auth=(account["clientId"], account["clientSecret"]), timeout=60) as api:
-            usage_and_credits(api, account["sequenceAccountId"], customer)
-            token = api.post(f"/customers/{customer}/portal-link/rotate").json()["url"].rsplit("/", 1)[1]
-        print(f"SQLite, {seeded.count:,} invoices in the account, {sent:,} of them SENT to this customer; "
-              f"{args.samples} sequential requests per page (ms):")
-        print(f"{'page':<28} {'p50':>7} {'p90':>7} {'p99':>7} {'max':>7} {'server CPU/req':>15}")
-        worker = psutil.Process(server.proc.pid if server.proc else 0)
-        with httpx.Client(base_url=base, headers={"Accept": "text/html"}, timeout=60) as browser:
-            for suffix in ("", "/credits", "/usage"):
-                cpu = _cpu(worker)
-                times = timed(browser, f"/portal/{token}{suffix}", args.samples)
-                per_request = (_cpu(worker) - cpu) / (args.samples + 10) * 1000
-                p = statistics.quantiles(times, n=100)
-                print(f"{'/portal/{token}' + suffix:<28} {statistics.median(times):7.1f} {p[89]:7.1f} {p[98]:7.1f} "
-                      f"{times[-1]:7.1f} {per_request:15.1f}")
-    finally:
-        server.stop()
+    print(f"SQLite, {args.invoices:,} invoices seeded; {args.samples} sequential requests per page (ms):")
+    print(f"{'page':<28} {'p50':>7} {'p90':>7} {'p99':>7} {'max':>7} {'server CPU/req':>15}")
+    facts, _ = measure(args.invoices, args.samples, args.spread, show=lambda r: print(
+        f"{r['page']:<28} {r['p50_ms']:7.1f} {r['p90_ms']:7.1f} {r['p99_ms']:7.1f} {r['max_ms']:7.1f} "
+        f"{r['cpu_ms_per_request']:15.1f}", flush=True))
+    print(f"{facts['sent_to_the_customer']:,} of the {facts['invoices']:,} invoices are SENT to this customer")
 
 
 if __name__ == "__main__":

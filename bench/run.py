@@ -20,6 +20,9 @@ Then the peer (bench/peer/: django-silver 0.11.1 under gunicorn, its own virtual
 on each database with the same load generator and concurrency, and Quire/peer ratios are printed.
 At the end, issue 16's table of targets: each row's measured figure beside its target, PASS/MISS and by
 how much (plain text, then the same table in Markdown for the README).
+Last, the console's and the customer portal's pages on SQLite with 10,000 invoices (bench/suite/pages.py:
+bench/console.py's and bench/portal.py's measurements), each page's p90 beside issue 17's 100 ms target
+(--no-pages skips them).
 Server RSS (max of any one process of the server) and CPU are sampled through every workload.
 Results: one table on stdout, and JSON in bench/results/. Method and findings: docs/performance.md.
 """
@@ -44,6 +47,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.suite import pages  # noqa: E402
 from bench.suite import peer as peer_mod  # noqa: E402
 from bench.suite import quire_workloads as qw  # noqa: E402
 from bench.suite import report, seed, servers  # noqa: E402
@@ -82,11 +86,16 @@ def parse_args() -> argparse.Namespace:
                         "bench/suite/profile.py summarises it)")
     p.add_argument("--out", type=Path, help="JSON results path (default bench/results/bench-<time>.json)")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory (databases, server logs)")
+    # issue 17's console and portal page latencies (bench/suite/pages.py)
+    p.add_argument("--no-pages", action="store_true", help="skip the console and portal page latencies (SQLite)")
+    p.add_argument("--page-invoices", type=int, default=10_000, help="invoices seeded for the page latencies")
+    p.add_argument("--page-requests", type=int, help="sequential requests per page (default 200; quick 30)")
     a = p.parse_args()
     a.seconds = a.seconds if a.seconds is not None else (2 if a.quick else 10)
     a.warmup = a.warmup if a.warmup is not None else (0.3 if a.quick else 1)
     a.invoices = a.invoices if a.invoices is not None else (50_000 if a.quick else 1_000_000)
     a.storm_rounds = a.storm_rounds if a.storm_rounds is not None else (1 if a.quick else 5)
+    a.page_requests = a.page_requests if a.page_requests is not None else (30 if a.quick else 200)
     a.servers = (a.servers or (a.production if a.quick else ",".join(SERVERS))).split(",")
     a.databases = a.databases.split(",")
     a.workloads = a.workloads.split(",")
@@ -329,6 +338,9 @@ class Run:
                 self.cpu_per_request()
             if "pdf" in a.workloads:
                 self.pdf_render()
+            if not a.no_pages:  # the console's and the portal's pages: p90 against issue 17's 100 ms
+                with self.phase("console + portal pages"):
+                    self.extra["pages"] = pages.measure(a.page_invoices, a.page_requests, 5 if a.quick else 20)
         finally:
             print()
             for line in report.ratios(self.rows):

@@ -98,7 +98,8 @@ class Console:
 
 def objects_of(api: ApiClient) -> dict[str, str]:
     """One of each object a console URL names, in ``api``'s account: a customer, a finalized invoice, a draft
-    credit note of it, a price, a billing schedule, a usage metric, a billing run's batch, a plan and a product (keyed by the URL segment that names their kind)."""
+    credit note of it, a price, a billing schedule, a usage metric, a billing run's batch, a plan, a product and a usage
+    import (keyed by the URL segment that names their kind)."""
     customer = new_customer(api)
     invoice = new_invoice(api, customer=customer)
     add_line(api, invoice["id"])
@@ -121,7 +122,9 @@ def objects_of(api: ApiClient) -> dict[str, str]:
     from tests.api.catalogue_helpers import new_plan
 
     plan = new_plan(api, [price["id"]])
-    return {"plans": plan["id"], "billing-runs": json.loads(ran.stdout)["batchId"], "usage-metrics": metric.json()["id"], "customers": customer["id"], "invoices": invoice["id"], "credit-notes": note.json()["id"],
+    their_import = api.post("/usage-events/csv", files={"file": ("e.csv", b"eventType,eventTimestamp,customerAlias\nx,2024-03-01,c\n", "text/csv")})
+    assert their_import.status_code == 201, their_import.text
+    return {"usage-imports": their_import.json()["id"], "plans": plan["id"], "billing-runs": json.loads(ran.stdout)["batchId"], "usage-metrics": metric.json()["id"], "customers": customer["id"], "invoices": invoice["id"], "credit-notes": note.json()["id"],
             "prices": price["id"], "billing-schedules": schedule["id"],
             "products": price["productId"]}
 

@@ -446,3 +446,82 @@ def test_a_running_billing_runs_page_refreshes_its_counts_as_the_run_writes_them
     WebDriverWait(browser, 20).until(lambda b: run_progress(b)[0] == "COMPLETED")
     assert run_progress(browser) == ("COMPLETED", "4")
     assert browser.execute_script("return window.stayed") is True
+
+
+# --- usage imports -----------------------------------------------------------------------------------------
+
+
+def import_progress(browser: WebDriver) -> tuple[Any, ...]:
+    """The import block's status, counts and refused lines, read in one script: htmx may swap the block between
+    two WebDriver calls, and an element found before a swap is stale after it."""
+    return tuple(browser.execute_script(
+        "const p = document.getElementById('import-progress');"
+        "const c = n => { const e = document.querySelector('#import-progress [data-count=' + n + ']');"
+        "                 return e ? e.textContent.trim() : null; };"
+        "return [p ? p.getAttribute('data-status') : null, c('rows_done'), c('rows_total'), c('accepted'), c('refused'),"
+        " Array.from(document.querySelectorAll('#import-errors [data-line]')).map(r => r.getAttribute('data-line')).join(',')];"))
+
+
+def test_a_csv_usage_import_uploaded_in_the_browser_completes_without_a_reload(
+        server: LiveServer, api: ApiClient, browser: WebDriver, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    rows = ["eventType,eventTimestamp,customerAlias,customerEventId,eventProperty#amount"]
+    rows += [f"api_call,2024-03-{1 + n % 28:02d},browser-cust,b{n},1" for n in range(2, 12_002)]  # lines 2-12001
+    rows[99] = "api_call,someday,browser-cust,b100,1"  # line 100
+    path = tmp_path / "usage.csv"
+    path.write_text("\n".join(rows) + "\n")
+    base = f"{server.base_url}/console/a/{api.credential.account_id}"
+    viewport(browser, 1280, 900)
+    sign_in(browser, server.base_url, new_user(server, api.credential.account_id))
+    assert fits_a_phone(browser, f"{base}/usage-imports") == "Usage imports · Quire console"
+    assert open_page(browser, f"{base}/usage-imports") == 200
+    browser.find_element(By.ID, "file").send_keys(str(path))
+    submit(browser, browser.find_element(By.ID, "start-import"))
+    assert browser.title == "Usage import · Quire console"
+    browser.execute_script("window.stayed = true")  # gone if the page were reloaded
+    WebDriverWait(browser, 90).until(lambda b: import_progress(b)[0] in ("COMPLETED", "FAILED"))
+    assert import_progress(browser) == ("COMPLETED", "12000", "12000", "11999", "1", "100")
+    assert browser.execute_script("return window.stayed") is True
+    assert api.get("/usage-events", params={"eventId": "b12001"}).json()["items"][0]["customerAlias"] == "browser-cust"
+
+
+def test_a_running_imports_page_refreshes_its_progress_as_the_job_records_it(
+        server: LiveServer, api: ApiClient, browser: WebDriver) -> None:
+    """An import mid-file (its row as the job leaves it between two batches) is polled by htmx: when the row
+    moves on, the page shows the new counts, then the finished import, without being reloaded."""
+    from selenium.webdriver.support.ui import WebDriverWait
+    from sqlalchemy import update
+
+    from quire.core import clock
+    from quire.core.ids import uuid7
+    from quire.usage.models import UsageEventUpload
+    from tests.support import in_database
+
+    account, upload_id = api.credential.account_id, uuid7()
+
+    async def start(session: Any) -> None:  # claimed just now: no other worker takes it over
+        session.add(UsageEventUpload(id=upload_id, account_id=account, status="PROCESSING", filename="big.csv",
+                                     content="eventType,eventTimestamp,customerAlias\n", row_count=1000, row_total=2500,
+                                     accepted_count=999, rejected_count=1, errors=[{"row": 7, "message": "customerAlias is empty"}],
+                                     created_at=clock.now(), claimed_at=clock.now()))
+
+    def move(**values: Any) -> None:
+        async def change(session: Any) -> None:
+            await session.execute(update(UsageEventUpload).where(UsageEventUpload.id == upload_id).values(**values))
+        in_database(server, change)
+
+    in_database(server, start)
+    viewport(browser, 1280, 900)
+    sign_in(browser, server.base_url, new_user(server, account))
+    assert open_page(browser, f"{server.base_url}/console/a/{account}/usage-imports/{upload_id}") == 200
+    assert import_progress(browser) == ("PROCESSING", "1000", "2500", "999", "1", "7")
+    browser.execute_script("window.stayed = true")  # gone if the page were reloaded
+    move(row_count=2000, accepted_count=1999)
+    WebDriverWait(browser, 20).until(lambda b: import_progress(b)[1] == "2000")
+    assert import_progress(browser) == ("PROCESSING", "2000", "2500", "1999", "1", "7")
+    move(row_count=2500, accepted_count=2499, status="COMPLETED", content=None, completed_at=clock.now())
+    WebDriverWait(browser, 20).until(lambda b: import_progress(b)[0] == "COMPLETED")
+    assert import_progress(browser) == ("COMPLETED", "2500", "2500", "2499", "1", "7")
+    assert browser.execute_script("return window.stayed") is True

@@ -27,6 +27,7 @@ from quire.console import auth
 from quire.console import overview as figures
 from quire.console.forms import FormErrors, from_error, many, text, validate
 from quire.console.web import HEADERS, PREFIX, ConsoleRoutes, Ctx, client_ip, read_form, render, same_origin, transaction
+from quire.console.web import size_text
 from quire.core import clock, money
 from quire.core.contract_enums import CREDIT_NOTE_STATUS, CURRENCY, INVOICE_PAYMENT_STATUS, INVOICE_STATUS
 from quire.core.errors import NotFound, QuireError, ValidationFailed
@@ -60,6 +61,7 @@ from quire.invoices.repository import InvoiceFilters
 from quire.invoices.schemas import InvoiceCreate, InvoiceSortBy, LineItemWrite
 from quire.schedules import service as schedules
 from quire.usage import service as usage
+from quire.usage import uploads
 from quire.usage.calculation import MetricSpec, calculate_periods
 from quire.usage.values import period_bounds
 from quire.schedules.service import list_schedules
@@ -760,6 +762,47 @@ async def plan_detail(ctx: Ctx) -> Response:
     except QuireError:  # a version the plan does not have (0 stands for anything that is not a version)
         raise NotFound("No such version", resource="PlanVersion") from None
     return ctx.page("plan.html", view.version.name, view=view, versions=range(view.plan.current_version, 0, -1))
+
+
+# --- usage imports: a CSV of usage events, imported by a job, its progress polled ----------------------------
+
+
+def _imports_page(ctx: Ctx, page: Any, status: int = 200, *, error: str = "") -> Response:
+    return ctx.page("usage_imports.html", "Usage imports", status, page=page, error=error, kept={},
+                    limit=size_text(ctx.request.app.state.settings.max_body_bytes))
+
+
+@routes.get("/a/{account}/usage-imports")
+async def usage_import_list(ctx: Ctx) -> Response:
+    return _imports_page(ctx, await uploads.list_uploads(ctx.session, ctx.account_id, _params(ctx)))
+
+
+@routes.upload("/a/{account}/usage-imports")
+async def usage_import_start(ctx: Ctx) -> Response:
+    """Store the file as ``POST /usage-events/csv`` does (the same checks and messages) and hand it to the
+    job ``usage.import_csv``, then show the import's progress."""
+    filename, data = ctx.files.get("file", (None, b""))
+    if not data:
+        error = "Choose a CSV file of usage events to import."
+    else:
+        try:
+            upload = await uploads.start_import(ctx.session, ctx.account_id, filename=filename, data=data)
+        except QuireError as exc:
+            error = exc.message
+        else:
+            return ctx.redirect(f"/usage-imports/{upload.id}")
+    page = await uploads.list_uploads(ctx.session, ctx.account_id, _params(ctx))
+    return _imports_page(ctx, page, 400, error=error)
+
+
+@routes.get("/a/{account}/usage-imports/{id}")
+async def usage_import_detail(ctx: Ctx) -> Response:
+    """An import's progress (rows done of the file's rows, the refused ones with their line); htmx asks for
+    the fragment again every two seconds until it is finished."""
+    upload = await uploads.get_upload(ctx.session, ctx.account_id, ctx.params["id"])
+    partial = ctx.request.headers.get("hx-request") == "true"
+    return ctx.page("usage_import_progress.html" if partial else "usage_import.html", "Usage import", upload=upload,
+                    finished=upload.status in ("COMPLETED", "FAILED"))
 
 
 def install(app: Any) -> None:

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quire.config import active_settings
 from quire.console import auth
 from quire.core.db import sqlite_write_transaction
-from quire.core.errors import NotFound
+from quire.core.errors import NotFound, PayloadTooLarge
 
 PREFIX = "/console"
 #: Longer form bodies are refused (the largest console form is a customer's, well under this).
@@ -76,11 +76,19 @@ def client_ip(request: Request) -> str:
 
 
 async def read_form(request: Request) -> dict[str, str]:
-    """An ``application/x-www-form-urlencoded`` body (the only kind the console's forms send); a repeated
-    name keeps its last value, except names ending in ``[]``, whose values are joined with newlines."""
+    """An ``application/x-www-form-urlencoded`` body (the only kind the console's forms send but the file
+    upload's); a repeated name keeps its last value, except names ending in ``[]``, whose values are
+    joined with newlines."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_FORM:
+        return {}
     body = await request.body()
     if len(body) > MAX_FORM:
         return {}
+    return _form_fields(body)
+
+
+def _form_fields(body: bytes) -> dict[str, str]:
     form: dict[str, str] = {}
     for name, value in urllib.parse.parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True):
         if name.endswith("[]") and name in form:
@@ -88,6 +96,35 @@ async def read_form(request: Request) -> dict[str, str]:
         else:
             form[name] = value
     return form
+
+
+Files = dict[str, tuple[str | None, bytes]]
+
+
+async def read_upload(request: Request, limit: int) -> tuple[dict[str, str], Files] | None:
+    """A ``multipart/form-data`` body (a form with a file): its text fields and its files (name →
+    (filename, bytes)), parsed by the API's CSV upload's reader; a urlencoded body gives fields only.
+    None when the body is larger than ``limit`` (the API's ``QUIRE_MAX_BODY_BYTES``): the core middleware
+    leaves console paths to answer that with a page (quire.core.http.EdgeMiddleware)."""
+    from quire.usage.uploads import form_parts
+
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        return None
+    try:
+        body = await request.body()
+    except PayloadTooLarge:
+        return None
+    content_type = request.headers.get("content-type", "")
+    if not content_type.lower().startswith("multipart/form-data"):
+        return _form_fields(body[:MAX_FORM]), {}
+    parts = form_parts(content_type, body)
+    fields = {name: data.decode("utf-8", "replace") for name, (filename, data) in parts.items() if filename is None}
+    return fields, {name: part for name, part in parts.items() if part[0] is not None}
+
+
+def size_text(size: int) -> str:
+    return f"{size / 1024 / 1024:g} MiB" if size >= 1024 * 1024 else f"{size / 1024:g} KiB"
 
 
 def same_origin(request: Request) -> bool:
@@ -108,6 +145,7 @@ class Ctx:
     signed: auth.Signed
     account_id: str
     form: dict[str, str] = field(default_factory=dict)
+    files: Files = field(default_factory=dict)  # a form with a file (``ConsoleRoutes.upload``)
 
     @property
     def params(self) -> dict[str, str]:
@@ -151,10 +189,14 @@ class ConsoleRoutes:
     def post(self, path: str) -> Callable[[Page], Page]:
         return self._add(path, "POST")
 
-    def _add(self, path: str, method: str) -> Callable[[Page], Page]:
+    def upload(self, path: str) -> Callable[[Page], Page]:
+        """A POST of a form with a file (multipart/form-data): ``ctx.files``, CSRF from its ``csrf`` part."""
+        return self._add(path, "POST", upload=True)
+
+    def _add(self, path: str, method: str, upload: bool = False) -> Callable[[Page], Page]:
         def register(page: Page) -> Page:
             async def endpoint(request: Request) -> Response:
-                return await _serve(request, page, write=method == "POST")
+                return await _serve(request, page, write=method == "POST", upload=upload)
 
             endpoint.__name__ = f"console_{page.__name__}"
             self.router.add_api_route(PREFIX + path, endpoint, methods=[method], include_in_schema=False)
@@ -176,7 +218,7 @@ def sign_in_redirect(request: Request) -> RedirectResponse:
     return RedirectResponse(f"{PREFIX}/sign-in" + (f"?{query}" if query else ""), status_code=303, headers=HEADERS)
 
 
-async def _serve(request: Request, page: Page, write: bool) -> Response:
+async def _serve(request: Request, page: Page, write: bool, upload: bool = False) -> Response:
     token = request.cookies.get(auth.COOKIE)
     async with transaction(request, write=False) as session:
         signed = await auth.load(session, token)
@@ -187,19 +229,28 @@ async def _serve(request: Request, page: Page, write: bool) -> Response:
             await auth.touch(session, signed.session.id)
             await session.commit()
     form: dict[str, str] = {}
-    if write:
+    files: Files = {}
+    if upload:
+        limit = request.app.state.settings.max_body_bytes
+        read = await read_upload(request, limit)
+        if read is None:  # nothing was read or changed: no CSRF token to check
+            return render("error.html", 413, title="File too large", signed=signed,
+                          message=f"The file is larger than {size_text(limit)}, the most the console accepts "
+                                  "(QUIRE_MAX_BODY_BYTES). Go back and choose a smaller file, or split it.")
+        form, files = read
+    elif write:
         form = await read_form(request)
-        if not same_origin(request) or not auth.same_token(form.get("csrf"), signed.session.csrf_token):
-            return render("error.html", 403, title="Form expired", signed=signed,
-                          message="This form has expired or did not come from the console. Go back, reload the "
-                                  "page and try again.")
+    if write and (not same_origin(request) or not auth.same_token(form.get("csrf"), signed.session.csrf_token)):
+        return render("error.html", 403, title="Form expired", signed=signed,
+                      message="This form has expired or did not come from the console. Go back, reload the "
+                              "page and try again.")
     account_id = request.path_params.get("account", "")
     if "account" in request.path_params and not signed.member_of(account_id):
         return not_found(signed)
     if not account_id:
         account_id = signed.accounts[0][0] if signed.accounts else ""
     async with transaction(request, write=write) as session:
-        ctx = Ctx(request, session, signed, account_id, form)
+        ctx = Ctx(request, session, signed, account_id, form, files)
         try:
             response = await page(ctx)
         except NotFound:

@@ -23,7 +23,8 @@ from quire.core.runtime import after_commit, service_of
 #: Modules that declare jobs; every worker imports them before it starts (add yours here), plus the
 #: comma-separated modules of ``QUIRE_JOB_MODULES`` (extensions, tests).
 JOB_MODULES: tuple[str, ...] = ("quire.outbox.dispatcher", "quire.billing.jobs", "quire.notifications.delivery",
-                                "quire.reminders.jobs", "quire.invoices.document", "quire.creditnotes.document")
+                                "quire.reminders.jobs", "quire.invoices.document", "quire.creditnotes.document",
+                                "quire.usage.uploads")
 
 #: The name under which the app attaches its job runner to its sessions (quire.core.runtime).
 RUNNER = "quire.jobs"

@@ -113,7 +113,10 @@ class UsageEventUpload(AccountRow, Base):
     filename: Mapped[str | None] = mapped_column(String(255), nullable=True)
     # The CSV text until it is processed (cleared afterwards).
     content: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Rows done so far (stored or refused): the whole file once COMPLETED.
     row_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The file's data rows, counted when processing starts (None before; migration 0022).
+    row_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
     accepted_count: Mapped[int] = mapped_column(Integer, default=0)
     rejected_count: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

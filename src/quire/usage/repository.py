@@ -101,3 +101,39 @@ async def claim_upload(session: AsyncSession, upload_id: str, now: datetime, sta
 
 async def load_upload(session: AsyncSession, upload_id: str) -> UsageEventUpload | None:
     return (await session.scalars(select(UsageEventUpload).where(UsageEventUpload.id == upload_id))).one_or_none()
+
+
+@dataclass(frozen=True)
+class UploadProgress:
+    rows: int  # data rows done (stored or refused)
+    accepted: int
+    errors: list[dict[str, Any]]  # the first MAX_ERRORS_KEPT refusals
+    total: int  # the file's data rows
+
+
+async def record_progress(session: AsyncSession, upload_id: str, rows_before: int, progress: UploadProgress,
+                          now: datetime) -> bool:
+    """Move the upload from ``rows_before`` done to ``progress`` (and renew the claim); False, changing
+    nothing, when it is no longer at ``rows_before``: another worker took it over and stored those rows
+    (on PostgreSQL the update waits for that worker's commit, then finds the count moved on), and the
+    caller rolls its transaction back, events and all."""
+    result = await session.execute(
+        update(UsageEventUpload)
+        .where(UsageEventUpload.id == upload_id, UsageEventUpload.status == "PROCESSING",
+               UsageEventUpload.row_count == rows_before)
+        .values(row_count=progress.rows, accepted_count=progress.accepted,
+                rejected_count=progress.rows - progress.accepted, errors=progress.errors, row_total=progress.total,
+                claimed_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def finish_upload(session: AsyncSession, upload_id: str, rows: int, now: datetime) -> bool:
+    """COMPLETED, the file's text dropped, if this worker's ``rows`` are still the upload's progress."""
+    result = await session.execute(
+        update(UsageEventUpload)
+        .where(UsageEventUpload.id == upload_id, UsageEventUpload.status == "PROCESSING",
+               UsageEventUpload.row_count == rows)
+        .values(status="COMPLETED", content=None, completed_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -2,9 +2,12 @@
 the response by a background task; ``GET /usage-events/csv/{id}`` shows the outcome (Quire extension).
 
 Processing claims an upload with a conditional UPDATE (so two workers never both take it), then
-inserts its events and records the counts in a second transaction: a crash leaves it PROCESSING, and
-a claim older than ``STALE_AFTER`` is taken again by the next run (every upload and every read of a
-waiting upload starts one). See docs/usage.md#csv-uploads.
+inserts its events BATCH rows a statement, in transactions of PROGRESS_EVERY seconds of batches, each of
+which also records how many rows are done (``row_count``, of ``row_total``), so a reader sees the progress and a crash loses no
+batch and repeats none: a claim whose worker has written nothing for ``STALE_AFTER`` is taken again by
+the next run (every upload and every read of a waiting upload starts one) and goes on after the last
+batch stored. The console's import (``start_import``) is the same upload worked by the job
+``usage.import_csv``. See docs/usage.md#csv-uploads.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import itertools
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -29,6 +34,7 @@ from quire.core.errors import ValidationFailed
 from quire.core.ids import uuid7
 from quire.core.pagination import Page, PageParams
 from quire.core.repository import insert, list_page, loader
+from quire.jobs import JobContext, defer, job
 from quire.usage import repository as repo
 from quire.usage.models import UsageEventUpload
 from quire.usage.service import NewEvent, ingest_events, new_event
@@ -39,7 +45,10 @@ REQUIRED_COLUMNS = ("eventType", "eventTimestamp", "customerAlias")
 PROPERTY_PREFIXES = ("eventProperty#", "eventProperties#")
 STALE_AFTER = timedelta(minutes=10)
 MAX_ERRORS_KEPT = 100
-BATCH = 1000
+BATCH = 1000  # rows a statement
+#: Seconds of batches a transaction, which then records the upload's progress. One update of the upload
+#: row per transaction, not per batch: on SQLite an update rewrites the whole row, the file's text with it.
+PROGRESS_EVERY = 0.5
 
 
 # --- pure parts ------------------------------------------------------------------------------------
@@ -49,17 +58,27 @@ def form_file(content_type: str | None, body: bytes, field: str = "file") -> tup
     """(filename, bytes) of the ``field`` part of a multipart/form-data body, or 400."""
     if not content_type or not content_type.lower().startswith("multipart/form-data") or "boundary=" not in content_type:
         raise ValidationFailed("Send the CSV as multipart/form-data with a 'file' part", field="file")
+    found = form_parts(content_type, body).get(field)
+    if found is None:
+        raise ValidationFailed("The multipart body has no 'file' part", field="file")
+    return found
+
+
+def form_parts(content_type: str, body: bytes) -> dict[str, tuple[str | None, bytes]]:
+    """Every named part of a multipart/form-data body: {name: (filename, bytes)} (the first of a repeated
+    name); empty when the body cannot be read as multipart."""
+    parts: dict[str, tuple[str | None, bytes]] = {}
     try:
         head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
         message = BytesParser(policy=policy.HTTP).parsebytes(head + body)
-        parts = list(message.iter_parts()) if message.is_multipart() else []
-        for part in parts:
-            if part.get_param("name", header="content-disposition") == field:
+        for part in message.iter_parts() if message.is_multipart() else []:
+            name = part.get_param("name", header="content-disposition")
+            if isinstance(name, str) and name not in parts:
                 payload = part.get_payload(decode=True)
-                return _clean_filename(part.get_filename()), payload if isinstance(payload, bytes) else b""
+                parts[name] = (_clean_filename(part.get_filename()), payload if isinstance(payload, bytes) else b"")
     except (ValueError, TypeError, UnicodeError, LookupError, IndexError):
-        pass
-    raise ValidationFailed("The multipart body has no 'file' part", field="file")
+        return {}
+    return parts
 
 
 def _clean_filename(name: str | None) -> str | None:
@@ -106,16 +125,13 @@ class RowError:
     message: str
 
 
-def parse_rows(text: str) -> Iterator[NewEvent | RowError]:
-    """Each data row as an event, or the reason it is rejected. Property cells are kept as strings
-    (SUM reads plain-decimal strings as numbers); empty cells are left out."""
+def _data_rows(text: str) -> Iterator[tuple[int, list[str] | csv.Error]]:
+    """(line, cells) of each non-blank data row, or (line, the reader's error); the header is line 1."""
     reader = csv.reader(io.StringIO(text))
     try:
-        header = [h.strip() for h in next(reader)]
+        next(reader)
     except (StopIteration, csv.Error):
         return
-    index = {name: i for i, name in enumerate(header)}
-    properties = [(i, name) for i, col in enumerate(header) if (name := property_name(col))]
     line = 1
     while True:
         line += 1
@@ -124,11 +140,31 @@ def parse_rows(text: str) -> Iterator[NewEvent | RowError]:
         except StopIteration:
             return
         except csv.Error as exc:
-            yield RowError(line, f"unreadable row: {exc}")
+            yield line, exc
             continue
-        if not any(c.strip() for c in cells):
-            continue
-        yield _row_event(line, cells, index, properties)
+        if any(c.strip() for c in cells):
+            yield line, cells
+
+
+def count_rows(text: str) -> int:
+    """How many rows ``parse_rows`` yields (events and refusals): an import's total."""
+    return sum(1 for _ in _data_rows(text))
+
+
+def parse_rows(text: str) -> Iterator[NewEvent | RowError]:
+    """Each data row as an event, or the reason it is rejected. Property cells are kept as strings
+    (SUM reads plain-decimal strings as numbers); empty cells are left out."""
+    try:
+        header = [h.strip() for h in next(csv.reader(io.StringIO(text)))]
+    except (StopIteration, csv.Error):
+        return
+    index = {name: i for i, name in enumerate(header)}
+    properties = [(i, name) for i, col in enumerate(header) if (name := property_name(col))]
+    for line, cells in _data_rows(text):
+        if isinstance(cells, csv.Error):
+            yield RowError(line, f"unreadable row: {cells}")
+        else:
+            yield _row_event(line, cells, index, properties)
 
 
 def _row_event(line: int, cells: list[str], index: dict[str, int], properties: list[tuple[int, str]]) -> NewEvent | RowError:
@@ -184,30 +220,19 @@ def needs_worker(upload: UsageEventUpload) -> bool:
     return upload.status == "PROCESSING" and upload.claimed_at is not None and now - upload.claimed_at > STALE_AFTER
 
 
-async def _process(session: AsyncSession, upload: UsageEventUpload) -> None:
-    rows = accepted = 0
-    errors: list[dict[str, Any]] = []
-    batch: list[NewEvent] = []
-    for item in parse_rows(upload.content or ""):
-        rows += 1
-        if isinstance(item, RowError):
-            if len(errors) < MAX_ERRORS_KEPT:
-                errors.append({"row": item.row, "message": item.message})
-            continue
-        batch.append(item)
-        if len(batch) >= BATCH:
-            accepted += len(batch)
-            await ingest_events(session, upload.account_id, batch)
-            batch = []
-    if batch:
-        accepted += len(batch)
-        await ingest_events(session, upload.account_id, batch)
-    upload.row_count, upload.accepted_count, upload.rejected_count = rows, accepted, rows - accepted
-    upload.errors = errors
-    upload.status = "COMPLETED"
-    upload.content = None
-    upload.completed_at = clock.now()
-    await session.flush()
+async def start_import(session: AsyncSession, account_id: str, *, filename: str | None, data: bytes) -> UsageEventUpload:
+    """The console's import: the upload of ``POST /usage-events/csv``, worked by the ``usage.import_csv`` job
+    (deferred in ``session``'s transaction) instead of a task after the response."""
+    upload = await create_upload(session, account_id, filename=filename, data=data)
+    await defer(session, "usage.import_csv", upload_id=upload.id, queueing_lock=f"usage-import:{upload.id}")
+    return upload
+
+
+@job("usage.import_csv", retry=2, retry_wait=5)
+async def import_csv(ctx: JobContext, *, upload_id: str, **_: Any) -> None:
+    """Work one upload. A retry (its worker died mid-file) takes the upload over from the earlier attempt
+    and goes on after the last batch that attempt committed."""
+    await process_upload(ctx.sessionmaker, ctx.write_lock, upload_id, take_over=ctx.attempts > 0)
 
 
 async def process_pending(sessionmaker: async_sessionmaker[AsyncSession], write_lock: asyncio.Lock | None, limit: int = 20) -> int:
@@ -220,33 +245,68 @@ async def process_pending(sessionmaker: async_sessionmaker[AsyncSession], write_
             ids = await repo.claimable_upload_ids(session, now - STALE_AFTER, limit)
             await session.commit()
         for upload_id in ids:
-            done += await _process_one(sessionmaker, write_lock, upload_id)
+            done += await process_upload(sessionmaker, write_lock, upload_id)
     finally:
         sqlite_write_transaction.reset(token)
     return done
 
 
-async def _process_one(sessionmaker: async_sessionmaker[AsyncSession], write_lock: asyncio.Lock | None, upload_id: str) -> int:
-    async with write_lock or nullcontext(), sessionmaker() as session:
-        now = clock.now()
-        claimed = await repo.claim_upload(session, upload_id, now, now - STALE_AFTER)
-        await session.commit()
-    if not claimed:
-        return 0
+async def process_upload(sessionmaker: async_sessionmaker[AsyncSession], write_lock: asyncio.Lock | None,
+                         upload_id: str, *, take_over: bool = False) -> int:
+    """Claim the upload (unless another worker holds it; ``take_over`` takes it from any holder) and insert
+    its rows, each transaction recording the progress with its events; 1 if it completed."""
+    token = sqlite_write_transaction.set(True)
     try:
         async with write_lock or nullcontext(), sessionmaker() as session:
-            upload = await repo.load_upload(session, upload_id)
-            if upload is None:
-                return 0
-            await _process(session, upload)
+            now = clock.now()
+            claimed = await repo.claim_upload(session, upload_id, now, now if take_over else now - STALE_AFTER)
             await session.commit()
-            return 1
-    except Exception:  # noqa: BLE001 - record the failure on the upload instead of losing it
-        log.exception("usage CSV upload %s failed", upload_id)
+        if not claimed:
+            return 0
+        try:
+            return await _process(sessionmaker, write_lock, upload_id)
+        except Exception:  # record the failure on the upload instead of losing it
+            log.exception("usage CSV upload %s failed", upload_id)
+            async with write_lock or nullcontext(), sessionmaker() as session:
+                upload = await repo.load_upload(session, upload_id)
+                if upload is not None:
+                    upload.status, upload.completed_at, upload.content = "FAILED", clock.now(), None
+                    upload.errors = [*(upload.errors or [])[:MAX_ERRORS_KEPT - 1], {
+                        "row": 0, "message": f"The file could not be processed after its first {upload.row_count} "
+                                             "rows (those are stored); the error has been logged"}]
+                    await session.commit()
+            return 0
+    finally:
+        sqlite_write_transaction.reset(token)
+
+
+async def _process(sessionmaker: async_sessionmaker[AsyncSession], write_lock: asyncio.Lock | None, upload_id: str) -> int:
+    async with write_lock or nullcontext(), sessionmaker() as session:
+        upload = await repo.load_upload(session, upload_id)
+        if upload is None or upload.status != "PROCESSING":
+            return 0
+        account_id, text = upload.account_id, upload.content or ""
+        done, accepted, errors, total = upload.row_count, upload.accepted_count, list(upload.errors or []), upload.row_total
+    if total is None:
+        total = count_rows(text)  # recorded with the first progress (one update of the row, not two)
+    rows = itertools.islice(parse_rows(text), done, None)  # a retry goes on after the rows already stored
+    more = True
+    while more:
         async with write_lock or nullcontext(), sessionmaker() as session:
-            upload = await repo.load_upload(session, upload_id)
-            if upload is not None:
-                upload.status, upload.completed_at, upload.content = "FAILED", clock.now(), None
-                upload.errors = [{"row": 0, "message": "The file could not be processed; it has been logged"}]
-                await session.commit()
-        return 0
+            progress, began = repo.UploadProgress(done, accepted, errors, total), time.monotonic()
+            while more and (progress.rows == done or time.monotonic() - began < PROGRESS_EVERY):
+                batch = list(itertools.islice(rows, BATCH))
+                more = len(batch) == BATCH
+                events = [item for item in batch if not isinstance(item, RowError)]
+                errors = [*errors, *({"row": item.row, "message": item.message}
+                                     for item in batch if isinstance(item, RowError))][:MAX_ERRORS_KEPT]
+                progress = repo.UploadProgress(progress.rows + len(batch), progress.accepted + len(events), errors, total)
+                await ingest_events(session, account_id, events)
+            if not await repo.record_progress(session, upload_id, done, progress, clock.now()):
+                return 0  # another worker took the upload over and went further: this transaction rolls back
+            await session.commit()
+        done, accepted = progress.rows, progress.accepted
+    async with write_lock or nullcontext(), sessionmaker() as session:
+        finished = await repo.finish_upload(session, upload_id, done, clock.now())
+        await session.commit()
+    return int(finished)

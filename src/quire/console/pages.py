@@ -816,6 +816,3 @@ def install(app: Any) -> None:
     app.include_router(routes.router)
     app.mount(PREFIX + "/static", StaticFiles(directory=str(files("quire.console") / "static")), name="console-static")
 
-
-# The catalogue's forms (products, prices, plans, a schedule from a plan) add their pages to ``routes``.
-from quire.console import catalogue_pages  # noqa: F401

@@ -5,33 +5,59 @@ from __future__ import annotations
 
 import functools
 import urllib.parse
-from datetime import date
-from decimal import Decimal
 from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from quire.billing.models import BillingRun, ScheduleInvoice
 from quire.billing import jobs as billing_jobs
-from quire.core.repository import list_page
-from quire.billing_documents.formatting import address_lines, format_date, format_money, format_number, format_percent
+from quire.billing.models import BillingRun, ScheduleInvoice
+from quire.billing_documents.formatting import (
+    address_lines,
+    format_date,
+    format_money,
+    format_number,
+    format_percent,
+)
 from quire.billing_documents.routes import listed
 from quire.catalogue import plans, pricing
 from quire.catalogue import service as catalogue
 from quire.catalogue.schemas import PlanSortBy
-from quire.catalogue.structures import FIXED_FEE_TYPES, Flavour, SeatBased, parse_structure, to_wire
+from quire.catalogue.structures import (
+    FIXED_FEE_TYPES,
+    Flavour,
+    SeatBased,
+    parse_structure,
+    to_wire,
+)
 from quire.console import auth
 from quire.console import overview as figures
 from quire.console.forms import FormErrors, from_error, many, text, validate
-from quire.console.web import HEADERS, PREFIX, ConsoleRoutes, Ctx, client_ip, read_form, render, same_origin, transaction
-from quire.console.web import size_text
+from quire.console.web import (
+    HEADERS,
+    PREFIX,
+    ConsoleRoutes,
+    Ctx,
+    client_ip,
+    read_form,
+    render,
+    same_origin,
+    size_text,
+    transaction,
+)
 from quire.core import clock, money
-from quire.core.contract_enums import CREDIT_NOTE_STATUS, CURRENCY, INVOICE_PAYMENT_STATUS, INVOICE_STATUS
+from quire.core.contract_enums import (
+    CREDIT_NOTE_STATUS,
+    CURRENCY,
+    INVOICE_PAYMENT_STATUS,
+    INVOICE_STATUS,
+)
 from quire.core.errors import NotFound, QuireError, ValidationFailed
 from quire.core.pagination import PageParams, SortOrder
+from quire.core.repository import list_page
 from quire.core.runtime import settings_of
 from quire.core.templates import render as render_shared
 from quire.creditnotes import actions as note_actions
@@ -43,7 +69,11 @@ from quire.creditnotes.document import credit_note_download
 from quire.creditnotes.lifecycle import Action as NoteAction
 from quire.creditnotes.lifecycle import allowed_actions as note_allowed
 from quire.creditnotes.repository import CreditNoteFilters
-from quire.creditnotes.schemas import CreditLineCreate, CreditNoteCreate, CreditNoteSortBy
+from quire.creditnotes.schemas import (
+    CreditLineCreate,
+    CreditNoteCreate,
+    CreditNoteSortBy,
+)
 from quire.credits.service import grant_states
 from quire.customers import service as customers
 from quire.customers.schemas import CustomerCreate, CustomerSortBy, CustomerUpdate
@@ -55,16 +85,16 @@ from quire.invoices.delivery import hosted
 from quire.invoices.delivery import repository as hosted_repo
 from quire.invoices.document import invoice_download
 from quire.invoices.lifecycle import Action as InvoiceAction
-from quire.invoices.models import Invoice
 from quire.invoices.lifecycle import allowed_actions as invoice_allowed
+from quire.invoices.models import Invoice
 from quire.invoices.repository import InvoiceFilters
 from quire.invoices.schemas import InvoiceCreate, InvoiceSortBy, LineItemWrite
 from quire.schedules import service as schedules
+from quire.schedules.service import list_schedules
 from quire.usage import service as usage
 from quire.usage import uploads
 from quire.usage.calculation import MetricSpec, calculate_periods
 from quire.usage.values import period_bounds
-from quire.schedules.service import list_schedules
 
 routes = ConsoleRoutes()
 PAGE_SIZE = 25

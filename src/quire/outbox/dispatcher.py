@@ -31,7 +31,7 @@ from quire.jobs import JobContext, defer, job, periodic
 from quire.jobs.api import at_worker_start
 from quire.outbox import repository as repo
 from quire.outbox import smtp
-from quire.outbox.models import EmailStatus
+from quire.outbox.models import EmailStatus, OutboxEmail
 
 log = logging.getLogger("quire.outbox")
 
@@ -120,6 +120,7 @@ async def _record(ctx: JobContext, claim: _Claim, *, note: str | None = None, fa
             row.status = EmailStatus.FAILED.value
             row.next_attempt_at = None
             log.warning("outbox: %s FAILED after %d attempt(s): %s", row.id, row.attempts, failure.message)
+            await _alert_failed(session, row)
             return
         delay = backoff(row.attempts, ctx.settings)
         row.status = EmailStatus.PENDING.value
@@ -127,6 +128,23 @@ async def _record(ctx: JobContext, claim: _Claim, *, note: str | None = None, fa
         await session.flush()
         await schedule(session, row.id, delay=delay)
         log.info("outbox: %s attempt %d failed, next at %s: %s", row.id, row.attempts, row.next_attempt_at, failure.message)
+
+
+async def _alert_failed(session: AsyncSession, row: OutboxEmail) -> None:
+    """Tell the account's alert addresses that an email was given up on (docs/webhooks.md#alert-emails)."""
+    from quire.notifications.alerts import EMAIL_FAILED, is_alert, send_alert  # it imports the outbox
+
+    if is_alert(row.subject_type):
+        return  # an alert that cannot be sent is not alerted about (its addresses may be what fails)
+    recipients = ", ".join([*row.to_addresses, *row.cc_addresses]) or "nobody"
+    await send_alert(session, row.account_id, kind=EMAIL_FAILED, cause=row.id,
+                     subject=f"an email could not be delivered to {recipients}"[:200], lines=[
+        f"Quire gave up on the email \"{row.subject}\" to {recipients} after {row.attempts} attempt(s).",
+        f"Last error: {row.last_error or 'none recorded'}",
+        f"It was about {row.subject_type.replace('_', ' ')} {row.subject_id} (email {row.id}).", "",
+        "Check the address, then send it again: POST /invoices/{id}/emails/{emailId}/retry "
+        "(or /credit-notes/…), or send the document again.",
+    ])
 
 
 @job(SWEEP)

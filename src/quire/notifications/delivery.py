@@ -156,7 +156,11 @@ async def deliver(ctx: JobContext, endpoint: str) -> None:
         async with gate:
             return await _post(_client(item.url), item, settings)
 
+    first = True
     while True:
+        if not first:
+            await ctx.give_way()  # in the app's process: requests in flight go before the next batch
+        first = False
         batch = await _claim(ctx, endpoint)
         if not batch:
             break

@@ -18,8 +18,10 @@ import os
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-#: How long a job waits for a quiet moment before it goes anyway (QUIRE_JOBS_MAX_WAIT_MS, default 100).
-DEFAULT_MAX_WAIT = 0.1
+#: How long a job waits for a quiet moment before it goes anyway (QUIRE_JOBS_MAX_WAIT_MS, default 400:
+#: docs/webhooks.md#throughput measured 100 ms giving the jobs a third to a half of a busy process, 400 ms
+#: keeping 76–98% of the API's rate).
+DEFAULT_MAX_WAIT = 0.4
 #: A quiet moment: no request in flight for this long (clients in a loop send their next request within
 #: about a millisecond of an answer; a job that went in that gap would meet it).
 DEFAULT_IDLE_GAP = 0.002
@@ -40,11 +42,13 @@ class RequestGate:
         self.turns = 0
         self.forced = 0  # turns taken while requests were in flight
         self._idle: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._last_forced = -math.inf
 
     def _event(self) -> asyncio.Event:
-        if self._idle is None:  # made in the event loop that first waits on it
-            self._idle = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        if self._idle is None or self._loop is not loop:  # an Event belongs to the loop that first waits on it
+            self._idle, self._loop = asyncio.Event(), loop
             if self.active == 0:
                 self._idle.set()
         return self._idle

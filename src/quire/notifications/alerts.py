@@ -7,7 +7,8 @@ Three operational failures alert them, each from the transaction of the state ch
   that URL;
 - a billing run ends ``FAILED`` (errors > 0; ``quire.billing.run``): one email per run;
 - the outbox gives up on an email (``FAILED`` after its attempts, or refused for good;
-  ``quire.outbox.dispatcher``): one email per email, an alert's own failure excepted (no loops).
+  ``quire.outbox.dispatcher.on_given_up``, registered below: the outbox imports no domain): one email per
+  email, an alert's own failure excepted (no loops).
 
 An alert is an outbox email of ``subject_type`` ``alert.<kind>`` whose ``subject_id`` is the cause (the
 run's or email's id; the webhook endpoint's key): an alert already queued for that cause makes a second one
@@ -24,8 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quire.accounts.models import Account
 from quire.core import clock
+from quire.outbox import dispatcher
 from quire.outbox.compose import Email
 from quire.outbox.models import OutboxEmail
+from quire.outbox.service import enqueue
 
 WEBHOOK_DEAD = "alert.webhook_dead"
 BILLING_RUN = "alert.billing_run"
@@ -54,8 +57,25 @@ async def send_alert(session: AsyncSession, account_id: str, *, kind: str, cause
         earlier = earlier.where(OutboxEmail.created_at > clock.now() - quiet)
     if await session.scalar(earlier.limit(1)) is not None:
         return None
-    from quire.outbox.service import enqueue  # the outbox's dispatcher imports this module
-
     text = "\n".join([*lines, "", f"Account {account_id}.", FOOTER]) + "\n"
     return await enqueue(session, account_id=account_id, subject_type=kind, subject_id=cause,
                          email=Email(to=list(addresses), subject=f"Quire alert: {subject}", text=text))
+
+
+async def email_given_up(session: AsyncSession, row: OutboxEmail) -> None:
+    """The outbox gave up on ``row`` (FAILED for good): tell the account's alert addresses, unless it was an
+    alert itself (its addresses may be what fails: no loop)."""
+    if is_alert(row.subject_type):
+        return
+    recipients = ", ".join([*row.to_addresses, *row.cc_addresses]) or "nobody"
+    await send_alert(session, row.account_id, kind=EMAIL_FAILED, cause=row.id,
+                     subject=f"an email could not be delivered to {recipients}"[:200], lines=[
+        f"Quire gave up on the email \"{row.subject}\" to {recipients} after {row.attempts} attempt(s).",
+        f"Last error: {row.last_error or 'none recorded'}",
+        f"It was about {row.subject_type.replace('_', ' ')} {row.subject_id} (email {row.id}).", "",
+        ("Check the address, then send it again: POST /invoices/{id}/emails/{emailId}/retry "
+         "(or /credit-notes/…), or send the document again."),
+    ])
+
+
+dispatcher.on_given_up.append(email_given_up)  # once: a module runs once per process

@@ -21,6 +21,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -130,21 +131,15 @@ async def _record(ctx: JobContext, claim: _Claim, *, note: str | None = None, fa
         log.info("outbox: %s attempt %d failed, next at %s: %s", row.id, row.attempts, row.next_attempt_at, failure.message)
 
 
-async def _alert_failed(session: AsyncSession, row: OutboxEmail) -> None:
-    """Tell the account's alert addresses that an email was given up on (docs/webhooks.md#alert-emails)."""
-    from quire.notifications.alerts import EMAIL_FAILED, is_alert, send_alert  # it imports the outbox
+#: Called with (session, row) in the transaction that marks an email FAILED for good: what else should
+#: happen then (quire.notifications.alerts registers the alert to the account's alert addresses; the outbox
+#: imports no domain).
+on_given_up: list[Callable[[AsyncSession, OutboxEmail], Awaitable[None]]] = []
 
-    if is_alert(row.subject_type):
-        return  # an alert that cannot be sent is not alerted about (its addresses may be what fails)
-    recipients = ", ".join([*row.to_addresses, *row.cc_addresses]) or "nobody"
-    await send_alert(session, row.account_id, kind=EMAIL_FAILED, cause=row.id,
-                     subject=f"an email could not be delivered to {recipients}"[:200], lines=[
-        f"Quire gave up on the email \"{row.subject}\" to {recipients} after {row.attempts} attempt(s).",
-        f"Last error: {row.last_error or 'none recorded'}",
-        f"It was about {row.subject_type.replace('_', ' ')} {row.subject_id} (email {row.id}).", "",
-        "Check the address, then send it again: POST /invoices/{id}/emails/{emailId}/retry "
-        "(or /credit-notes/…), or send the document again.",
-    ])
+
+async def _alert_failed(session: AsyncSession, row: OutboxEmail) -> None:
+    for hook in list(on_given_up):
+        await hook(session, row)
 
 
 @job(SWEEP)

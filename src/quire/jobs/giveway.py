@@ -101,11 +101,11 @@ class RequestsInFlight:
         self.gate = gate
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        self.gate.enter()
+        request = scope["type"] == "http"  # not lifespan, not websockets
+        if request:
+            self.gate.enter()
         try:
             await self.app(scope, receive, send)
         finally:
-            self.gate.leave()
+            if request:
+                self.gate.leave()

@@ -220,13 +220,15 @@ class Delivered:
 
 class SmtpSink:
     """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives, requiring AUTH LOGIN/PLAIN
-    with ``username``/``password``. ``stop()`` closes the port (an SMTP outage); ``start()`` reopens it."""
+    with ``username``/``password``. ``stop()`` closes the port (an SMTP outage); ``start()`` reopens it.
+    Addresses in ``refused`` are refused for good at RCPT (550), as a real server refuses an unknown mailbox."""
 
     def __init__(self, username: str = "quire@test", password: str = "s3cret/pw") -> None:
         self.port = free_port()
         self.username = username
         self.password = password
         self.messages: list[Delivered] = []
+        self.refused: set[str] = set()
         self._controller: Any = None
         self._lock = threading.Lock()
 
@@ -242,6 +244,12 @@ class SmtpSink:
         ok = (isinstance(auth_data, LoginPassword) and auth_data.login.decode() == self.username
               and auth_data.password.decode() == self.password)
         return AuthResult(success=ok, auth_data=auth_data.login.decode() if ok else None)
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802 - aiosmtpd's hook
+        if address in self.refused:
+            return "550 5.1.1 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook name
         with self._lock:

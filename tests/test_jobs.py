@@ -241,3 +241,30 @@ def test_the_daily_billing_run_is_deferred_once_by_two_workers(database: Setting
                 await engine.dispose()
 
     assert asyncio.run(run()) == 1
+
+
+def test_the_in_process_worker_gives_way_to_requests_and_never_starves(database: Settings, tmp_path: Path) -> None:
+    """A request in flight for the whole run (the gate of quire.jobs.giveway held): the jobs still run, each
+    on a forced turn (docs/webhooks.md#throughput)."""
+    from quire.jobs import JobRunner
+    from quire.jobs.giveway import RequestGate
+    from quire.jobs.runner import WorkerOptions
+
+    out = tmp_path / "gave-way.txt"
+    defer_all(database, *(("test.record", {"path": str(out), "label": f"job{i}"}) for i in range(3)))
+
+    async def main() -> RequestGate:
+        engine = make_engine(database)
+        gate = RequestGate(max_wait=0.02)
+        gate.enter()  # a request that never ends
+        try:
+            write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+            runner = JobRunner(database, engine, make_sessionmaker(engine), write_lock, WorkerOptions(), gate)
+            await asyncio.wait_for(runner.run_pending(), timeout=60)
+        finally:
+            await engine.dispose()
+        return gate
+
+    gate = asyncio.run(main())
+    assert sorted(line[0] for line in lines(out)) == ["job0", "job1", "job2"]
+    assert gate.forced >= 3 and gate.forced == gate.turns  # every job went on a forced turn, none was lost

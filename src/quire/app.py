@@ -31,6 +31,7 @@ from quire.invoices.router import router as invoices_router
 from quire.invoices.delivery.router import public_router as hosted_router
 from quire.invoices.delivery.router import router as delivery_router
 from quire.jobs import start_in_process
+from quire.jobs.giveway import RequestGate, RequestsInFlight, max_wait_from_env
 from quire.tax.router import router as tax_router
 from quire.creditnotes.router import router as creditnotes_router
 from quire.credits.router import router as credits_router
@@ -56,7 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
         app.state.event_writer = EventWriter(engine) if app.state.write_lock is None else None
-        app.state.jobs = await start_in_process(engine, app.state.sessionmaker, settings, app.state.write_lock)
+        app.state.jobs = await start_in_process(engine, app.state.sessionmaker, settings, app.state.write_lock,
+                                                app.state.requests)
         app.state.background = Background(app.state.sessionmaker, app.state.write_lock)
         configure_sessions(app.state.sessionmaker, settings, **{BACKGROUND: app.state.background})
         ttl = timedelta(hours=settings.idempotency_ttl_hours)
@@ -84,6 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(UsageEventFastPath)  # inside EdgeMiddleware: versions and the body limit apply
     app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.state.requests = RequestGate(max_wait_from_env())
+    app.add_middleware(RequestsInFlight, gate=app.state.requests)  # outermost: the in-process worker gives way
     routers = (customers_router, invoices_router, catalogue_router, delivery_router, hosted_router,
                tax_router, creditnotes_router, usage_router, seats_router, accounts_router)
     routers += (schedules_router,)

@@ -197,3 +197,41 @@ def test_an_email_policy_mails_each_event_to_its_addresses(mail_server: Any) -> 
     text = message.get_body(("plain",)).get_content()
     assert f"INVOICE_ISSUED (Invoice {invoice['id']})" in text and f"invoiceNumber: {number}" in text
     assert "status: FINAL" in text and "grossTotal:" in text
+
+
+def test_aliases_deleted_drafts_and_credit_notes_fire_the_events_of_what_they_change(
+        client: ApiClient, receiver: Receiver) -> None:
+    """docs/webhooks.md#types: an alias is a change of its customer; a deleted draft is an *_UPDATED carrying
+    the document as DELETE answered it plus deletedAt; a credit note's invoice lists it (creditNoteIds)."""
+    customer = new_customer(client)
+    subscribe(client, receiver.url(), notificationTypes=["CUSTOMER_UPDATED", "INVOICE_UPDATED", "CREDIT_NOTE_UPDATED"])
+    account = client.credential.account_id
+    alias = client.post("/customer-aliases", json={"sequenceAccountId": account, "customerId": customer["id"],
+                                                   "value": f"crm-{customer['id'][-6:]}"}).json()
+    assert client.put(f"/customer-aliases/{alias['id']}", json={"label": "CRM"}).status_code == 200
+    assert client.delete(f"/customer-aliases/{alias['id']}").status_code == 200
+    draft = new_invoice(client, customer=customer)
+    deleted = client.delete(f"/invoices/{draft['id']}")
+    assert deleted.status_code == 200, deleted.text
+    invoice = new_invoice(client, customer=customer)
+    add_line(client, invoice["id"])
+    assert client.post(f"/invoices/{invoice['id']}/finalize").status_code == 200
+    note = client.post("/credit-notes", json={"invoiceId": invoice["id"], "currency": "GBP", "customerId": customer["id"]})
+    assert note.status_code == 201, note.text
+    assert client.delete(f"/credit-notes/{note.json()['id']}").status_code == 200
+
+    expected = [("CUSTOMER_UPDATED", customer["id"])] * 3 + [
+        ("INVOICE_UPDATED", draft["id"]),  # deleted
+        ("INVOICE_UPDATED", invoice["id"]),  # a line (before it was issued)
+        ("INVOICE_UPDATED", invoice["id"]),  # the credit note listed
+        ("CREDIT_NOTE_UPDATED", note.json()["id"]),  # the draft deleted
+        ("INVOICE_UPDATED", invoice["id"]),  # … and no longer listed
+    ]
+    receiver.wait_for(lambda: sorted((r.json["notificationType"], r.json["resourceId"]) for r in receiver.delivered())
+                      == sorted(expected))
+    got = {(r.json["notificationType"], r.json["resourceId"]): r.json for r in receiver.delivered()}
+    gone = got[("INVOICE_UPDATED", draft["id"])]["resource"]
+    assert gone["status"] == "DRAFT" and gone["deletedAt"].endswith("Z") and gone["id"] == draft["id"]
+    assert "deletedAt" in got[("CREDIT_NOTE_UPDATED", note.json()["id"])]["resource"]
+    listed = [r.json["resource"]["creditNoteIds"] for r in receiver.delivered() if r.json["resourceId"] == invoice["id"]]
+    assert [note.json()["id"]] in listed and [] in listed

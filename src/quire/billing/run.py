@@ -33,6 +33,7 @@ from quire.catalogue.models import Price
 from quire.core import clock
 from quire.core.ids import uuid7
 from quire.core.runtime import settings_of
+from quire.notifications.alerts import BILLING_RUN, send_alert
 from quire.schedules.models import BillingSchedule
 from quire.schedules.read import ScheduleView, views_of
 
@@ -176,3 +177,14 @@ async def _close_run(factory: Factory, run_id: str, counts: Counts, errors: list
         run.status = "COMPLETED" if not counts.errors else "FAILED"
         run.last_error = errors[-1][:2000] if counts.errors and errors else None
         run.finished_at = run.updated_at = clock.now()
+        if run.status == "FAILED":
+            await send_alert(session, run.account_id, kind=BILLING_RUN, cause=run.id,
+                             subject=f"billing run of {run.as_of.isoformat()} failed ({run.errors} errors)", lines=[
+                f"The billing run {run.id} as of {run.as_of.isoformat()} ended FAILED: {run.errors} of its "
+                f"schedules or invoices could not be billed.",
+                f"Schedules seen: {run.schedules_seen}; invoices created: {run.invoices_created}, updated: "
+                f"{run.invoices_updated}, unchanged: {run.invoices_unchanged}.",
+                f"Last error: {run.last_error or 'none recorded'}", "",
+                f"Details: GET /billing-runs/{run.id}. What failed is billed by the next run "
+                "(or run it again: quire billing run).",
+            ])

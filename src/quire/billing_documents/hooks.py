@@ -24,13 +24,20 @@ on_changed: list[Hook] = []
 
 
 def document_events(document: type, resource_type: str, prefix: str,
-                    present: Callable[[Any], Any]) -> Callable[[AsyncSession, Any, str], Awaitable[None]]:
-    """A kind's event recorder, ``(session, doc, notification_type)`` (``quire.notifications.events``), with
-    its lines' changes recorded as ``<prefix>_UPDATED`` (docs/webhooks.md#types)."""
-    from quire.notifications.events import record_event
+                    present: Callable[[Any], Any]) -> Callable[..., Awaitable[None]]:
+    """A kind's event recorder, ``(session, doc, notification_type, deleted=False)``
+    (``quire.notifications.events``), with its lines' changes recorded as ``<prefix>_UPDATED``
+    (docs/webhooks.md#types). ``deleted``: a draft deleted in this transaction, whose resource is the document
+    as the DELETE answered it plus ``deletedAt``."""
+    from quire.core import clock
+    from quire.notifications.events import as_json, record_event
 
-    async def event(session: AsyncSession, doc: Any, notification_type: str) -> None:
-        await record_event(session, doc.account_id, notification_type, resource_type, doc.id, lambda: present(doc))
+    async def event(session: AsyncSession, doc: Any, notification_type: str, *, deleted: bool = False) -> None:
+        async def gone() -> dict[str, Any]:
+            return {**await as_json(present(doc)), "deletedAt": clock.isoformat_z(clock.now())}
+
+        await record_event(session, doc.account_id, notification_type, resource_type, doc.id,
+                           gone if deleted else lambda: present(doc))
 
     async def lines_changed(session: AsyncSession, doc: Any) -> None:
         if isinstance(doc, document):

@@ -24,7 +24,7 @@ from quire.creditnotes.schemas import CreditNoteCreate, CreditNoteSortBy, Credit
 from quire.customers.models import Customer
 from quire.customers.service import get_customer
 from quire.invoices.models import Invoice
-from quire.invoices.service import get_invoice
+from quire.invoices.service import get_invoice, invoice_event
 
 #: The credit note, or 404 — also for another account's credit note.
 get_credit_note = loader(CreditNote)
@@ -105,6 +105,8 @@ async def create_credit_note(session: AsyncSession, account_id: str, data: Credi
         invoice.credit_note_ids = [*invoice.credit_note_ids, note.id]  # a new list: JSON columns track assignment
     await session.flush()
     await credit_note_event(session, note, "CREDIT_NOTE_CREATED")
+    if invoice is not None:  # the invoice lists it now (creditNoteIds)
+        await invoice_event(session, invoice, "INVOICE_UPDATED")
     return note
 
 
@@ -129,7 +131,11 @@ async def delete_credit_note(session: AsyncSession, account_id: str, credit_note
     if note.invoice_id is not None:
         invoice = await get_invoice(session, account_id, note.invoice_id, lock=True)
         invoice.credit_note_ids = [cid for cid in invoice.credit_note_ids if cid != note.id]
-    return await documents.delete_draft(session, KIND, note)
+    deleted = await documents.delete_draft(session, KIND, note)
+    await credit_note_event(session, deleted, "CREDIT_NOTE_UPDATED", deleted=True)
+    if note.invoice_id is not None:  # it no longer lists the note
+        await invoice_event(session, invoice, "INVOICE_UPDATED")
+    return deleted
 
 
 async def list_credit_notes(

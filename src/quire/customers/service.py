@@ -193,7 +193,9 @@ async def create_alias(session: AsyncSession, account_id: str, data: CustomerAli
         label=data.label,
         created_at=clock.now(),
     )
-    return await insert(session, alias)
+    alias = await insert(session, alias)
+    await _alias_event(session, alias)
+    return alias
 
 
 get_alias = loader(CustomerAlias)
@@ -204,6 +206,7 @@ async def update_alias(session: AsyncSession, account_id: str, alias_id: str, da
     if "label" in data.model_fields_set:
         alias.label = data.label
     await session.flush()
+    await _alias_event(session, alias)
     return alias
 
 
@@ -213,7 +216,14 @@ async def delete_alias(session: AsyncSession, account_id: str, alias_id: str) ->
     snapshot = alias_dict(alias, deleted=True)
     await session.delete(alias)
     await session.flush()
+    await _alias_event(session, alias)
     return snapshot
+
+
+async def _alias_event(session: AsyncSession, alias: CustomerAlias) -> None:
+    """An alias added, relabelled or deleted is a change of its customer: ``CUSTOMER_UPDATED`` (the customer
+    as the API answers it; the aliases are read with GET /customers/{id}/aliases)."""
+    await _event(session, await get_customer(session, alias.account_id, alias.customer_id), "CUSTOMER_UPDATED")
 
 
 async def aliases_of_customer(session: AsyncSession, account_id: str, customer_id: str) -> list[CustomerAlias]:

@@ -94,6 +94,7 @@ async def delete_invoice(session: AsyncSession, account_id: str, invoice_id: str
     await repo.delete_settings(session, invoice.id)
     deleted = await documents.delete_draft(session, KIND, invoice)
     await hooks.deleted(session, deleted)  # e.g. credits drawn on it are restored (docs/credits.md)
+    await invoice_event(session, deleted, "INVOICE_UPDATED", deleted=True)
     return deleted
 
 

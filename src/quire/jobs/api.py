@@ -111,6 +111,13 @@ class JobContext:
     job_id: int
     name: str
     attempts: int  # earlier attempts of this job (0 on the first run)
+    gate: Any = None  # the app's RequestGate when the job runs in the app's process (quire.jobs.giveway)
+
+    async def give_way(self) -> None:
+        """Between the steps of a long job (never inside a transaction): wait while the app's requests are
+        in flight, at most the gate's ``max_wait`` (a job in ``quire worker`` never waits)."""
+        if self.gate is not None:
+            await self.gate.turn()
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:

@@ -24,6 +24,7 @@ from quire.config import Settings
 from quire.core.db import make_engine, make_sessionmaker, sqlite_write_transaction
 from quire.core.runtime import configure_sessions
 from quire.jobs.api import RUNNER, JobContext, JobSpec, defer, load_job_modules, started_jobs
+from quire.jobs.giveway import RequestGate
 from quire.jobs.sqlite import SqliteConnector
 
 log = logging.getLogger("quire.jobs")
@@ -65,17 +66,18 @@ def _psycopg_conninfo(settings: Settings) -> str:
 class JobRunner:
     def __init__(
         self, settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession],
-        write_lock: asyncio.Lock | None, options: WorkerOptions = WorkerOptions(),
+        write_lock: asyncio.Lock | None, options: WorkerOptions = WorkerOptions(), gate: RequestGate | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
         self.sessionmaker = sessionmaker
         self.write_lock = write_lock
         self.options = options
+        self.gate = gate  # the app's requests in flight: its in-process worker gives way to them (giveway.py)
         self.specs = load_job_modules()
         self.sqlite = engine.dialect.name == "sqlite"
         self.connector: Any = (
-            SqliteConnector(engine, write_lock) if self.sqlite
+            SqliteConnector(engine, write_lock, gate) if self.sqlite
             else procrastinate.PsycopgConnector(conninfo=_psycopg_conninfo(settings), min_size=1,
                                                 max_size=options.concurrency + 4)
         )
@@ -92,7 +94,9 @@ class JobRunner:
         async def run(context: procrastinate.JobContext, **kwargs: Any) -> Any:
             assert context.job is not None and context.job.id is not None
             ctx = JobContext(settings=runner.settings, sessionmaker=runner.sessionmaker, write_lock=runner.write_lock,
-                             job_id=context.job.id, name=spec.name, attempts=context.job.attempts)
+                             job_id=context.job.id, name=spec.name, attempts=context.job.attempts, gate=runner.gate)
+            if runner.gate is not None and not runner.sqlite:
+                await runner.gate.turn()  # SQLite's connector waits before it claims; procrastinate's cannot
             return await spec.function(ctx, **kwargs)
 
         run.__name__ = run.__qualname__ = spec.name.replace(".", "_")
@@ -216,10 +220,11 @@ def _log_failure(task: asyncio.Task[Any]) -> None:
 
 async def start_in_process(
     engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
-    write_lock: asyncio.Lock | None,
+    write_lock: asyncio.Lock | None, gate: RequestGate | None = None,
 ) -> JobRunner:
-    """The app's runner: its sessions can defer jobs; it works them in-process unless QUIRE_JOBS_IN_APP=false."""
-    runner = JobRunner(settings, engine, sessionmaker, write_lock, WorkerOptions(periodic=periodic_in_app()))
+    """The app's runner: its sessions can defer jobs; it works them in-process unless QUIRE_JOBS_IN_APP=false,
+    giving way to the app's requests in flight (``gate``)."""
+    runner = JobRunner(settings, engine, sessionmaker, write_lock, WorkerOptions(periodic=periodic_in_app()), gate)
     if jobs_in_app():
         runner.start()
     return runner

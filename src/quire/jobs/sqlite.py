@@ -88,9 +88,10 @@ def _now() -> datetime:
 class SqliteConnector(connector.BaseAsyncConnector):
     """Procrastinate's queries on Quire's SQLite file, through the app's async engine."""
 
-    def __init__(self, engine: AsyncEngine, write_lock: asyncio.Lock | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, write_lock: asyncio.Lock | None = None, gate: Any = None) -> None:
         self.engine = engine
         self.write_lock = write_lock
+        self.gate = gate  # the app's RequestGate (quire.jobs.giveway): claim a job only when requests let it
         self.reverse_queries = {value: key for key, value in sql.queries.items()}
         self.on_notification: connector.Notify | None = None
         self.channels: list[str] = []
@@ -185,6 +186,8 @@ class SqliteConnector(connector.BaseAsyncConnector):
         return {"id": job_id}
 
     async def fetch_job_one(self, queues: Iterable[str] | None, worker_id: int) -> dict[str, Any]:
+        if self.gate is not None:
+            await self.gate.turn()
         now = _now()
         due = or_(jobs_table.c.scheduled_at.is_(None), jobs_table.c.scheduled_at <= now)
         probe = select(jobs_table.c.id).where(jobs_table.c.status == "todo", due).limit(1)

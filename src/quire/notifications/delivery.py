@@ -44,6 +44,7 @@ from quire.core.clock import isoformat_z
 from quire.core.ids import uuid7
 from quire.jobs import JobContext, defer, job, periodic
 from quire.jobs.api import at_worker_start
+from quire.notifications.alerts import WEBHOOK_DEAD, WEBHOOK_QUIET, send_alert
 from quire.notifications.models import DeliveryStatus, Event, NotificationPolicy, WebhookDelivery
 
 log = logging.getLogger("quire.webhooks")
@@ -155,7 +156,11 @@ async def deliver(ctx: JobContext, endpoint: str) -> None:
         async with gate:
             return await _post(_client(item.url), item, settings)
 
+    first = True
     while True:
+        if not first:
+            await ctx.give_way()  # in the app's process: requests in flight go before the next batch
+        first = False
         batch = await _claim(ctx, endpoint)
         if not batch:
             break
@@ -286,6 +291,7 @@ async def _record(ctx: JobContext, outcomes: list[_Outcome]) -> None:
         now = wall_now()
         rows = {r.id: r for r in (await session.scalars(
             select(WebhookDelivery).where(WebhookDelivery.id.in_([o.delivery_id for o in outcomes])))).all()}
+        dead: list[WebhookDelivery] = []
         for outcome in outcomes:
             row = rows.get(outcome.delivery_id)
             if row is None or row.status != DeliveryStatus.PENDING.value:
@@ -301,22 +307,45 @@ async def _record(ctx: JobContext, outcomes: list[_Outcome]) -> None:
                 row.delivered_at = now
             elif (now - row.retry_since).total_seconds() >= settings.webhook_retry_window_seconds:
                 row.status = DeliveryStatus.DEAD.value
+                dead.append(row)
                 log.warning("webhook delivery %s to %s is dead after %d attempts: %s", row.id, row.url, row.attempts,
                             outcome.error)
             else:
                 row.next_attempt_at = now + timedelta(seconds=backoff(row.attempts, settings))
+        if dead:
+            await _alert_dead(session, dead)
+
+
+async def _alert_dead(session: AsyncSession, dead: list[WebhookDelivery]) -> None:
+    """Tell the account's alert addresses that deliveries to this endpoint died (docs/webhooks.md#alert-emails)."""
+    first = dead[0]
+    total = await session.scalar(select(func.count()).select_from(WebhookDelivery).where(
+        WebhookDelivery.endpoint == first.endpoint, WebhookDelivery.status == DeliveryStatus.DEAD.value))
+    lines = [f"{len(dead)} webhook deliveries to {first.url} failed for longer than the retry window and are DEAD "
+             f"({total} DEAD to this URL in all). They will not be retried by themselves.",
+             f"Last error: {first.last_error or 'none recorded'}", "",
+             *(f"- {row.notification_type} {row.resource_id} (event {row.event_id}, delivery {row.id}, "
+               f"{row.attempts} attempts)" for row in dead[:20]),
+             "", f"Policy {first.policy_id}. List them: GET /notifications/deliveries?policyId={first.policy_id}&status=DEAD;",
+             "send one again: POST /notifications/deliveries/{id}/redeliver; or replay a time range: "
+             "POST /notifications/policies/{id}/replay."]
+    await send_alert(session, first.account_id, kind=WEBHOOK_DEAD, cause=first.endpoint[:36],
+                     subject=f"webhook deliveries to {first.url} are failing", lines=lines, quiet=WEBHOOK_QUIET)
 
 
 async def _wake_later(ctx: JobContext, endpoint: str) -> None:
-    """Defer the endpoint's next look at its earliest pending attempt (or claim running out)."""
+    """Defer the endpoint's next look at its earliest pending attempt. Deliveries another job of the endpoint
+    holds (a live claim) are left to that job, which wakes the endpoint itself when it has recorded them:
+    waiting for their claim to run out (as this did) let one job's retry wait out the other's lease, and the
+    other's earlier wake-up was then a no-op behind it (the queueing lock). An expired claim is due now."""
     async with ctx.read() as session:  # a read: most passes end with nothing left to wait for
-        pending = WebhookDelivery.status == DeliveryStatus.PENDING.value
-        row = (await session.execute(
-            select(func.min(WebhookDelivery.next_attempt_at), func.max(WebhookDelivery.claimed_until))
-            .where(WebhookDelivery.endpoint == endpoint, pending))).one()
-    if row[0] is None:
+        now = wall_now()
+        when = await session.scalar(
+            select(func.min(WebhookDelivery.next_attempt_at)).where(
+                WebhookDelivery.endpoint == endpoint, WebhookDelivery.status == DeliveryStatus.PENDING.value,
+                WebhookDelivery.claimed_until.is_(None) | (WebhookDelivery.claimed_until <= now)))
+    if when is None:
         return
-    when = max(row[0], row[1]) if row[1] is not None else row[0]
     async with ctx.write() as session:
         await schedule(session, endpoint, run_at=max(when, wall_now()))
 

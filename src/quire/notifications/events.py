@@ -78,7 +78,7 @@ def forget_policies(session: AsyncSession) -> None:
     session.info.pop(_STATE, None)
 
 
-async def _json(resource: Resource) -> dict[str, Any]:
+async def as_json(resource: Resource) -> dict[str, Any]:
     value = resource() if callable(resource) else resource
     if inspect.isawaitable(value):
         value = await value
@@ -100,7 +100,7 @@ async def record_event(session: AsyncSession, account_id: str, notification_type
     wanting = [p for p in state.policies if p.wants(notification_type)]
     if not wanting:
         return None
-    body = await _json(resource)
+    body = await as_json(resource)
     for key in ((notification_type, resource_id), (_family(notification_type), resource_id)):
         pending = state.pending.get(key)
         if pending is not None:

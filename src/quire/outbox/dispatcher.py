@@ -21,6 +21,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,7 +32,7 @@ from quire.jobs import JobContext, defer, job, periodic
 from quire.jobs.api import at_worker_start
 from quire.outbox import repository as repo
 from quire.outbox import smtp
-from quire.outbox.models import EmailStatus
+from quire.outbox.models import EmailStatus, OutboxEmail
 
 log = logging.getLogger("quire.outbox")
 
@@ -120,6 +121,7 @@ async def _record(ctx: JobContext, claim: _Claim, *, note: str | None = None, fa
             row.status = EmailStatus.FAILED.value
             row.next_attempt_at = None
             log.warning("outbox: %s FAILED after %d attempt(s): %s", row.id, row.attempts, failure.message)
+            await _alert_failed(session, row)
             return
         delay = backoff(row.attempts, ctx.settings)
         row.status = EmailStatus.PENDING.value
@@ -127,6 +129,17 @@ async def _record(ctx: JobContext, claim: _Claim, *, note: str | None = None, fa
         await session.flush()
         await schedule(session, row.id, delay=delay)
         log.info("outbox: %s attempt %d failed, next at %s: %s", row.id, row.attempts, row.next_attempt_at, failure.message)
+
+
+#: Called with (session, row) in the transaction that marks an email FAILED for good: what else should
+#: happen then (quire.notifications.alerts registers the alert to the account's alert addresses; the outbox
+#: imports no domain).
+on_given_up: list[Callable[[AsyncSession, OutboxEmail], Awaitable[None]]] = []
+
+
+async def _alert_failed(session: AsyncSession, row: OutboxEmail) -> None:
+    for hook in list(on_given_up):
+        await hook(session, row)
 
 
 @job(SWEEP)

@@ -58,7 +58,27 @@ def in_transaction(settings: Settings, work: Callable[[Any], Any], *, commit: bo
             sqlite_write_transaction.reset(token)
             await engine.dispose()
 
-    return asyncio.run(run())
+    try:
+        return asyncio.run(run())
+    except Exception as error:
+        if "database is locked" not in str(error) or not settings.is_sqlite:
+            raise
+        raise AssertionError(f"{error}; processes holding the file: {holders(settings)}") from error
+
+
+def holders(settings: Settings) -> list[str]:
+    """The processes that have the SQLite file (or its -wal/-journal) open, with their command lines: CI once
+    saw every BEGIN IMMEDIATE of this module time out on a fresh file, and this names what held it."""
+    path = settings.database_url.split("///", 1)[1]
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and any(
+                    os.readlink(fd).startswith(path) for fd in (proc / "fd").iterdir()):
+                found.append(f"{proc.name}: {(proc / 'cmdline').read_bytes().replace(bytes(1), b' ').decode()[:200]}")
+        except OSError:
+            continue
+    return found
 
 
 def defer_all(settings: Settings, *jobs: tuple[str, dict[str, Any]], commit: bool = True) -> list[int | None]:

@@ -230,6 +230,11 @@ class Run:
                              f"({cpu:.1f} s of its CPU over all workloads, not in the server CPU column)")
 
     def unloaded_list(self, t: qw.Target, creds: dict[str, str], seeded: seed.Seeded) -> list[report.Row]:
+        # Unloaded means no background work either: the full flow's finalizes defer one PDF render each (~1,700
+        # in a full run), and the run of 2026-12-07 19:17 measured this row while a worker still rendered them.
+        waited = servers.wait_for_jobs(t.database_url)
+        if waited > 1:
+            self.comment(f"{t.database} {t.config}: waited {waited:.0f} s for the job queue to drain before the unloaded list")
         one = qw.Options(**{**vars(self.opts), "concurrency": 1})
         rows = qw.list_invoices(t, one, creds, seeded)
         rows[0].workload = report.UNLOADED_LIST

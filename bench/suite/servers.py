@@ -105,6 +105,45 @@ def drop_pg_database(url: str) -> None:
         print(f"# could not drop {url}: {exc!r}", flush=True)
 
 
+def due_jobs(database_url: str) -> int:
+    """Jobs of the queue that are running or due now (``todo`` scheduled for later, e.g. a periodic tick or a
+    retry's backoff, are not counted)."""
+    from sqlalchemy import func, or_, select, text
+
+    from quire.config import Settings
+    from quire.core import clock
+    from quire.core.db import make_engine
+    from quire.jobs.sqlite import jobs_table as jobs
+
+    settings = Settings(database_url=database_url)
+
+    async def count() -> int:
+        engine = make_engine(settings)
+        try:
+            async with engine.connect() as conn:
+                if settings.is_sqlite:
+                    stmt = select(func.count()).select_from(jobs).where(or_(
+                        jobs.c.status == "doing", (jobs.c.status == "todo") & or_(
+                            jobs.c.scheduled_at.is_(None), jobs.c.scheduled_at <= clock.now())))
+                else:
+                    stmt = text("SELECT count(*) FROM procrastinate_jobs WHERE status = 'doing' OR "
+                                "(status = 'todo' AND (scheduled_at IS NULL OR scheduled_at <= now()))")
+                return int(await conn.scalar(stmt) or 0)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(count())
+
+
+def wait_for_jobs(database_url: str, timeout: float = 300.0) -> float:
+    """Wait until the job queue has nothing running or due (the documents the workloads before deferred), so a
+    measurement that should be unloaded is; the seconds waited."""
+    began = time.perf_counter()
+    while due_jobs(database_url) and time.perf_counter() - began < timeout:
+        time.sleep(0.5)
+    return time.perf_counter() - began
+
+
 # --- sampling a process tree ---------------------------------------------------------------------------
 
 

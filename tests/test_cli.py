@@ -205,3 +205,22 @@ def test_serve_with_two_workers_serves_from_two_processes(tmp_path: Path, server
             proc.kill()
             proc.wait()
     assert proc.returncode == 0 or server == "uvicorn", proc.stderr.read() if proc.stderr else ""
+
+
+@pytest.mark.parametrize("server", ["default", "uvicorn"])
+def test_serve_on_a_busy_port_says_so_and_exits(tmp_path: Path, server: str) -> None:
+    """A second `quire serve` on a port another server listens on exits with a message, for granian too (whose
+    SO_REUSEPORT would otherwise let it start and share the port's connections with the first server)."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)  # as granian's own listener does
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "QUIRE_DATABASE_URL": f"sqlite:///{tmp_path / 'quire.db'}"}
+        args = ["serve", "--port", str(port)] + ([] if server == "default" else ["--server", server])
+        done = subprocess.run(QUIRE + args, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr and "--port" in done.stderr
+    assert not (tmp_path / "quire.db").exists()  # refused before migrating anything

@@ -83,6 +83,11 @@ def serve(
                                                "workers; uvicorn's workers do not (docs/performance.md#server-choice).")] = HttpServer.granian,
 ) -> None:
     """Migrate, then serve the API (granian unless --server uvicorn)."""
+    busy = _port_in_use(host, port)
+    if busy:
+        typer.echo(f"quire serve: cannot listen on {host}:{port}: {busy}. Another server is there; choose another "
+                   "port (`quire serve --port N`, `make run PORT=N`).", err=True)
+        raise typer.Exit(2)
     if not no_migrate:
         migrate()
     if server is HttpServer.granian:
@@ -100,6 +105,23 @@ def serve(
         "quire.app:create_app", factory=True, host=host, port=port, workers=workers,
         log_level="info", access_log=False, proxy_headers=False,
     )
+
+
+def _port_in_use(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be listened on, or ``None``. Granian binds with SO_REUSEPORT, so a second
+    ``quire serve`` on a busy port would start without an error and the kernel would split the connections
+    between the two servers (and their databases); a plain bind first refuses that, for either server."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a closed server's TIME_WAIT is no owner
+            probe.bind(address)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
 
 
 @app.command()
@@ -277,7 +299,7 @@ def users_create(
 def users_sign_out(
     email: Annotated[str, typer.Option("--email", help="The user's email address.")],
 ) -> None:
-    """End every console session of the user at once (docs/console.md#sessions): each browser it signed in
+    """End every console session of the user at once (docs/console.md#sign-in-and-sessions): each browser it signed in
     with must sign in again. Prints the number of sessions ended."""
     from sqlalchemy import select
 

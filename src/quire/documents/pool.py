@@ -74,7 +74,13 @@ class PoolSettings:
 # These run in the render process; importing typst_render there (not here) keeps typst out of the API.
 
 def _start() -> None:
+    import signal
+
     from quire.documents import typst_render
+
+    # Ctrl-C reaches the whole process group: the server shuts the pool down itself, so the render process
+    # ignores SIGINT instead of dying mid-wait with a KeyboardInterrupt traceback on the terminal.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     typst_render.start()
 

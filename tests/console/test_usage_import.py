@@ -191,3 +191,82 @@ def test_an_import_records_its_progress_a_batch_at_a_time_and_a_retry_goes_on_af
 
     assert in_database(server, late) is False
     assert in_database(server, state) == ("COMPLETED", 7, 7, 5, 2, [4, 7], 5)
+
+
+def test_a_database_error_mid_file_leaves_the_upload_to_be_resumed_not_failed_half_way(
+        server: LiveServer, client: ApiClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A transient database error after two committed batches (a lock time-out, a dropped connection) is not
+    the file's fault: the upload stays PROCESSING with its text and the error reaches the job, whose retry
+    takes it over and stores only the remaining rows. A data error would end it FAILED instead."""
+    from sqlalchemy.exc import OperationalError
+
+    account = client.credential.account_id
+    text = "eventType,eventTimestamp,customerAlias\n" + "".join(f"api_call,2024-03-0{d},c\n" for d in range(1, 8))
+
+    async def stored(session: Any) -> str:
+        return (await uploads.create_upload(session, account, filename="seven.csv", data=text.encode())).id
+
+    upload_id = in_database(server, stored)
+    monkeypatch.setattr(uploads, "BATCH", 2)
+    monkeypatch.setattr(uploads, "PROGRESS_EVERY", 0)
+    real, calls = uploads.ingest_events, []
+
+    async def locked_on_the_third_batch(session: Any, account_id: str, events: Any) -> Any:
+        calls.append(len(events))
+        if len(calls) == 3:
+            raise OperationalError("INSERT INTO usage_events", {}, Exception("database is locked"))
+        return await real(session, account_id, events)
+
+    async def state(session: Any) -> tuple[Any, ...]:
+        row = await session.get(UsageEventUpload, upload_id)
+        events = await session.scalar(select(func.count()).select_from(UsageEvent).where(UsageEvent.account_id == account))
+        return row.status, row.row_count, row.content is not None, events
+
+    async def work(take_over: bool) -> int:
+        engine = make_engine(server.settings)
+        try:
+            lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+            return await uploads.process_upload(make_sessionmaker(engine), lock, upload_id, take_over=take_over)
+        finally:
+            await engine.dispose()
+
+    monkeypatch.setattr(uploads, "ingest_events", locked_on_the_third_batch)
+    with pytest.raises(OperationalError):
+        asyncio.run(work(False))
+    assert in_database(server, state) == ("PROCESSING", 4, True, 4)
+    monkeypatch.setattr(uploads, "ingest_events", real)
+    assert asyncio.run(work(True)) == 1  # the job's retry
+    assert in_database(server, state) == ("COMPLETED", 7, False, 7)
+
+
+def test_an_import_whose_worker_died_after_its_job_ended_is_resumed_when_its_page_is_viewed(
+        server: LiveServer, client: ApiClient, console: Console) -> None:
+    """An upload can be claimed by another path than its job (the API's own upload worker takes every waiting
+    upload): if that worker dies mid-file, the job has already ended and nothing retries it. Viewing its
+    page, like GET /usage-events/csv/{id}, resumes an upload whose claim is stale."""
+    from datetime import timedelta
+
+    from quire.core import clock
+
+    account = client.credential.account_id
+    text = "eventType,eventTimestamp,customerAlias\n" + "".join(f"api_call,2024-03-0{d},c\n" for d in range(1, 6))
+
+    async def stuck(session: Any) -> str:
+        upload = await uploads.create_upload(session, account, filename="five.csv", data=text.encode())
+        upload.status, upload.claimed_at = "PROCESSING", clock.now() - uploads.STALE_AFTER - timedelta(minutes=1)
+        return upload.id
+
+    upload_id = in_database(server, stuck)
+
+    async def status(session: Any) -> str:
+        return (await session.get(UsageEventUpload, upload_id)).status  # type: ignore[no-any-return]
+
+    console.sign_in(new_user(server, account))
+    page = console.get(f"/console/a/{account}/usage-imports/{upload_id}")
+    assert page.status_code == 200 and 'data-status="PROCESSING"' in page.text
+    deadline = time.monotonic() + 30
+    while in_database(server, status) != "COMPLETED":
+        assert time.monotonic() < deadline, "the stale import was not resumed"
+        time.sleep(0.2)
+    done = client.get(f"/usage-events/csv/{upload_id}").json()
+    assert (done["rowCount"], done["acceptedCount"]) == (5, 5)

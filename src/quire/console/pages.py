@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
+from starlette.background import BackgroundTask
 
 from quire.billing import jobs as billing_jobs
 from quire.billing.models import BillingRun, ScheduleInvoice
@@ -831,8 +832,12 @@ async def usage_import_detail(ctx: Ctx) -> Response:
     the fragment again every two seconds until it is finished."""
     upload = await uploads.get_upload(ctx.session, ctx.account_id, ctx.params["id"])
     partial = ctx.request.headers.get("hx-request") == "true"
-    return ctx.page("usage_import_progress.html" if partial else "usage_import.html", "Usage import", upload=upload,
-                    finished=upload.status in ("COMPLETED", "FAILED"))
+    response = ctx.page("usage_import_progress.html" if partial else "usage_import.html", "Usage import",
+                        upload=upload, finished=upload.status in ("COMPLETED", "FAILED"))
+    if uploads.needs_worker(upload):  # its worker died after its job had ended: resumed, as GET /usage-events/csv/{id} does
+        state = ctx.request.app.state
+        response.background = BackgroundTask(uploads.process_pending, state.sessionmaker, state.write_lock)
+    return response
 
 
 def install(app: Any) -> None:

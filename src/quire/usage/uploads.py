@@ -265,11 +265,14 @@ async def process_upload(sessionmaker: async_sessionmaker[AsyncSession], write_l
             return 0
         try:
             return await _process(sessionmaker, write_lock, upload_id)
-        except Exception:  # record the failure on the upload instead of losing it
-            log.exception("usage CSV upload %s failed", upload_id)
+        except Exception as error:
+            if transient(error):  # kept PROCESSING, with its text: the job's retry (or a take-over) resumes it
+                log.warning("usage CSV upload %s interrupted, to be resumed: %r", upload_id, error)
+                raise
+            log.exception("usage CSV upload %s failed", upload_id)  # recorded on the upload, not lost
             async with write_lock or nullcontext(), sessionmaker() as session:
                 upload = await repo.load_upload(session, upload_id)
-                if upload is not None:
+                if upload is not None and upload.status == "PROCESSING":
                     upload.status, upload.completed_at, upload.content = "FAILED", clock.now(), None
                     upload.errors = [*(upload.errors or [])[:MAX_ERRORS_KEPT - 1], {
                         "row": 0, "message": f"The file could not be processed after its first {upload.row_count} "
@@ -278,6 +281,17 @@ async def process_upload(sessionmaker: async_sessionmaker[AsyncSession], write_l
             return 0
     finally:
         sqlite_write_transaction.reset(token)
+
+
+def transient(error: BaseException) -> bool:
+    """An error of the database or the network, not of the file: the rows stored so far stay stored, and the
+    upload is resumed after them (its job retries), never ended FAILED half-way (a new upload of the same file
+    would store those rows twice)."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    if isinstance(error, (OperationalError, InterfaceError, OSError, TimeoutError)):
+        return True
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
 
 
 async def _process(sessionmaker: async_sessionmaker[AsyncSession], write_lock: asyncio.Lock | None, upload_id: str) -> int:

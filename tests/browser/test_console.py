@@ -50,15 +50,16 @@ def api(server: LiveServer) -> Any:
 
 
 def submit(browser: WebDriver, element: WebElement) -> None:
-    """Click ``element`` and wait for the next page to load."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
+    """Click ``element`` and wait for the next page to load: a mark left on the old page's ``window`` is gone
+    from the new one. (Waiting for the old ``<html>`` element to go stale raced Chrome's navigation: CI once
+    got 'Node with given id does not belong to the document' from that check, not a stale element.)"""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    old = browser.find_element(By.TAG_NAME, "html")
+    browser.execute_script("window.quireOldPage = true")
     element.click()
-    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(old))
-    WebDriverWait(browser, 30).until(lambda b: b.execute_script("return document.readyState") == "complete")
+    WebDriverWait(browser, 30, ignored_exceptions=(WebDriverException,)).until(lambda b: b.execute_script(
+        "return window.quireOldPage !== true && document.readyState === 'complete'"))
 
 
 def fill(browser: WebDriver, values: dict[str, str]) -> None:

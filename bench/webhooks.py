@@ -76,9 +76,19 @@ def receiver(counter: Counter, secret: list[str]) -> tuple[ThreadingHTTPServer, 
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a live process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time so far of a live process and its live descendants: `quire serve` runs the app in
+    granian's worker processes, the supervisor alone would count almost nothing."""
+    import psutil
+
+    root = psutil.Process(pid)
+    total = 0.0
+    for proc in (root, *root.children(recursive=True)):
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
 
 
 async def record(settings: Settings, urls: list[str], events: int) -> tuple[str, float, tuple[str, str], str]:

@@ -8,6 +8,7 @@ them itself (a browser treats http://127.0.0.1 as a secure context and does send
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from http.cookies import SimpleCookie
 from typing import Any
@@ -94,6 +95,21 @@ class Console:
         token = CSRF.search(form.text)
         assert token, form.text[:500]
         return self.post("/console/sign-in", {"email": email, "password": password}, csrf=token.group(1))
+
+
+def poll_until_finished(console: Console, url: str, *, timeout: float = 60.0, every: float = 0.2) -> tuple[str, Any]:
+    """What htmx does on a page of long work (a billing run, a usage import): ask for its fragment again until
+    its status is COMPLETED or FAILED, each unfinished fragment asking to be polled again; the last status and
+    response (the status it had at ``timeout`` if it never finished)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        fragment = console.get(url, headers={"hx-request": "true"})
+        assert fragment.text.lstrip().startswith("<section"), fragment.text[:200]
+        status = re.search(r'data-status="([A-Z_]+)"', fragment.text).group(1)  # type: ignore[union-attr]
+        if status in ("COMPLETED", "FAILED") or time.monotonic() > deadline:
+            return status, fragment
+        assert 'hx-trigger="every 2s"' in fragment.text
+        time.sleep(every)
 
 
 def objects_of(api: ApiClient) -> dict[str, str]:

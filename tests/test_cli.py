@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import free_port
+from tests.support import free_port, stop_process
 
 QUIRE = [sys.executable, "-m", "quire.cli"]
 
@@ -198,12 +198,7 @@ def test_serve_with_two_workers_serves_from_two_processes(tmp_path: Path, server
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as r:
             assert r.status == 200
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
     assert proc.returncode == 0 or server == "uvicorn", proc.stderr.read() if proc.stderr else ""
 
 

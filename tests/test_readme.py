@@ -28,7 +28,12 @@ from pypdf import PdfReader
 
 from quire.cli import DEMO_MERCHANT
 from tests.einvoice_support import NS, fatal, validate_ubl
-from tests.support import drop_pg_database, free_port, required_pg_database
+from tests.support import (
+    drop_pg_database,
+    free_port,
+    required_pg_database,
+    stop_process,
+)
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 SECTION = "## An invoice, end to end"
@@ -114,12 +119,7 @@ def test_readme_walk_through_runs_as_pasted(database_url: str, tmp_path: Path) -
                 ("2026-01-01", "2026-01-31"), ("2026-02-01", "2026-02-28"), ("2026-03-01", "2026-03-31")], output
             assert len({number for number, *_ in issued} | {written[1]}) == 4, output  # each numbered, no gap reuse
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_process(server)
     assert len(set(numbers)) == 2, numbers
 
     for number in numbers:

@@ -19,7 +19,14 @@ from quire.console.models import ConsoleSession, ConsoleSignInFailure
 from quire.console.pages import routes
 from quire.users.models import UserAccount
 from tests.api.invoice_helpers import add_line, new_invoice
-from tests.console_support import PASSWORD, Console, account_urls, new_user, objects_of
+from tests.console_support import (
+    PASSWORD,
+    Console,
+    account_urls,
+    new_user,
+    objects_of,
+    poll_until_finished,
+)
 from tests.support import ApiClient, LiveServer, in_database
 
 
@@ -310,7 +317,6 @@ def test_a_usage_metric_page_charts_a_customers_usage_per_calendar_month_as_the_
 
 def test_a_billing_run_started_from_the_console_is_worked_by_the_job_queue_and_its_page_follows_it(
         server: LiveServer, client: ApiClient, console: Console) -> None:
-    import time
 
     from tests.api.catalogue_helpers import new_price, structure
     from tests.api.schedule_helpers import new_schedule
@@ -329,15 +335,7 @@ def test_a_billing_run_started_from_the_console_is_worked_by_the_job_queue_and_i
     batch_id = run_url.rsplit("/", 1)[1]
     page = console.get(run_url)
     assert page.status_code == 200 and 'id="run-progress"' in page.text
-    deadline = time.monotonic() + 60
-    while True:  # what htmx does: ask for the fragment until the run is finished
-        fragment = console.get(run_url, headers={"hx-request": "true"})
-        assert fragment.text.lstrip().startswith("<section"), fragment.text[:200]
-        status = re.search(r'data-status="([A-Z_]+)"', fragment.text).group(1)  # type: ignore[union-attr]
-        if status in ("COMPLETED", "FAILED") or time.monotonic() > deadline:
-            break
-        assert 'hx-trigger="every 2s"' in fragment.text
-        time.sleep(0.3)
+    status, fragment = poll_until_finished(console, run_url, every=0.3)
     assert status == "COMPLETED" and "hx-trigger" not in fragment.text
     assert 'data-count="invoices_created">3<' in fragment.text and 'data-count="schedules_seen">1<' in fragment.text
     runs = [r for r in client.get("/billing-runs").json()["items"] if r["batchId"] == batch_id]

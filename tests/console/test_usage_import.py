@@ -20,7 +20,7 @@ from quire.usage import repository as usage_repo
 from quire.usage import uploads
 from quire.usage.models import UsageEvent, UsageEventUpload
 from tests.api.test_usage import calculate, customer_with_alias, metric
-from tests.console_support import Console, new_user
+from tests.console_support import Console, new_user, poll_until_finished
 from tests.support import ApiClient, LiveServer, in_database
 
 
@@ -63,15 +63,7 @@ def test_a_csv_imported_from_the_console_is_worked_by_the_job_queue_and_its_page
     upload_id = url.rsplit("/", 1)[1]
     page = console.get(url)
     assert page.status_code == 200 and 'id="import-progress"' in page.text and "march.csv" in page.text
-    deadline = time.monotonic() + 60
-    while True:  # what htmx does: ask for the fragment until the import is finished
-        fragment = console.get(url, headers={"hx-request": "true"})
-        assert fragment.text.lstrip().startswith("<section"), fragment.text[:200]
-        status = re.search(r'data-status="([A-Z_]+)"', fragment.text).group(1)  # type: ignore[union-attr]
-        if status in ("COMPLETED", "FAILED") or time.monotonic() > deadline:
-            break
-        assert 'hx-trigger="every 2s"' in fragment.text
-        time.sleep(0.2)
+    status, fragment = poll_until_finished(console, url)
     assert status == "COMPLETED" and "hx-trigger" not in fragment.text
     assert counts(fragment.text) == {"rows_done": "2503", "rows_total": "2503", "accepted": "2500", "refused": "3"}
     assert re.findall(r'data-line="(\d+)"', fragment.text) == ["5", "2000", "2504"]
@@ -126,6 +118,19 @@ def test_the_import_form_answers_with_the_apis_messages_a_size_limit_and_csrf(
     assert in_database(server, uploads_of_account) == 0, "no refused form stored an upload"
 
 
+def work_upload(server: LiveServer, upload_id: str, *, take_over: bool) -> int:
+    """One worker's pass over the upload, as the job runs it (``take_over``: the job's retry); 1 if it completed."""
+    async def work() -> int:
+        engine = make_engine(server.settings)
+        try:
+            lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+            return await uploads.process_upload(make_sessionmaker(engine), lock, upload_id, take_over=take_over)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(work())
+
+
 class Killed(BaseException):
     """The worker's process dying between two batches (no handler of the job's own runs)."""
 
@@ -161,23 +166,15 @@ def test_an_import_records_its_progress_a_batch_at_a_time_and_a_retry_goes_on_af
         return row.status, row.row_count, row.row_total, row.accepted_count, row.rejected_count, \
             [e["row"] for e in row.errors], events
 
-    async def work(take_over: bool) -> int:
-        engine = make_engine(server.settings)
-        try:
-            lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
-            return await uploads.process_upload(make_sessionmaker(engine), lock, upload_id, take_over=take_over)
-        finally:
-            await engine.dispose()
-
     monkeypatch.setattr(usage_repo, "record_progress", dying_after_two_batches)
     with pytest.raises(Killed):
-        asyncio.run(work(False))
+        work_upload(server, upload_id, take_over=False)
     assert seen == [(0, 2), (2, 4)]
     assert in_database(server, state) == ("PROCESSING", 4, 7, 3, 1, [4], 3)
     monkeypatch.setattr(usage_repo, "record_progress", real)
-    assert asyncio.run(work(False)) == 0, "a claim renewed by the last batch is not stale: nobody else takes it"
+    assert work_upload(server, upload_id, take_over=False) == 0, "a claim renewed by the last batch is not stale: nobody else takes it"
     assert in_database(server, state) == ("PROCESSING", 4, 7, 3, 1, [4], 3)
-    assert asyncio.run(work(True)) == 1  # the job's retry (attempts > 0)
+    assert work_upload(server, upload_id, take_over=True) == 1  # the job's retry (attempts > 0)
     assert in_database(server, state) == ("COMPLETED", 7, 7, 5, 2, [4, 7], 5)
     done = client.get(f"/usage-events/csv/{upload_id}").json()
     assert (done["rowCount"], done["acceptedCount"], done["rejectedCount"]) == (7, 5, 2)
@@ -222,20 +219,12 @@ def test_a_database_error_mid_file_leaves_the_upload_to_be_resumed_not_failed_ha
         events = await session.scalar(select(func.count()).select_from(UsageEvent).where(UsageEvent.account_id == account))
         return row.status, row.row_count, row.content is not None, events
 
-    async def work(take_over: bool) -> int:
-        engine = make_engine(server.settings)
-        try:
-            lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
-            return await uploads.process_upload(make_sessionmaker(engine), lock, upload_id, take_over=take_over)
-        finally:
-            await engine.dispose()
-
     monkeypatch.setattr(uploads, "ingest_events", locked_on_the_third_batch)
     with pytest.raises(OperationalError):
-        asyncio.run(work(False))
+        work_upload(server, upload_id, take_over=False)
     assert in_database(server, state) == ("PROCESSING", 4, True, 4)
     monkeypatch.setattr(uploads, "ingest_events", real)
-    assert asyncio.run(work(True)) == 1  # the job's retry
+    assert work_upload(server, upload_id, take_over=True) == 1  # the job's retry
     assert in_database(server, state) == ("COMPLETED", 7, False, 7)
 
 

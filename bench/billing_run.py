@@ -65,6 +65,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--worker-concurrency", type=int, default=4)
     p.add_argument("--keep", action="store_true", help="keep the database (its URL is printed)")
+    p.add_argument("--json", action="store_true", help="accepted for bench/run.py; the last line is always the JSON")
     return p.parse_args()
 
 

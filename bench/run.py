@@ -15,6 +15,8 @@ over loopback with N concurrent clients (default 16):
   list, 1 client   (c) again with one client (the "unloaded" p50), production configuration only
   cpu              server CPU per POST /invoices in process (bench/cpu_per_request.py, PostgreSQL), once
   pdf              CPU time of a 20-line PDF render (bench/render_split.py), once
+  billing          a billing run over --schedules active monthly schedules by two `quire worker`s, then the
+                   same date again (bench/billing_run.py, PostgreSQL), once: issue 14's scale targets
 
 Then the peer (bench/peer/: django-silver 0.11.1 under gunicorn, its own virtualenv) runs (b) and (d)
 on each database with the same load generator and concurrency, and Quire/peer ratios are printed.
@@ -54,7 +56,7 @@ from bench.suite import report, seed, servers  # noqa: E402
 
 SERVERS = ("uvicorn-1", "uvicorn-2", "granian-1", "granian-2")
 HTTP_WORKLOADS = ("create", "flow", "list", "storm")
-WORKLOADS = (*HTTP_WORKLOADS, "cpu", "pdf")
+WORKLOADS = (*HTTP_WORKLOADS, "cpu", "pdf", "billing")
 
 
 def parse_args() -> argparse.Namespace:
@@ -72,6 +74,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--list-depth", type=int, default=20, help="pages each list client follows by cursor")
     p.add_argument("--storm-rounds", type=int, help="finalize storms per run (default 5; quick 1)")
     p.add_argument("--storm-size", type=int, default=50)
+    p.add_argument("--schedules", type=int, help="active monthly schedules of the billing workload (default 100,000; "
+                   "quick 5,000)")
     p.add_argument("--no-peer", action="store_true", help="skip django-silver")
     p.add_argument("--peer-workers", type=int, default=2 * (os.cpu_count() or 1) + 1,
                    help="gunicorn sync workers for the peer (default 2 x CPUs + 1, gunicorn's advice)")
@@ -95,6 +99,7 @@ def parse_args() -> argparse.Namespace:
     a.warmup = a.warmup if a.warmup is not None else (0.3 if a.quick else 1)
     a.invoices = a.invoices if a.invoices is not None else (50_000 if a.quick else 1_000_000)
     a.storm_rounds = a.storm_rounds if a.storm_rounds is not None else (1 if a.quick else 5)
+    a.schedules = a.schedules if a.schedules is not None else (5_000 if a.quick else 100_000)
     a.page_requests = a.page_requests if a.page_requests is not None else (30 if a.quick else 200)
     a.servers = (a.servers or (a.production if a.quick else ",".join(SERVERS))).split(",")
     a.databases = a.databases.split(",")
@@ -273,6 +278,20 @@ class Run:
                          f"{r['total CPU']['median_ms']:.1f} ms, p95 {r['total CPU']['p95_ms']:.1f} ms; wall median "
                          f"{r['total']['median_ms']:.1f} ms (Typst compile {r['compile']['median_ms']:.1f} ms)")
 
+    def billing_run(self) -> None:
+        if "postgresql" not in self.args.databases:
+            self.comment("billing run skipped: it runs on PostgreSQL only (--databases has no postgresql)")
+            return
+        with self.phase("billing run"):
+            self.in_process("billing_run", ["bench/billing_run.py", "--schedules", str(self.args.schedules)], 3600)
+        b = self.extra.get("billing_run")
+        if b:
+            first, second = b["first"], b["second"]
+            self.comment(f"billing run (bench/billing_run.py, PostgreSQL, {b['workers']} workers): {b['schedules']:,} "
+                         f"schedules in {first['seconds']} s ({first['invoices_per_s']} invoices/s), the same date "
+                         f"again {second['seconds']} s ({second['invoices_created']} created); peak RSS per worker "
+                         f"{b['worker_peak_rss_mb']} MB")
+
     def start_profile(self, t: qw.Target, workload: str) -> tuple[subprocess.Popen[bytes], Path] | None:
         spy = Path(sys.executable).with_name("py-spy")
         if not spy.exists():
@@ -343,6 +362,8 @@ class Run:
                 self.cpu_per_request()
             if "pdf" in a.workloads:
                 self.pdf_render()
+            if "billing" in a.workloads:
+                self.billing_run()
             if not a.no_pages:  # the console's and the portal's pages: p90 against issue 17's 100 ms
                 with self.phase("console + portal pages"):
                     self.extra["pages"] = pages.measure(a.page_invoices, a.page_requests, 5 if a.quick else 20)
@@ -369,11 +390,19 @@ class Run:
             print()
             print("# the same, in Markdown:")
             print(report.target_markdown(checks))
+            billing = report.billing_targets(self.extra)
+            if billing:
+                print()
+                print("# issue 14's billing-run targets (PostgreSQL, bench/billing_run.py):")
+                for line in report.target_lines(billing):
+                    print(line)
+                print(report.target_markdown(billing))
             print()
             print(f"# finished in {total:.0f} s; machine load average now {load}")
             out = a.out or ROOT / "bench" / "results" / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
             report.write_json(out, info, args_json, self.rows, {**self.extra, "seconds": round(total, 1),
-                                                                "targets": [c.as_json() for c in checks]})
+                                                                "targets": [c.as_json() for c in checks],
+                                                                "billing_targets": [c.as_json() for c in billing]})
             print(f"# results: {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
             if a.keep:
                 print(f"# kept {self.dir}")

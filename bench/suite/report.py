@@ -287,6 +287,31 @@ def targets(rows: list[Row], production: str, extra: dict[str, Any] | None = Non
     return out
 
 
+FULL_BILLING_SCHEDULES = 100_000
+
+
+def billing_targets(extra: dict[str, Any]) -> list[Check]:
+    """Issue 14's scale targets from bench/billing_run.py's JSON (``extra["billing_run"]``): a run over 100,000
+    active monthly schedules with two workers in < 120 s, memory bounded, and the same date again creating
+    nothing in < 30 s. Empty when the billing workload did not run."""
+    b = extra.get("billing_run")
+    if not b:
+        error = extra.get("billing_run_error")
+        return [Check("billing run", "< 120 s", "-", "n/a", error)] if error else []
+    first, second, n = b["first"], b["second"], b["schedules"]
+    scaled = "" if n >= FULL_BILLING_SCHEDULES else f"not measured in full: {n:,} schedules, not 100,000"
+    out = [_check(f"billing run, {n:,} monthly schedules (fixed + usage), {b['workers']} workers", "< 120 s",
+                  f"{first['seconds']} s ({first['invoices_created']:,} invoices, {first['invoices_per_s']} invoices/s), "
+                  f"peak RSS per worker {max(b['worker_peak_rss_mb'])} MB",
+                  [_below("time", first["seconds"], 120), _zero("failed jobs", first["failed_jobs"]),
+                   _zero("errors", first["errors"]), (None, "") if scaled else (True, "")], scaled),
+           _check("the same date again", "< 30 s, nothing created",
+                  f"{second['seconds']} s, {second['invoices_created']} created",
+                  [_below("time", second["seconds"], 30), _zero("created", second["invoices_created"]),
+                   (None, "") if scaled else (True, "")], scaled)]
+    return out
+
+
 def target_lines(checks: list[Check]) -> list[str]:
     """The table of targets as plain text, one line per target."""
     w = max((len(c.workload) for c in checks), default=10)

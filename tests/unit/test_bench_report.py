@@ -12,7 +12,7 @@ pytest.importorskip("psutil")  # the bench extra: pip install -e ".[bench]"
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.suite.loadgen import OpStats  # noqa: E402
-from bench.suite.report import UNLOADED_LIST, Row, target_lines, target_markdown, targets  # noqa: E402
+from bench.suite.report import UNLOADED_LIST, Row, billing_targets, target_lines, target_markdown, targets  # noqa: E402
 
 PROD = "uvicorn-2w"
 ISSUE_ROWS = [
@@ -128,3 +128,36 @@ def test_the_plain_and_markdown_tables_hold_every_row_with_its_target() -> None:
     md = target_markdown(checks).splitlines()
     assert md[0] == "| workload | target | measured | result |" and len(md) == 2 + len(ISSUE_ROWS)
     assert md[4] == "| POST /invoices, 16 clients | ≥ 1,500 req/s, p99 < 50 ms | 750 req/s, p99 30.0 ms | **MISS** (rate x2.0 short) |"
+
+
+def billing(schedules: int = 100_000, first: float = 68.9, second: float = 15.9, created: int = 0,
+            failed: int = 0, errors: int = 0) -> dict:
+    run = {"seconds": first, "invoices_created": schedules, "invoices_per_s": round(schedules / first, 1),
+           "failed_jobs": failed, "errors": errors}
+    again = {"seconds": second, "invoices_created": created, "invoices_per_s": 0.0, "failed_jobs": 0, "errors": 0}
+    return {"billing_run": {"schedules": schedules, "workers": 2, "first": run, "second": again,
+                            "worker_peak_rss_mb": [177.0, 171.5]}}
+
+
+def test_billing_targets_pass_only_at_full_size_and_within_both_times() -> None:
+    checks = billing_targets(billing())
+    assert [c.status for c in checks] == ["PASS", "PASS"]
+    assert "100,000 monthly schedules" in checks[0].workload and "177.0 MB" in checks[0].measured
+    slow = billing_targets(billing(first=150.0, second=45.0))
+    assert [c.status for c in slow] == ["MISS", "MISS"]
+    assert "time x1.2 over" in slow[0].short and "time x1.5 over" in slow[1].short
+
+
+def test_billing_targets_miss_on_a_rerun_that_creates_or_a_run_with_failures() -> None:
+    again = billing_targets(billing(created=3))
+    assert again[1].status == "MISS" and "3 created" in again[1].short
+    failed = billing_targets(billing(failed=1, errors=2))
+    assert failed[0].status == "MISS" and "1 failed jobs" in failed[0].short and "2 errors" in failed[0].short
+
+
+def test_billing_targets_of_a_smaller_run_are_not_a_pass_and_say_why() -> None:
+    checks = billing_targets(billing(schedules=5_000, first=4.0, second=1.0))
+    assert [c.status for c in checks] == ["n/a", "n/a"]
+    assert all("5,000 schedules, not 100,000" in c.short for c in checks)
+    assert billing_targets({}) == []
+    assert billing_targets({"billing_run_error": "bench/billing_run.py failed"})[0].status == "n/a"

@@ -10,16 +10,20 @@ the same job: the fetch's select-and-update holds the database's write lock.
 
 There is no LISTEN on SQLite: the in-process worker is woken by ``notify()`` after a transaction that
 deferred a job commits; other processes poll (``fetch_job_polling_interval``).
+
+Every query runs to its end even when its caller is cancelled (``to_the_end``): a stopping worker
+cancels its periodic deferrer and heartbeat wherever they are, and a transaction cut off there left
+its connection holding SQLite's write lock (below).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager, nullcontext
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager, nullcontext, suppress
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from procrastinate import connector, exceptions, manager, sql, types
 from sqlalchemy import (
@@ -29,6 +33,31 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from quire.core.db import UTCDateTime, sqlite_write_transaction
+
+T = TypeVar("T")
+
+
+async def to_the_end(work: Awaitable[T], undo: Callable[[T], Awaitable[Any]] | None = None) -> T:
+    """Await ``work`` (one of the connector's transactions) to its end even if the caller is cancelled
+    meanwhile, then let the cancellation through; ``undo`` takes back what the finished work did for a
+    caller that is no longer there (a job claimed for a stopping worker goes back to the queue).
+
+    Why: procrastinate cancels a stopping worker's side tasks (the periodic deferrer, the heartbeat)
+    wherever they are. Cut off inside a transaction, the aiosqlite connection is invalidated and its
+    close left to a task that the closing event loop may never run, so the connection kept SQLite's
+    write lock and every later write of the process waited out the busy timeout: "database is locked"
+    (tests/test_jobs.py, 1 run in 8 on a quiet machine, every test of the module once it happened)."""
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        while not task.done():
+            with suppress(asyncio.CancelledError):
+                await asyncio.wait({task})
+        if undo is not None and not task.cancelled() and task.exception() is None:
+            await to_the_end(undo(task.result()))
+        raise
+
 
 #: Not in ``quire.models.Base``: these exist on SQLite only (PostgreSQL has procrastinate's own schema).
 metadata = MetaData()
@@ -118,7 +147,7 @@ class SqliteConnector(connector.BaseAsyncConnector):
         method = getattr(self, f"{name}_{suffix}", None) if name else None
         if method is None:
             raise exceptions.ConnectorException(f"procrastinate query {name or query[:60]!r} is not supported on SQLite")
-        return await method(**arguments)
+        return await to_the_end(method(**arguments), getattr(self, f"{name}_{suffix}_undo", None))
 
     async def execute_query_async(self, query: str, **arguments: Any) -> None:  # type: ignore[override]
         await self._dispatch(query, "run", arguments)
@@ -213,6 +242,13 @@ class SqliteConnector(connector.BaseAsyncConnector):
             await conn.execute(update(jobs_table).where(jobs_table.c.id == row["id"]).values(
                 status="doing", worker_id=worker_id, updated_at=now))
         return {**row, "status": "doing", "worker_id": worker_id}
+
+    async def fetch_job_one_undo(self, claimed: dict[str, Any]) -> None:
+        """A job claimed for a worker cancelled meanwhile goes back to the queue, as if never fetched."""
+        if claimed.get("id") is not None:
+            async with self._write() as conn:
+                await conn.execute(update(jobs_table).where(jobs_table.c.id == claimed["id"], jobs_table.c.status == "doing")
+                                   .values(status="todo", worker_id=None, updated_at=_now()))
 
     async def finish_job_run(self, job_id: int, status: str, delete_job: bool) -> None:
         async with self._write() as conn:

@@ -549,3 +549,26 @@ def test_a_grouped_metric_splits_a_linear_price_into_a_line_per_group(client: Ap
     run(server, date(2026, 2, 1), s["sequenceAccountId"])
     january = invoices(client, s["id"])[0]
     assert lines(client, january["id"]) == [("Usage – eu", "30.00"), ("Usage – us", "25.00")]
+
+
+def test_each_price_takes_its_schedule_tax_rate_for_a_taxed_customer_only(client: ApiClient, server: LiveServer) -> None:
+    # docs/billing-engine.md "Lines", Tax: a line takes taxRates[priceId] (no entry: rate 0); a TAX_EXEMPT
+    # customer's lines are untaxed whatever the schedule says (docs/tax.md).
+    rate = client.post("/tax-rates", json={"isPublished": True, "name": "VAT", "invoiceName": "Value Added Tax",
+                                           "invoiceShortName": "VAT", "amount": "0.2", "country": "GB"})
+    assert rate.status_code == 201, rate.text
+    fee = price(client, "FIXED", "100.00", billingType="IN_ADVANCE", name="Platform fee")
+    support = price(client, "FIXED", "50.00", billingType="IN_ADVANCE", name="Support")
+    taxed = new_customer(client)
+    exempt = new_customer(client, taxStatus="TAX_EXEMPT")
+    made = [schedule(client, customer["id"], [fee["id"], support["id"]], "2026-01-01", endDate="2026-01-31",
+                     taxRates=[{"priceId": fee["id"], "taxRateId": rate.json()["id"]}]) for customer in (taxed, exempt)]
+    result = run(server, date(2026, 1, 1), made[0]["sequenceAccountId"])
+    assert (result.counts.invoices_created, result.counts.errors) == (2, 0), result.errors
+    [taxed_invoice], [exempt_invoice] = (invoices(client, s["id"]) for s in made)
+    # 100.00 × 20% = 20.00 on the fee; the support price has no rate: 0.
+    assert (taxed_invoice["netTotal"], taxed_invoice["totalTax"], taxed_invoice["grossTotal"]) == ("150.00", "20.00", "170.00")
+    taxed_lines = client.get(f"/invoices/{taxed_invoice['id']}/line-items").json()["items"]
+    assert [(line["priceId"], line["taxRate"], line["totalTax"]) for line in taxed_lines] == [
+        (fee["id"], "0.2", "20.00"), (support["id"], "0", "0.00")]
+    assert (exempt_invoice["netTotal"], exempt_invoice["totalTax"], exempt_invoice["grossTotal"]) == ("150.00", "0.00", "150.00")

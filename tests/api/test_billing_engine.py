@@ -166,21 +166,33 @@ def test_graduated_usage_with_a_minimum(client: ApiClient, server: LiveServer) -
     customer = new_customer(client)
     calls = metric(client, "message")
     messages = price(client, "GRADUATED", structure={**structure("GRADUATED"), "usageMetricId": calls["id"]})
-    body = {"type": "PHASES", "customerId": customer["id"], "startDate": "2026-01-01", "autoIssueInvoices": False,
-            "createAsDraft": False,
+    body = {"type": "PHASES", "customerId": customer["id"], "startDate": "2026-01-01", "endDate": "2026-12-31",
+            "autoIssueInvoices": False, "createAsDraft": False,
             "phases": [{"priceIds": [messages["id"]], "startDate": "2026-01-01",
                         "minimums": [{"restrictToPrices": [messages["id"]], "amount": 250}]}]}
     response = client.post("/billing-schedules", json=body)
     assert response.status_code == 201, response.text
     s = response.json()
-    usage(client, customer["id"], "2026-01-03", 125, "message")
-    usage(client, customer["id"], "2026-02-03", 300, "message")
-    run(server, date(2026, 3, 1), s["sequenceAccountId"])
-    january, february, _march = invoices(client, s["id"])
+    account = s["sequenceAccountId"]
+    for when, n in (("2026-01-03", 125), ("2026-02-03", 300), ("2026-04-09", 100), ("2026-07-20", 500)):
+        usage(client, customer["id"], when, n, "message")
+    for month in range(2, 13):  # walked a month at a time, then the year end
+        assert run(server, date(2026, month, 1), account).counts.errors == 0
+    assert run(server, date(2027, 1, 1), account).counts.errors == 0
+    year = invoices(client, s["id"])
+    january, february, march, april = year[:4]
     # 100 × 1 + 20 + 25 × 0.75 + 50 = 188.75 (BEHAVIOUR.md §6.2), below the minimum: a true-up of 61.25.
     assert lines(client, january["id"])[-1] == ("Minimum commitment true-up", "61.25")
     assert january["netTotal"] == "250.00" and january["status"] == "DRAFT"
     assert february["netTotal"] == "320.00"  # 100 + 20 + 150 + 50, above the minimum: no true-up
+    # No usage: the tiers charge nothing, not even tier 1's fee (docs/pricing.md), so the whole 250 is the true-up.
+    assert lines(client, march["id"])[-1] == ("Minimum commitment true-up", "250.00")
+    assert lines(client, april["id"])[-1] == ("Minimum commitment true-up", "130.00")  # 100 × 1 + 20 = 120
+    assert [i["netTotal"] for i in year] == ["250.00", "320.00", "250.00", "250.00", "250.00", "250.00",
+                                             "470.00",  # 100 + 20 + 400 × 0.75 + 50
+                                             "250.00", "250.00", "250.00", "250.00", "250.00"]
+    assert {i["status"] for i in year} == {"DRAFT"}
+    assert client.get(f"/billing-schedules/{s['id']}").json()["status"] == "COMPLETED"
 
 
 def test_backdated_start_drafts_every_past_period(client: ApiClient, server: LiveServer) -> None:

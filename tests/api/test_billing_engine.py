@@ -140,7 +140,11 @@ def test_quarterly_in_advance_starting_mid_quarter(client: ApiClient, server: Li
     customer = new_customer(client)
     review = price(client, "FIXED", "900.00", billingType="IN_ADVANCE", billingFrequency="QUARTERLY")
     s = schedule(client, customer["id"], [review["id"]], "2026-02-15", endDate="2026-12-31", recurrenceDayOfMonth=1)
-    run(server, date(2026, 12, 31), s["sequenceAccountId"])
+    account = s["sequenceAccountId"]
+    assert run(server, date(2026, 2, 15), account).counts.invoices_created == 1  # the partial first period, in advance
+    made = [run(server, date(2026, month, 1), account).counts.invoices_created for month in range(3, 13)]
+    assert made == [1, 0, 0, 1, 0, 0, 1, 0, 0, 1]  # each quarter on its first day, nothing in between
+    run(server, date(2026, 12, 31), account)
     assert summary(client, s["id"]) == [
         ("2026-02-15", "2026-02-28", "DRAFT", "140.00"),  # 14 of the 90 days of Dec–Feb
         ("2026-03-01", "2026-05-31", "DRAFT", "900.00"),

@@ -263,14 +263,15 @@ def test_archive_deletes_the_in_progress_invoice_only(client: ApiClient, server:
     customer = new_customer(client)
     fee = price(client, "FIXED", "40.00")
     s = schedule(client, customer["id"], [fee["id"]], "2026-01-01")
-    run(server, date(2026, 2, 10), s["sequenceAccountId"])
+    run(server, date(2026, 3, 10), s["sequenceAccountId"])
     before = invoices(client, s["id"])
-    assert [i["status"] for i in before] == ["DRAFT", "IN_PROGRESS"]
+    assert [i["status"] for i in before] == ["DRAFT", "DRAFT", "IN_PROGRESS"]
+    assert client.post(f"/invoices/{before[0]['id']}/finalize").status_code == 200  # January issued
     assert client.put(f"/billing-schedules/{s['id']}/archive").status_code == 200
     after = invoices(client, s["id"])
-    assert [i["id"] for i in after] == [before[0]["id"]]
-    assert client.get(f"/invoices/{before[1]['id']}").status_code == 404
-    assert run(server, date(2026, 3, 10), s["sequenceAccountId"]).counts.schedules_seen == 0
+    assert [(i["id"], i["status"]) for i in after] == [(before[0]["id"], "FINAL"), (before[1]["id"], "DRAFT")]
+    assert client.get(f"/invoices/{before[2]['id']}").status_code == 404
+    assert run(server, date(2026, 4, 10), s["sequenceAccountId"]).counts.schedules_seen == 0
 
 
 def test_auto_issue_finalizes_the_closed_period(client: ApiClient, server: LiveServer) -> None:

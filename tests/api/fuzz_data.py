@@ -131,9 +131,17 @@ def _fill(raw: dict[str, Any], schema: Any, value: Any, *, path: str, ids: dict[
     if not isinstance(value, dict):
         return value
     props: dict[str, Any] = dict(resolved.get("properties") or {})
-    for branch in resolved.get("allOf", []) + resolved.get("oneOf", []) + resolved.get("anyOf", []):
-        props.update((_resolve(raw, branch) or {}).get("properties") or {})
     required = set(resolved.get("required") or [])
+    for branch in resolved.get("allOf", []) + resolved.get("anyOf", []):
+        props.update((_resolve(raw, branch) or {}).get("properties") or {})
+    one_of = [_resolve(raw, branch) or {} for branch in resolved.get("oneOf", [])]
+    chosen = [branch for branch in one_of if set(branch.get("required") or []) <= set(value)]
+    if len(chosen) == 1:  # fill from the branch the case was drawn from: another's property breaks the oneOf
+        props.update(chosen[0].get("properties") or {})
+        required |= set(chosen[0].get("required") or [])
+    else:
+        for branch in one_of:
+            props.update(branch.get("properties") or {})
     out = dict(value)
     for name, sub in props.items():
         real = property_id(ids, path, name) if is_id_like(name) else None
@@ -141,10 +149,10 @@ def _fill(raw: dict[str, Any], schema: Any, value: Any, *, path: str, ids: dict[
             out[name] = [real] if name.endswith("Ids") else real
             continue
         if real is not None and name in out:
-            current = out[name]
-            if name.endswith("Ids") and isinstance(current, list) and all(isinstance(v, str) for v in current):
-                out[name] = [real] if current or realistic > 0 else []
-            elif isinstance(current, str):
+            drawn = out[name]
+            if name.endswith("Ids") and isinstance(drawn, list) and all(isinstance(v, str) for v in drawn):
+                out[name] = [real] if drawn or realistic > 0 else []
+            elif isinstance(drawn, str):
                 out[name] = real
             continue
         if realistic <= 0:

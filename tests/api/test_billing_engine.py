@@ -140,7 +140,11 @@ def test_quarterly_in_advance_starting_mid_quarter(client: ApiClient, server: Li
     customer = new_customer(client)
     review = price(client, "FIXED", "900.00", billingType="IN_ADVANCE", billingFrequency="QUARTERLY")
     s = schedule(client, customer["id"], [review["id"]], "2026-02-15", endDate="2026-12-31", recurrenceDayOfMonth=1)
-    run(server, date(2026, 12, 31), s["sequenceAccountId"])
+    account = s["sequenceAccountId"]
+    assert run(server, date(2026, 2, 15), account).counts.invoices_created == 1  # the partial first period, in advance
+    made = [run(server, date(2026, month, 1), account).counts.invoices_created for month in range(3, 13)]
+    assert made == [1, 0, 0, 1, 0, 0, 1, 0, 0, 1]  # each quarter on its first day, nothing in between
+    run(server, date(2026, 12, 31), account)
     assert summary(client, s["id"]) == [
         ("2026-02-15", "2026-02-28", "DRAFT", "140.00"),  # 14 of the 90 days of Dec–Feb
         ("2026-03-01", "2026-05-31", "DRAFT", "900.00"),
@@ -166,21 +170,33 @@ def test_graduated_usage_with_a_minimum(client: ApiClient, server: LiveServer) -
     customer = new_customer(client)
     calls = metric(client, "message")
     messages = price(client, "GRADUATED", structure={**structure("GRADUATED"), "usageMetricId": calls["id"]})
-    body = {"type": "PHASES", "customerId": customer["id"], "startDate": "2026-01-01", "autoIssueInvoices": False,
-            "createAsDraft": False,
+    body = {"type": "PHASES", "customerId": customer["id"], "startDate": "2026-01-01", "endDate": "2026-12-31",
+            "autoIssueInvoices": False, "createAsDraft": False,
             "phases": [{"priceIds": [messages["id"]], "startDate": "2026-01-01",
                         "minimums": [{"restrictToPrices": [messages["id"]], "amount": 250}]}]}
     response = client.post("/billing-schedules", json=body)
     assert response.status_code == 201, response.text
     s = response.json()
-    usage(client, customer["id"], "2026-01-03", 125, "message")
-    usage(client, customer["id"], "2026-02-03", 300, "message")
-    run(server, date(2026, 3, 1), s["sequenceAccountId"])
-    january, february, _march = invoices(client, s["id"])
+    account = s["sequenceAccountId"]
+    for when, n in (("2026-01-03", 125), ("2026-02-03", 300), ("2026-04-09", 100), ("2026-07-20", 500)):
+        usage(client, customer["id"], when, n, "message")
+    for month in range(2, 13):  # walked a month at a time, then the year end
+        assert run(server, date(2026, month, 1), account).counts.errors == 0
+    assert run(server, date(2027, 1, 1), account).counts.errors == 0
+    year = invoices(client, s["id"])
+    january, february, march, april = year[:4]
     # 100 × 1 + 20 + 25 × 0.75 + 50 = 188.75 (BEHAVIOUR.md §6.2), below the minimum: a true-up of 61.25.
     assert lines(client, january["id"])[-1] == ("Minimum commitment true-up", "61.25")
     assert january["netTotal"] == "250.00" and january["status"] == "DRAFT"
     assert february["netTotal"] == "320.00"  # 100 + 20 + 150 + 50, above the minimum: no true-up
+    # No usage: the tiers charge nothing, not even tier 1's fee (docs/pricing.md), so the whole 250 is the true-up.
+    assert lines(client, march["id"])[-1] == ("Minimum commitment true-up", "250.00")
+    assert lines(client, april["id"])[-1] == ("Minimum commitment true-up", "130.00")  # 100 × 1 + 20 = 120
+    assert [i["netTotal"] for i in year] == ["250.00", "320.00", "250.00", "250.00", "250.00", "250.00",
+                                             "470.00",  # 100 + 20 + 400 × 0.75 + 50
+                                             "250.00", "250.00", "250.00", "250.00", "250.00"]
+    assert {i["status"] for i in year} == {"DRAFT"}
+    assert client.get(f"/billing-schedules/{s['id']}").json()["status"] == "COMPLETED"
 
 
 def test_backdated_start_drafts_every_past_period(client: ApiClient, server: LiveServer) -> None:
@@ -247,14 +263,15 @@ def test_archive_deletes_the_in_progress_invoice_only(client: ApiClient, server:
     customer = new_customer(client)
     fee = price(client, "FIXED", "40.00")
     s = schedule(client, customer["id"], [fee["id"]], "2026-01-01")
-    run(server, date(2026, 2, 10), s["sequenceAccountId"])
+    run(server, date(2026, 3, 10), s["sequenceAccountId"])
     before = invoices(client, s["id"])
-    assert [i["status"] for i in before] == ["DRAFT", "IN_PROGRESS"]
+    assert [i["status"] for i in before] == ["DRAFT", "DRAFT", "IN_PROGRESS"]
+    assert client.post(f"/invoices/{before[0]['id']}/finalize").status_code == 200  # January issued
     assert client.put(f"/billing-schedules/{s['id']}/archive").status_code == 200
     after = invoices(client, s["id"])
-    assert [i["id"] for i in after] == [before[0]["id"]]
-    assert client.get(f"/invoices/{before[1]['id']}").status_code == 404
-    assert run(server, date(2026, 3, 10), s["sequenceAccountId"]).counts.schedules_seen == 0
+    assert [(i["id"], i["status"]) for i in after] == [(before[0]["id"], "FINAL"), (before[1]["id"], "DRAFT")]
+    assert client.get(f"/invoices/{before[2]['id']}").status_code == 404
+    assert run(server, date(2026, 4, 10), s["sequenceAccountId"]).counts.schedules_seen == 0
 
 
 def test_auto_issue_finalizes_the_closed_period(client: ApiClient, server: LiveServer) -> None:
@@ -549,3 +566,26 @@ def test_a_grouped_metric_splits_a_linear_price_into_a_line_per_group(client: Ap
     run(server, date(2026, 2, 1), s["sequenceAccountId"])
     january = invoices(client, s["id"])[0]
     assert lines(client, january["id"]) == [("Usage – eu", "30.00"), ("Usage – us", "25.00")]
+
+
+def test_each_price_takes_its_schedule_tax_rate_for_a_taxed_customer_only(client: ApiClient, server: LiveServer) -> None:
+    # docs/billing-engine.md "Lines", Tax: a line takes taxRates[priceId] (no entry: rate 0); a TAX_EXEMPT
+    # customer's lines are untaxed whatever the schedule says (docs/tax.md).
+    rate = client.post("/tax-rates", json={"isPublished": True, "name": "VAT", "invoiceName": "Value Added Tax",
+                                           "invoiceShortName": "VAT", "amount": "0.2", "country": "GB"})
+    assert rate.status_code == 201, rate.text
+    fee = price(client, "FIXED", "100.00", billingType="IN_ADVANCE", name="Platform fee")
+    support = price(client, "FIXED", "50.00", billingType="IN_ADVANCE", name="Support")
+    taxed = new_customer(client)
+    exempt = new_customer(client, taxStatus="TAX_EXEMPT")
+    made = [schedule(client, customer["id"], [fee["id"], support["id"]], "2026-01-01", endDate="2026-01-31",
+                     taxRates=[{"priceId": fee["id"], "taxRateId": rate.json()["id"]}]) for customer in (taxed, exempt)]
+    result = run(server, date(2026, 1, 1), made[0]["sequenceAccountId"])
+    assert (result.counts.invoices_created, result.counts.errors) == (2, 0), result.errors
+    [taxed_invoice], [exempt_invoice] = (invoices(client, s["id"]) for s in made)
+    # 100.00 × 20% = 20.00 on the fee; the support price has no rate: 0.
+    assert (taxed_invoice["netTotal"], taxed_invoice["totalTax"], taxed_invoice["grossTotal"]) == ("150.00", "20.00", "170.00")
+    taxed_lines = client.get(f"/invoices/{taxed_invoice['id']}/line-items").json()["items"]
+    assert [(line["priceId"], line["taxRate"], line["totalTax"]) for line in taxed_lines] == [
+        (fee["id"], "0.2", "20.00"), (support["id"], "0", "0.00")]
+    assert (exempt_invoice["netTotal"], exempt_invoice["totalTax"], exempt_invoice["grossTotal"]) == ("150.00", "0.00", "150.00")

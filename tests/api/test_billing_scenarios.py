@@ -1,7 +1,8 @@
 """Year-long scenarios of the billing engine (issue 14), on both databases: an annual seat price with
 monthly overages, a credit grant drawn over three invoices then one voided back, a phase change
-mid-year, and roll-up billing (stored, inert in 2024-01-01). Every expected amount is worked by hand in
-the comments from the documented rules (docs/billing-engine.md), never computed by the engine's code."""
+mid-year, and roll-up billing (a parent's schedule billing its children's usage). Every expected amount
+is worked by hand in the comments from the documented rules (docs/billing-engine.md), never computed by
+the engine's code."""
 
 from __future__ import annotations
 
@@ -168,17 +169,38 @@ def test_a_phase_change_mid_year_switches_prices_not_invoice_dates(client: ApiCl
     assert run(server, date(2027, 1, 1), account).counts.invoices_created == 0
 
 
-def test_roll_up_billing_is_stored_but_bills_the_customer_alone(client: ApiClient, server: LiveServer) -> None:
-    # 2024-01-01 customers have no parent (no parentId, no children: docs/billing-engine.md), so there is
-    # no child usage to roll up: the schedule bills its own customer's usage, as without the flag.
-    customer = new_customer(client)
+def test_roll_up_bills_the_children_usage_on_the_parent_with_tiers_on_the_sum(client: ApiClient, server: LiveServer) -> None:
+    # BEHAVIOUR.md §7.6: a parent's schedule with rollUpBilling bills its own and its children's usage
+    # (children by ``parentId``, an extension: docs/billing-engine.md#roll-up-billing), the tiers applied
+    # to the combined usage. Graduated tiers (tests/api/catalogue_helpers.py): up to 100 units £1 each
+    # + £20 flat, above £0.75 each + £50 flat.
+    parent = new_customer(client)
+    children = [new_customer(client, parentId=parent["id"]) for _ in range(2)]
+    stranger = new_customer(client)
     calls = metric(client)
-    api = price(client, "LINEAR", name="API calls", structure={**structure("LINEAR"), "pricePerUnit": "0.10",
-                                                                "usageMetricId": calls["id"]})
-    s = schedule(client, customer["id"], [api["id"]], "2026-01-01", rollUpBilling=True)
-    assert s["rollUpBilling"] is True
-    other = new_customer(client)
-    usage(client, customer["id"], "2026-01-05", 100)
-    usage(client, other["id"], "2026-01-06", 900)  # another customer's usage is never this schedule's
-    run(server, date(2026, 2, 1), s["sequenceAccountId"])
-    assert summary(client, s["id"])[0] == ("2026-01-01", "2026-01-31", "DRAFT", "10.00")
+    tiered = price(client, "GRADUATED", name="API calls",
+                   structure={**structure("GRADUATED"), "usageMetricId": calls["id"]})
+    rolled = schedule(client, parent["id"], [tiered["id"]], "2026-01-01", rollUpBilling=True)
+    alone = schedule(client, parent["id"], [tiered["id"]], "2026-01-01")  # the same parent, no roll-up
+    assert rolled["rollUpBilling"] is True
+    usage(client, parent["id"], "2026-01-05", 10)
+    usage(client, children[0]["id"], "2026-01-06", 60)
+    usage(client, children[1]["id"], "2026-01-07", 55)
+    usage(client, stranger["id"], "2026-01-08", 900)  # another customer's usage is never this schedule's
+
+    result = run(server, date(2026, 2, 1), rolled["sequenceAccountId"])
+    assert result.counts.errors == 0, result.errors
+    # 10 + 60 + 55 = 125 units on one set of tiers: 100 × 1 + 20 + 25 × 0.75 + 50 = 188.75 (billed one
+    # customer at a time, none of them would reach the second tier: 30 + 80 + 75 = 185.00).
+    assert summary(client, rolled["id"])[0] == ("2026-01-01", "2026-01-31", "DRAFT", "188.75")
+    assert summary(client, alone["id"])[0] == ("2026-01-01", "2026-01-31", "DRAFT", "30.00")  # the parent's 10 units
+
+    # A child leaving (parentId null) takes its usage with it from the next recalculation on.
+    usage(client, children[1]["id"], "2026-02-03", 40)
+    usage(client, children[0]["id"], "2026-02-04", 40)
+    child = children[1]
+    left = client.put(f"/customers/{child['id']}", json={"legalName": child["legalName"], "address": child["address"],
+                                                          "email": child["email"], "taxStatus": "TAXED", "parentId": None})
+    assert left.status_code == 200, left.text
+    run(server, date(2026, 2, 10), rolled["sequenceAccountId"])
+    assert summary(client, rolled["id"])[1] == ("2026-02-01", "2026-02-28", "IN_PROGRESS", "60.00")  # 40 × 1 + 20

@@ -216,3 +216,37 @@ def test_concurrent_duplicate_aliases_never_500(server, client: ApiClient) -> No
     with ThreadPoolExecutor(max_workers=8) as pool:
         statuses = list(pool.map(claim, range(8)))
     assert sorted(statuses) == [201] + [400] * 7, statuses
+
+
+def test_parent_extension_one_level_and_refusals_name_parent_id(client: ApiClient, other_client: ApiClient) -> None:
+    """``parentId`` (an extension for roll-up billing, docs/billing-engine.md#roll-up-billing): answered only
+    when set; a live customer of the account, one level deep; every refusal a 400 naming ``parentId``."""
+    parent = create(client)
+    assert "parentId" not in parent
+    child = create(client, parentId=parent["id"])
+    assert child["parentId"] == parent["id"]
+    assert client.get(f"/customers/{child['id']}").json()["parentId"] == parent["id"]
+
+    def refused(response: object) -> str:
+        assert response.status_code == 400, response.text  # type: ignore[attr-defined]
+        [field] = response.json()["error"]["fields"]  # type: ignore[attr-defined]
+        assert field["field"] == "parentId"
+        return str(field["message"])
+
+    foreign = other_client.post("/customers", json=customer_body()).json()["customer"]
+    assert "not found" in refused(client.post("/customers", json=customer_body(parentId=foreign["id"])))
+    assert "not found" in refused(client.post("/customers", json=customer_body(parentId="no-such-customer")))
+    assert "one level" in refused(client.post("/customers", json=customer_body(parentId=child["id"])))
+    update = {"legalName": parent["legalName"], "address": address(), "email": parent["email"], "taxStatus": "TAXED"}
+    assert "its own parent" in refused(client.put(f"/customers/{parent['id']}", json={**update, "parentId": parent["id"]}))
+    other = create(client)
+    assert "one level" in refused(client.put(f"/customers/{parent['id']}", json={**update, "parentId": other["id"]}))
+    gone = create(client)
+    assert client.delete(f"/customers/{gone['id']}").status_code == 200
+    assert "archived" in refused(client.post("/customers", json=customer_body(parentId=gone["id"])))
+
+    child_update = {"legalName": child["legalName"], "address": address(), "email": child["email"], "taxStatus": "TAXED"}
+    kept = client.put(f"/customers/{child['id']}", json=child_update)  # left out: kept
+    assert kept.status_code == 200 and kept.json()["parentId"] == parent["id"]
+    cleared = client.put(f"/customers/{child['id']}", json={**child_update, "parentId": None})
+    assert cleared.status_code == 200 and "parentId" not in cleared.json()

@@ -73,7 +73,10 @@ SCHEMA = schemathesis.openapi.from_dict(LINKED)
 OPERATIONS = [SCHEMA[path][method.lower()] for method, path in IMPLEMENTED]
 CHECKS = [not_a_server_error, negative_data_rejection]
 #: How much of a positive case is replaced by the contract's examples: drawn per case (0: none, as generated).
-REALISM = (0.0, 0.7, 0.9, 1.0)
+#: Fully realistic first: Hypothesis draws index 0 most (its simplest value), and with 20 cases an operation
+#: whose generated bodies rarely pass validation (POST /billing-schedules: nested phases, discounts, minimums)
+#: otherwise never reached a 2xx.
+REALISM = (1.0, 0.9, 0.7, 0.0)
 
 #: (database, "METHOD /template") -> counts of generated requests sent and answered 2xx, by mode.
 STATS: dict[str, dict[str, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
@@ -262,9 +265,9 @@ def fuzz_context(server: LiveServer, request: pytest.FixtureRequest) -> Iterator
 
 
 def test_every_implemented_operation_is_fuzzed() -> None:
-    """The fuzzed set is the app's routes: the contract operations it does not serve are only the missing tags."""
-    missing_tags = {tag for _, _, tag in NOT_IMPLEMENTED}
-    assert missing_tags <= {"Billing Schedules", "Discounts", "Credits", "Notification Policies", "Accounts", "Users"}, missing_tags
+    """The fuzzed set is the app's routes, and the app serves every operation of the contract (the last tags,
+    Billing Schedules, Discounts and Credits of issue 14 included): a route dropped by mistake fails here."""
+    assert NOT_IMPLEMENTED == [], NOT_IMPLEMENTED
     assert len(OPERATIONS) == len(IMPLEMENTED) >= 100
     assert LINK_COUNT > 50
 

@@ -23,9 +23,10 @@
    invoice's error only; it is not claimed.
 
 Anything else goes through ``engine.bill_schedule`` one schedule at a time, unchanged: a schedule with
-seat prices, tax rates, stale IN_PROGRESS dates, an IN_PROGRESS invoice whose plan changed, a planning
-error, or a batch whose transaction failed (then each of its schedules is billed one by one, which
-records each error where it belongs); a claim another run took meanwhile goes to ``bill_slot``.
+seat prices, tax rates or children to roll up, stale IN_PROGRESS dates, an IN_PROGRESS invoice whose
+plan changed, a planning error, or a batch whose transaction failed (then each of its schedules is
+billed one by one, which records each error where it belongs); a claim another run took meanwhile goes
+to ``bill_slot``.
 """
 
 from __future__ import annotations
@@ -156,9 +157,10 @@ async def bill_batch(factory: engine.Factory, views: Sequence[ScheduleView], pri
 
 def _simple(view: ScheduleView, every: list[Slot], slots: list[Slot], prices: dict[str, PriceFacts],
             owners: dict[str, str], claims: dict[date, tuple[str | None, str | None]], as_of: date) -> bool:
-    """Whether the batch path bills this schedule: no seat price, no tax rate, every price the account's,
-    every claim with its invoice, and no IN_PROGRESS date the schedule no longer charges."""
-    if view.tax_rates:
+    """Whether the batch path bills this schedule: no seat price, no tax rate, no child customer to roll up
+    (the batch measures usage per customer), every price the account's, every claim with its invoice, and
+    no IN_PROGRESS date the schedule no longer charges."""
+    if view.tax_rates or view.roll_up_customer_ids:
         return False
     for phase in view.phases:
         for price_id in phase.price_ids:

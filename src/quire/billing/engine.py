@@ -375,6 +375,7 @@ async def _usage(session: AsyncSession, view: ScheduleView, slot: Slot, prices: 
 
     out: dict[Charge, pricing.Usage] = {}
     grouped: dict[Charge, tuple[tuple[str | None, Any], ...]] = {}
+    customers = [view.customer_id, *view.roll_up_customer_ids]  # roll-up: the children's usage too, tiers on the sum
     for charge in slot.charges:
         price = prices[charge.price_id]
         if not price.usage_based or price.metric_id is None:
@@ -386,7 +387,7 @@ async def _usage(session: AsyncSession, view: ScheduleView, slot: Slot, prices: 
         prior_range, own = planning.usage_ranges(view, charge, price)
 
         async def measure(lo: date, hi: date) -> Any:
-            return await calculate(session, view.account_id, spec, [view.customer_id], _midnight(lo), _midnight(hi))
+            return await calculate(session, view.account_id, spec, customers, _midnight(lo), _midnight(hi))
 
         prior = (await measure(*prior_range)).total.value if prior_range else pricing.ZERO
         result = await measure(*own)

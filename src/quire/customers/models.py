@@ -17,6 +17,7 @@ class Customer(AccountRow, Timestamps, Base):
     __table_args__ = (
         created_index("customers"),
         Index("ix_customers_account_legal_name", "account_id", "legal_name", "id"),
+        Index("ix_customers_account_parent", "account_id", "parent_id"),
     )
 
     legal_name: Mapped[str] = mapped_column(String(255))
@@ -30,6 +31,8 @@ class Customer(AccountRow, Timestamps, Base):
     tax_status: Mapped[str] = mapped_column(String(32))
     external_ids: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: Extension: the customer whose roll-up schedules bill this one's usage (docs/billing-engine.md#roll-up-billing).
+    parent_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
 
 class CustomerAlias(AccountRow, Base):

@@ -81,3 +81,14 @@ async def settings_for_customer(session: AsyncSession, account_id: str, customer
         CustomerSettings.account_id == account_id, CustomerSettings.customer_id == customer_id
     )
     return (await session.scalars(stmt)).one_or_none()
+
+
+async def children_of(session: AsyncSession, account_id: str, parent_ids: list[str]) -> dict[str, list[str]]:
+    """The ids of the customers whose parent is each of ``parent_ids`` (roll-up billing), in id order."""
+    out: dict[str, list[str]] = {parent: [] for parent in parent_ids}
+    if parent_ids:
+        rows = await session.execute(select(Customer.parent_id, Customer.id).where(
+            Customer.account_id == account_id, Customer.parent_id.in_(parent_ids)).order_by(Customer.id))
+        for parent, child in rows:
+            out[parent].append(child)
+    return out

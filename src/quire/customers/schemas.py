@@ -55,6 +55,8 @@ class CustomerCreate(RequestModel):
     tax_status: TaxStatus = "TAXED"
     customer_aliases: Annotated[list[AliasValue], Field(max_length=100)] | None = None
     external_ids: Annotated[list[IntegrationExternalIdentifier], Field(max_length=50)] | None = None
+    #: Extension (2024-07-30's name): the parent whose roll-up schedules bill this customer's usage.
+    parent_id: Annotated[str, Field(max_length=64)] | None = None
 
 
 class CustomerUpdate(RequestModel):
@@ -71,6 +73,8 @@ class CustomerUpdate(RequestModel):
     external_ids: Annotated[list[IntegrationExternalIdentifier], Field(max_length=50)] | None = None
     tax_status: TaxStatus
     customer_aliases: Annotated[list[AliasValue], Field(max_length=100)] | None = None
+    #: Extension: left out keeps the parent, ``null`` removes it.
+    parent_id: Annotated[str, Field(max_length=64)] | None = None
 
 
 class Customer20240101(ApiModel):
@@ -88,6 +92,8 @@ class Customer20240101(ApiModel):
     label: str | None = None
     external_ids: list[KeyValueLinkInfo]
     archived_at: Timestamp | None = None
+    #: Extension: answered only when the customer has a parent (docs/billing-engine.md#roll-up-billing).
+    parent_id: str | None = None
 
 
 class CreateCustomerResponse(ApiModel):

@@ -61,6 +61,32 @@ def billable(customer: Customer | None, customer_id: str) -> Customer:
     return customer
 
 
+async def _parent_of(session: AsyncSession, account_id: str, parent_id: str | None, child_id: str | None) -> str | None:
+    """The parent a customer may take (``parentId``, an extension for roll-up billing): a live customer of
+    the account, not the customer itself, with no parent of its own, and only for a customer with no
+    children: one level, so a roll-up schedule bills its customer's and its children's usage, no deeper
+    (docs/billing-engine.md#roll-up-billing). Otherwise a 400 naming ``parentId``."""
+    if parent_id is None:
+        return None
+    parent = await resolve("parentId", get_customer(session, account_id, parent_id))
+    if parent.id == child_id:
+        problem = "a customer cannot be its own parent"
+    elif parent.archived_at is not None:
+        problem = f"Customer {parent_id!r} is archived"
+    elif parent.parent_id is not None:
+        problem = f"Customer {parent_id!r} has a parent itself (one level only)"
+    elif child_id is not None and (await repo.children_of(session, account_id, [child_id]))[child_id]:
+        problem = "a customer with children cannot have a parent (one level only)"
+    else:
+        return parent.id
+    raise ValidationFailed(f"parentId: {problem}", field="parentId")
+
+
+async def child_customers(session: AsyncSession, account_id: str, parent_ids: list[str]) -> dict[str, list[str]]:
+    """Each parent's children (their ids), for the billing engine's roll-up."""
+    return await repo.children_of(session, account_id, parent_ids)
+
+
 async def _add_aliases(session: AsyncSession, account_id: str, customer_id: str, values: Iterable[str]) -> None:
     existing = {alias.value for alias in await repo.aliases_of(session, account_id, customer_id)}
     seen: set[str] = set()
@@ -98,6 +124,7 @@ async def create_customer(session: AsyncSession, account_id: str, data: Customer
         label=data.label,
         tax_status=data.tax_status,
         external_ids=_external_ids(data.external_ids or []),
+        parent_id=await _parent_of(session, account_id, data.parent_id, None),
     )
     session.add(customer)
     await session.flush()
@@ -124,6 +151,8 @@ async def update_customer(session: AsyncSession, account_id: str, customer_id: s
         customer.billing_emails = list(data.billing_emails)
     if data.external_ids is not None:
         customer.external_ids = _external_ids(data.external_ids)
+    if "parent_id" in given:
+        customer.parent_id = await _parent_of(session, account_id, data.parent_id, customer.id)
     customer.updated_at = clock.now()
     await session.flush()
     if data.customer_aliases:

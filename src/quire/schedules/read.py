@@ -15,6 +15,9 @@ Meanings (docs/billing-schedules.md):
   the schedule's currency units (``Decimal("100")`` is 100.00 off), applied in full.
 - ``valid_from``/``valid_to``: inclusive dates or ``None`` (unbounded; the phase bounds still apply).
 - ``tax_rates``: price id → tax rate id, for the prices that have one.
+- ``roll_up_customer_ids``: with ``roll_up_billing``, the customer's children (``parentId``, an
+  extension) whose usage the schedule bills with its customer's; one more query, only for a batch that
+  has such a schedule (docs/billing-engine.md#roll-up-billing).
 """
 
 from __future__ import annotations
@@ -83,6 +86,7 @@ class ScheduleView:
     tax_rates: dict[str, str] = field(default_factory=dict)
     currency: str = ""
     type: str = "CUSTOM"
+    roll_up_customer_ids: tuple[str, ...] = ()
 
 
 def discount_view(row: BillingScheduleDiscount, phase_prices: Iterable[str]) -> DiscountView:
@@ -120,6 +124,7 @@ async def views_of(session: AsyncSession, schedules: list[BillingSchedule]) -> l
         .order_by(BillingScheduleMinimum.created_at, BillingScheduleMinimum.id)
     ):
         minimums[m.phase_id].append(m)
+    children = await _children(session, [s for s in schedules if s.roll_up_billing])
     return [
         ScheduleView(
             id=s.id, account_id=s.account_id, customer_id=s.customer_id, status=s.status,
@@ -136,9 +141,24 @@ async def views_of(session: AsyncSession, schedules: list[BillingSchedule]) -> l
             ),
             tax_rates={t["priceId"]: t["taxRateId"] for t in s.tax_rates or []},
             currency=s.currency, type=s.type,
+            roll_up_customer_ids=tuple(children.get((s.account_id, s.customer_id), ())) if s.roll_up_billing else (),
         )
         for s in schedules
     ]
+
+
+async def _children(session: AsyncSession, rolled_up: list[BillingSchedule]) -> dict[tuple[str, str], list[str]]:
+    """(account, customer) -> the customer's children, for the roll-up schedules of a batch."""
+    from quire.customers.service import child_customers
+
+    parents: dict[str, set[str]] = defaultdict(set)
+    for s in rolled_up:
+        parents[s.account_id].add(s.customer_id)
+    out: dict[tuple[str, str], list[str]] = {}
+    for account_id, customer_ids in parents.items():
+        for parent, kids in (await child_customers(session, account_id, sorted(customer_ids))).items():
+            out[(account_id, parent)] = kids
+    return out
 
 
 async def load_schedule_views(

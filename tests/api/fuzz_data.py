@@ -21,6 +21,7 @@ import copy
 import random
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from schemathesis import Case, GenerationMode
 
@@ -115,6 +116,22 @@ UPLOADS: dict[tuple[str, str], Callable[[dict[str, str]], str]] = {
 EXCLUSIVE: dict[tuple[str, str], tuple[str, str]] = {
     ("PUT", "/plans/{planId}"): ("versionEffectiveFrom", "makeVersionEffectiveFromOutset"),
 }
+
+#: Where a webhook recipient URL is pointed: a closed local port (the discard port), so a policy's deliveries
+#: fail at once instead of posting fuzzed events to the contract example's host (api.company.com).
+LOCAL_HOST = "127.0.0.1:9"
+
+
+def _local(recipient: Any) -> Any:
+    """A URL recipient with its host replaced by ``LOCAL_HOST`` (scheme, path and query kept, so distinct
+    recipients stay distinct); anything else as it was."""
+    if not isinstance(recipient, str) or not recipient.lower().startswith(("http://", "https://")):
+        return recipient
+    try:
+        return urlsplit(recipient)._replace(netloc=LOCAL_HOST).geturl()
+    except ValueError:
+        return recipient
+
 
 #: Properties that name an object by a key rather than an id.
 BY_KEY = ("customerAlias", "seatType")
@@ -214,6 +231,8 @@ def realise(case: Case, raw: dict[str, Any], template: str, ids: dict[str, str],
         if "creditNoteId" in body and isinstance(body["creditNoteId"], str) and "creditnote" in case.path_parameters:
             body["creditNoteId"] = case.path_parameters["creditnote"]  # the body repeats the path's id
         case.body = body
+    if isinstance(case.body, dict) and isinstance(case.body.get("recipients"), list):
+        case.body["recipients"] = [_local(r) for r in case.body["recipients"]]
     pair = EXCLUSIVE.get((case.method.upper(), template))
     if pair is not None and positive and realistic > 0 and isinstance(case.body, dict) and all(p in case.body for p in pair):
         del case.body[rng.choice(pair)]

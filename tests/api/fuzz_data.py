@@ -21,6 +21,7 @@ import copy
 import random
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from schemathesis import Case, GenerationMode
 
@@ -44,6 +45,8 @@ def path_id(ids: dict[str, str], path: str, name: str) -> str | None:
         return ids.get({"activate": "draft_schedule", "archive": "archived_schedule"}.get(path.rsplit("/", 1)[-1], "schedule"))
     if name == "customerId":  # /credits/{customerId}/grants and /balances
         return ids["customer"]
+    if name in ("type", "recipient"):  # a notification type / recipient the policy has (values, not ids)
+        return ids.get({"type": "notification_type", "recipient": "recipient"}[name])
     if name != "id":
         return None
     table = [
@@ -51,7 +54,7 @@ def path_id(ids: dict[str, str], path: str, name: str) -> str | None:
         ("/discounts/", "discount"),
         # actions that need a finalized document get one; finalize itself gets the draft with a line
         ("/invoices/{id}/payment-status", "issued_invoice"), ("/invoices/{id}/send", "issued_invoice"),
-        ("/invoices/{id}/void", "issued_invoice"),
+        ("/invoices/{id}/void", "voidable_invoice"),  # the issued one has an issued credit note: not voidable
         ("/credit-notes/{id}/send", "issued_credit_note"), ("/credit-notes/{id}/void", "issued_credit_note"),
         ("/credit-notes/{creditnote}/line-item-groups/", "credit_group"),
         ("/credit-notes/{creditnote}/line-items/", "credit_line"),
@@ -87,7 +90,8 @@ def property_id(ids: dict[str, str], path: str, name: str) -> str | None:
         "customerId": "bare_customer" if path == "/customer-settings" else "customer", "eligibleCustomerIds": "customer", "sequenceAccountId": "merchant",
         "merchantId": "merchant", "productId": "products", "priceId": "prices", "priceIds": "prices",
         "listPriceId": "list-prices", "usageMetricId": "usage-metrics", "seatTypeId": "seat-types",
-        "taxRateId": "tax_rate", "parentId": "plans", "planId": "plans",
+        "taxRateId": "tax_rate", "planId": "plans",
+        "parentId": None if path == "/plans/{planId}" else "plans",  # the only plan is the one PUT: not its own parent
         "invoiceId": "issued_invoice" if on_credit_note else "bare_invoice" if path == "/invoice-settings" else "invoice",
         "creditNoteId": "credit_note", "lineItemId": "issued_line", "lineItemGroupId": "issued_group",
         "groupId": "credit_group" if on_credit_note else "group",
@@ -97,6 +101,36 @@ def property_id(ids: dict[str, str], path: str, name: str) -> str | None:
     table |= {"metricId": "usage-metrics", "sequenceAccountIds": "merchant"}
     key = table.get(name)
     return ids.get(key) if key else None
+
+
+#: Multipart operations whose only part is a file: a realistic positive case sends a real one.
+UPLOADS: dict[tuple[str, str], Callable[[dict[str, str]], str]] = {
+    ("POST", "/usage-events/csv"): lambda ids: (
+        "eventType,eventTimestamp,customerAlias,customerEventId,eventProperty#n\n"
+        f"fuzz,2024-01-01T00:00:00Z,{ids['alias']},fuzz-csv-1,3\nfuzz,2024-01-02,{ids['alias']},fuzz-csv-2,4\n"),
+}
+
+#: Optional properties a documented rule lets a request send only one of; the contract's own example sends
+#: both (docs/catalogue.md: a version is effective from a date or from the outset, not both), so a
+#: realistic positive case keeps one of them.
+EXCLUSIVE: dict[tuple[str, str], tuple[str, str]] = {
+    ("PUT", "/plans/{planId}"): ("versionEffectiveFrom", "makeVersionEffectiveFromOutset"),
+}
+
+#: Where a webhook recipient URL is pointed: a closed local port (the discard port), so a policy's deliveries
+#: fail at once instead of posting fuzzed events to the contract example's host (api.company.com).
+LOCAL_HOST = "127.0.0.1:9"
+
+
+def _local(recipient: Any) -> Any:
+    """A URL recipient with its host replaced by ``LOCAL_HOST`` (scheme, path and query kept, so distinct
+    recipients stay distinct); anything else as it was."""
+    if not isinstance(recipient, str) or not recipient.lower().startswith(("http://", "https://")):
+        return recipient
+    try:
+        return urlsplit(recipient)._replace(netloc=LOCAL_HOST).geturl()
+    except ValueError:
+        return recipient
 
 
 #: Properties that name an object by a key rather than an id.
@@ -205,4 +239,12 @@ def realise(case: Case, raw: dict[str, Any], template: str, ids: dict[str, str],
         if "creditNoteId" in body and isinstance(body["creditNoteId"], str) and "creditnote" in case.path_parameters:
             body["creditNoteId"] = case.path_parameters["creditnote"]  # the body repeats the path's id
         case.body = body
+    if isinstance(case.body, dict) and isinstance(case.body.get("recipients"), list):
+        case.body["recipients"] = [_local(r) for r in case.body["recipients"]]
+    pair = EXCLUSIVE.get((case.method.upper(), template))
+    if pair is not None and positive and realistic > 0 and isinstance(case.body, dict) and all(p in case.body for p in pair):
+        del case.body[rng.choice(pair)]
+    upload = UPLOADS.get((case.method.upper(), template))
+    if upload is not None and positive and realistic > 0 and isinstance(case.body, dict) and rng.random() < realistic:
+        case.body = {"file": upload(ids)}  # generated bytes are never a CSV (and, as binary, count as negative)
     _ = case.meta  # re-derive positive/negative from what will be sent

@@ -122,6 +122,9 @@ def _real_ids(client: ApiClient) -> dict[str, str]:
         "creditNoteId": issued_note["id"], "lineItemId": issued_line["id"], "title": "Credit", "quantity": "1", "rate": "1",
         "taxRate": "0.2", "externalIds": []}).status_code == 201
     assert client.post(f"/credit-notes/{issued_note['id']}/finalize").status_code == 200
+    voidable = new_invoice(client, customer=customer)  # finalized, no credit note: POST /invoices/{id}/void can succeed
+    add_line(client, voidable["id"])
+    assert client.post(f"/invoices/{voidable['id']}/finalize").status_code == 200
     credit_grant = client.post("/credits", json={
         "sequenceAccountId": client.credential.account_id, "customerId": customer["id"], "name": "Fuzz credit",
         "creditUnitType": "CURRENCY", "currency": "GBP", "amount": 100})
@@ -137,7 +140,8 @@ def _real_ids(client: ApiClient) -> dict[str, str]:
             "customer_settings": settings_.json()["id"], "invoice_settings": invoice_settings.json()["id"],
             "tax_rate": tax_rate.json()["id"], "tax_registration": tax_registration.json()["id"],
             "merchant": client.credential.account_id, "bare_customer": bare_customer["id"],
-            "bare_invoice": bare_invoice["id"], "issued_credit_note": issued_note["id"], "user": real_user(client)} | _seat_type_key(client) | schedule_ids(client)
+            "bare_invoice": bare_invoice["id"], "issued_credit_note": issued_note["id"], "user": real_user(client),
+            "voidable_invoice": voidable["id"], "notification_type": policy.json()["notificationTypes"][0], "recipient": policy.json()["recipients"][0]} | _seat_type_key(client) | schedule_ids(client)
 
 
 def _current(api: ApiClient, operation: Any, ids: dict[str, str]) -> dict[str, Any] | None:

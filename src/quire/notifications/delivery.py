@@ -85,12 +85,17 @@ def envelope(event: Event) -> bytes:
     }, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+#: The jitter's own generator: the module-level ``random`` functions share one state with the whole process
+#: (a test process driving Hypothesis beside an in-process server, for one, sees it change under it).
+_JITTER = random.Random()
+
+
 def backoff(attempt: int, settings: Settings) -> float:
     """Seconds before the attempt after failed attempt number ``attempt`` (1, 2, …): base · 2^(attempt-1),
     capped, times a random factor in [0.75, 1.25] (jitter: receivers that failed together do not all come
     back together)."""
     delay = min(settings.webhook_retry_base_seconds * 2 ** min(max(attempt - 1, 0), 40), settings.webhook_retry_max_seconds)
-    return delay * random.uniform(0.75, 1.25)
+    return delay * _JITTER.uniform(0.75, 1.25)
 
 
 # --- writing deliveries with the event ------------------------------------------------------------------

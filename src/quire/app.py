@@ -88,6 +88,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
     app.state.requests = RequestGate(max_wait_from_env())
     app.add_middleware(RequestsInFlight, gate=app.state.requests)  # outermost: the in-process worker gives way
+
+    # First of all routes: the router tries them in order, and behind the ~300 API and console routes a
+    # health probe cost 111 us of CPU in process instead of 35 us (bench's GET /health ceiling halved).
+    @app.get("/health", include_in_schema=False)
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
     routers = (customers_router, invoices_router, catalogue_router, delivery_router, hosted_router,
                tax_router, creditnotes_router, usage_router, seats_router, accounts_router)
     routers += (schedules_router,)
@@ -99,11 +106,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_routes(app, routers)
     install_docs(app, routers)
     install_console(app)  # /console: server-rendered pages, not in /openapi.json (docs/console.md)
-
-    @app.get("/health", include_in_schema=False)
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
-
     return app
 
 

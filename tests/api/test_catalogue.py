@@ -418,14 +418,16 @@ def test_plan_rules(client: ApiClient, other_client: ApiClient) -> None:
     assert child["parentId"] == plan["id"] and plan["type"] == "CUSTOM"
     error(client.put(f"/plans/{plan['id']}", json=plan_body([usd["id"]], currency="USD")), field="currency")
     error(client.put(f"/plans/{plan['id']}", json=plan_body([], parentId=plan["id"])), field="parentId")
-    error(client.put(f"/plans/{plan['id']}", json=plan_body([], versionEffectiveFrom="2030-01-01",
-                                                           makeVersionEffectiveFromOutset=True)),
-          field="makeVersionEffectiveFromOutset")
     error(client.put(f"/plans/{plan['id']}", json=plan_body([], versionChangeBehaviour="LATER")),
           field="versionChangeBehaviour")
     error(client.put(f"/plans/{plan['id']}", json=plan_body([], versionEffectiveFrom="01/01/2030")),
           field="versionEffectiveFrom")
     assert client.get(f"/plans/{plan['id']}").json()["version"] == 1, "refused PUTs write no version"
+    # The contract's own example sends a date with makeVersionEffectiveFromOutset: true; the outset wins.
+    both = client.put(f"/plans/{plan['id']}", json=plan_body([], versionEffectiveFrom="2030-01-01",
+                                                              makeVersionEffectiveFromOutset=True))
+    assert both.status_code == 200, both.text
+    assert both.json()["version"] == 2 and "versionEffectiveFrom" not in both.json()
 
 
 def test_plan_list_filters_and_sort(client: ApiClient) -> None:

@@ -49,7 +49,8 @@ async def update_plan(session: AsyncSession, account_id: str, plan_id: str, data
     """A new version (n + 1) with the body's content; the plan row is locked so two PUTs get n+1, n+2.
 
     ``versionEffectiveFrom`` defaults to today; ``makeVersionEffectiveFromOutset`` means "from the start
-    of each schedule" and leaves it empty (sending both is a 400). The currency cannot change.
+    of each schedule" and leaves it empty, whatever date came with it (the contract's own example sends
+    both). The currency cannot change.
     """
     plan = await _get_plan(session, account_id, plan_id, lock=True)
     latest = await repo.get_version(session, account_id, plan.id, plan.current_version)
@@ -57,8 +58,6 @@ async def update_plan(session: AsyncSession, account_id: str, plan_id: str, data
     if data.currency != latest.currency:
         raise invalid("currency", f"a plan's currency cannot change (it is {latest.currency})")
     outset = bool(data.make_version_effective_from_outset)
-    if outset and data.version_effective_from is not None:
-        raise invalid("makeVersionEffectiveFromOutset", "send it or versionEffectiveFrom, not both")
     prices = await _check_version(session, account_id, data, plan_id=plan.id)
     effective_from = None if outset else (data.version_effective_from or clock.today())
     number = plan.current_version + 1

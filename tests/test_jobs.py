@@ -70,7 +70,7 @@ def holders(settings: Settings) -> list[str]:
     """The processes that have the SQLite file (or its -wal/-journal) open, with their command lines: CI saw
     every BEGIN IMMEDIATE of this module time out on a fresh file. The cause was in this process (a worker's
     periodic deferrer cancelled mid-transaction left its connection holding the write lock until garbage
-    collection; fixed by quire.jobs.sqlite.to_the_end); this stays to name any other holder."""
+    collection; fixed by quire.core.cancellation.to_the_end); this stays to name any other holder."""
     path = settings.database_url.split("///", 1)[1]
     found = []
     for proc in Path("/proc").iterdir():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 from importlib.resources import files
 from typing import Any
@@ -67,6 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.background.drain()
         await app.state.jobs.stop()
         purge.cancel()
+        with suppress(asyncio.CancelledError):
+            await purge  # a purge under way finishes before the engine goes (core/cancellation.py)
         if app.state.event_writer is not None:
             await app.state.event_writer.close()
         await asyncio.to_thread(shutdown_render_pool)  # the PDF render processes (started at the first render)

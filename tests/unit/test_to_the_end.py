@@ -1,4 +1,4 @@
-"""quire.jobs.sqlite.to_the_end: a connector transaction whose caller is cancelled still runs to its end
+"""quire.core.cancellation.to_the_end: a connector transaction whose caller is cancelled still runs to its end
 before the cancellation goes through (a transaction cut off mid-way kept SQLite's write lock), and what it
 did for the caller that left is taken back."""
 
@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-from quire.jobs.sqlite import to_the_end
+from quire.core.cancellation import to_the_end
 
 
 def test_a_cancelled_caller_waits_for_the_work_to_finish_then_is_cancelled() -> None:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from starlette.responses import Response
 
 from quire.core import clock
+from quire.core.cancellation import to_the_end
 from quire.core.db import Base, UTCDateTime
 from quire.core.errors import IdempotencyKeyReused, ValidationFailed
 from quire.core.ids import uuid7
@@ -133,14 +134,18 @@ async def purge_expired(session: AsyncSession, ttl: timedelta) -> int:
 
 
 async def purge_forever(sessionmaker: Any, ttl: timedelta, every_seconds: float = 3600) -> None:
-    """Background task of the app: drop expired keys now and every hour (claim() also ignores them)."""
+    """Background task of the app: drop expired keys now and every hour (claim() also ignores them).
+    Cancelled (the app stopping), a purge under way finishes first (``to_the_end``)."""
     import asyncio
+
+    async def purge_once() -> None:
+        async with sessionmaker() as session:
+            await purge_expired(session, ttl)
+            await session.commit()
 
     while True:
         try:
-            async with sessionmaker() as session:
-                await purge_expired(session, ttl)
-                await session.commit()
+            await to_the_end(purge_once())
         except Exception:  # noqa: BLE001 - a failed purge must not kill the app; the next run retries
             logging.getLogger("quire").exception("purging expired idempotency keys failed")
         await asyncio.sleep(every_seconds)

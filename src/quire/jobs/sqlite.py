@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from contextlib import asynccontextmanager, nullcontext, suppress
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from procrastinate import connector, exceptions, manager, sql, types
 from sqlalchemy import (
@@ -32,32 +32,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from quire.core.cancellation import to_the_end
 from quire.core.db import UTCDateTime, sqlite_write_transaction
-
-T = TypeVar("T")
-
-
-async def to_the_end(work: Awaitable[T], undo: Callable[[T], Awaitable[Any]] | None = None) -> T:
-    """Await ``work`` (one of the connector's transactions) to its end even if the caller is cancelled
-    meanwhile, then let the cancellation through; ``undo`` takes back what the finished work did for a
-    caller that is no longer there (a job claimed for a stopping worker goes back to the queue).
-
-    Why: procrastinate cancels a stopping worker's side tasks (the periodic deferrer, the heartbeat)
-    wherever they are. Cut off inside a transaction, the aiosqlite connection is invalidated and its
-    close left to a task that the closing event loop may never run, so the connection kept SQLite's
-    write lock and every later write of the process waited out the busy timeout: "database is locked"
-    (tests/test_jobs.py, 1 run in 8 on a quiet machine, every test of the module once it happened)."""
-    task = asyncio.ensure_future(work)
-    try:
-        return await asyncio.shield(task)
-    except asyncio.CancelledError:
-        while not task.done():
-            with suppress(asyncio.CancelledError):
-                await asyncio.wait({task})
-        if undo is not None and not task.cancelled() and task.exception() is None:
-            await to_the_end(undo(task.result()))
-        raise
-
 
 #: Not in ``quire.models.Base``: these exist on SQLite only (PostgreSQL has procrastinate's own schema).
 metadata = MetaData()

@@ -31,6 +31,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quire.customers.service import child_customers
 from quire.schedules.models import (
     BillingSchedule,
     BillingScheduleDiscount,
@@ -149,8 +150,6 @@ async def views_of(session: AsyncSession, schedules: list[BillingSchedule]) -> l
 
 async def _children(session: AsyncSession, rolled_up: list[BillingSchedule]) -> dict[tuple[str, str], list[str]]:
     """(account, customer) -> the customer's children, for the roll-up schedules of a batch."""
-    from quire.customers.service import child_customers
-
     parents: dict[str, set[str]] = defaultdict(set)
     for s in rolled_up:
         parents[s.account_id].add(s.customer_id)
